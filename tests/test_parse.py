@@ -1,0 +1,357 @@
+"""`wikirec parse` on the real dump fragment and the real p15 records."""
+
+from __future__ import annotations
+
+import bz2
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from wikirec import parse as parse_module
+from wikirec.cli import main
+from wikirec.dump import RawPage, extract_tag, iter_pages, plan_chunks, unescape, write_multistream
+from wikirec.parse import parse_dumps
+
+BOOKS = {"Animalia (book)", "Animal Farm", "A Modest Proposal"}
+
+
+def read(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return pd.read_parquet(out / "articles.parquet"), pd.read_parquet(out / "redirects.parquet")
+
+
+def fragment_parts(fragment: Path) -> tuple[bytes, list[RawPage], bytes]:
+    """The fragment's header, its pages (raw XML) and its footer."""
+    xml = bz2.decompress(fragment.read_bytes())
+    header = xml[: xml.index(b"<page>")]
+    chunk = plan_chunks(fragment)[0]
+    pages = list(iter_pages(chunk, []))
+    return header, pages, b"</mediawiki>\n"
+
+
+def page_entries(pages: list[RawPage]):
+    for page in pages:
+        yield (
+            int(extract_tag(page.xml, b"id")),
+            unescape(extract_tag(page.xml, b"title")),
+            (page.xml + b"\n"),
+        )
+
+
+@pytest.fixture(scope="module")
+def fragment_out(fragment, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("fragment")
+    parse_dumps([fragment], out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def multistream(fragment, tmp_path_factory) -> Path:
+    """The real fragment repacked as Wikipedia's multistream form: 10 pages a stream."""
+    folder = tmp_path_factory.mktemp("multistream")
+    header, pages, footer = fragment_parts(fragment)
+    path = folder / "enwiki-sample-pages-articles-multistream.xml.bz2"
+    write_multistream(path, header, page_entries(pages), footer, pages_per_stream=10)
+    return path
+
+
+def test_fragment_keeps_exactly_the_three_books(fragment_out):
+    articles, _ = read(fragment_out)
+    assert set(articles.title) == BOOKS
+    assert len(articles) == 3
+
+
+def test_fragment_keeps_every_redirect(fragment_out):
+    _, redirects = read(fragment_out)
+    assert len(redirects) == 100
+    main_namespace = redirects[~redirects.source.str.contains(":")]
+    assert len(main_namespace) == 99
+    pairs = dict(zip(redirects.source, redirects.target, strict=True))
+    assert pairs["AccessibleComputing"] == "Computer accessibility"
+
+
+def test_animal_farm_fields(fragment_out):
+    articles, _ = read(fragment_out)
+    farm = articles.set_index("title").loc["Animal Farm"]
+    infobox = json.loads(farm.infobox)
+    assert infobox["author"] == "George Orwell"
+    assert infobox["country"] == "United Kingdom"
+    assert "<!--" not in infobox["pages"]  # HTML comments dropped
+    assert "George Orwell" in list(farm.wikilinks)
+    assert "Category:Novels by George Orwell" in list(farm.wikilinks)
+    assert "Novels by George Orwell" in list(farm.categories)
+    assert all(not link.startswith(("#", "_")) for link in farm.wikilinks)
+    assert any(url.startswith("http") for url in farm.external_links)
+    assert farm.page_id == 620
+    assert farm.text_length > 60_000
+    assert farm.template == "Infobox book"
+    assert farm.timestamp.year >= 2015
+
+
+def test_template_option_keeps_countries_instead(fragment, tmp_path):
+    parse_dumps([fragment], tmp_path, templates=["Infobox country"])
+    articles, _ = read(tmp_path)
+    assert {"Algeria", "Andorra", "Afghanistan", "Albania"} <= set(articles.title)
+    assert not BOOKS & set(articles.title)
+    assert set(articles.template) == {"Infobox country"}
+
+
+def test_any_infobox_by_pattern(fragment, tmp_path):
+    parse_dumps([fragment], tmp_path, templates=["Infobox *"])
+    articles, _ = read(tmp_path)
+    assert BOOKS <= set(articles.title)
+    assert "Algeria" in set(articles.title)
+    assert articles.template.str.startswith("Infobox ").all()
+
+
+def test_p15_records_convert_to_the_same_table(p15_records, tmp_path):
+    summary = parse_dumps([p15_records], tmp_path)
+    articles, redirects = read(tmp_path)
+    assert len(articles) == 1413 == summary.kept
+    assert len(redirects) == 0
+    raw_links = [json.loads(line)[2] for line in p15_records.read_text().splitlines()]
+    anchors = sum(
+        1
+        for links in raw_links
+        for x in links
+        if x.strip(": ").startswith("#") or not x.strip(": ")
+    )
+    assert sum(len(links) for links in raw_links) == 40_760
+    assert articles.wikilinks.map(len).sum() == 40_760 - anchors
+    first = articles.iloc[0]
+    assert first.title == "The Cambridge Dictionary of Philosophy"
+    assert json.loads(first.infobox)["editor"] == "Robert Audi"
+    assert "1995 books" in list(first.categories)
+
+
+def test_multistream_with_and_without_index_and_workers_agree(multistream, fragment_out, tmp_path):
+    expected_articles, expected_redirects = read(fragment_out)
+    index = multistream.with_name(multistream.name.replace(".xml.bz2", "-index.txt.bz2"))
+    assert index.is_file()
+    small = 16 << 10  # many chunks from a 1.7 MB file
+    assert len(plan_chunks(multistream, small)) > 5
+    outputs = []
+    for workers in (1, 2):
+        out = tmp_path / f"indexed-{workers}"
+        parse_dumps([multistream], out, workers=workers, chunk_bytes=small)
+        outputs.append(read(out))
+    no_index = tmp_path / "no-index" / multistream.name
+    no_index.parent.mkdir()
+    no_index.write_bytes(multistream.read_bytes())
+    parse_dumps([no_index], tmp_path / "scanned", workers=2, chunk_bytes=small)
+    outputs.append(read(tmp_path / "scanned"))
+    for articles, redirects in outputs:
+        pd.testing.assert_frame_equal(articles, expected_articles)
+        pd.testing.assert_frame_equal(redirects, expected_redirects)
+
+
+def test_folder_of_partitions_and_plain_xml(fragment, fragment_out, tmp_path):
+    header, pages, footer = fragment_parts(fragment)
+    folder = tmp_path / "partitions"
+    folder.mkdir()
+    thirds = [pages[:70], pages[70:140], pages[140:]]
+    for i, part in enumerate(thirds, 1):
+        xml = header + b"".join(p.xml + b"\n" for p in part) + footer
+        name = f"enwiki-pages-articles{i}.xml"
+        if i == 2:  # one plain XML partition among the bz2 ones
+            (folder / name).write_bytes(xml)
+        else:
+            (folder / f"{name}.bz2").write_bytes(bz2.compress(xml))
+    summary = parse_dumps([folder], tmp_path / "out", workers=2, chunk_bytes=64 << 10)
+    articles, redirects = read(tmp_path / "out")
+    expected_articles, expected_redirects = read(fragment_out)
+    assert summary.pages == 206
+    pd.testing.assert_frame_equal(articles, expected_articles)
+    pd.testing.assert_frame_equal(redirects, expected_redirects)
+
+
+def test_interrupted_run_resumes_to_the_same_tables(
+    multistream, fragment_out, tmp_path, monkeypatch
+):
+    real = parse_module.parse_chunk
+    calls = []
+
+    def dies_on_fifth_chunk(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 5:
+            raise KeyboardInterrupt  # what a kill looks like from here
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parse_module, "parse_chunk", dies_on_fifth_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        parse_dumps([multistream], tmp_path, workers=1, chunk_bytes=64 << 10)
+    assert not (tmp_path / "articles.parquet").exists()
+    monkeypatch.setattr(parse_module, "parse_chunk", real)
+    summary = parse_dumps([multistream], tmp_path, workers=1, chunk_bytes=64 << 10)
+    assert summary.chunks_resumed == 4
+    assert summary.pages == 206
+    for got, expected in zip(read(tmp_path), read(fragment_out), strict=True):
+        pd.testing.assert_frame_equal(got, expected)
+
+
+def test_killed_process_then_rerun(multistream, fragment_out, tmp_path):
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "wikirec.cli",
+        "parse",
+        str(multistream),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--chunk-mb",
+        "0.0625",
+        "--quiet",
+    ]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(400):
+            if list(out.glob("chunks/*/*.done.json")) or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert (
+        main(
+            [
+                "parse",
+                str(multistream),
+                "--out",
+                str(out),
+                "--workers",
+                "1",
+                "--chunk-mb",
+                "0.0625",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    for got, expected in zip(read(out), read(fragment_out), strict=True):
+        pd.testing.assert_frame_equal(got, expected)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_missing_file_is_one_line_and_the_rest_is_parsed(fragment, tmp_path, capsys):
+    code = main(
+        [
+            "parse",
+            str(tmp_path / "nope.xml.bz2"),
+            str(fragment),
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"wikirec parse: {tmp_path / 'nope.xml.bz2'}: no such file or folder"]
+    assert len(read(tmp_path / "out")[0]) == 3
+
+
+def test_nothing_usable_exits_non_zero(tmp_path, capsys):
+    not_a_dump = tmp_path / "books.xml"
+    not_a_dump.write_text("title\tauthor\nDune\tFrank Herbert\n")
+    assert main(["parse", str(not_a_dump), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert f"{not_a_dump}: not a MediaWiki XML dump" in err
+
+
+def test_truncated_bz2_keeps_what_came_before(fragment, fragment_out, tmp_path):
+    truncated = tmp_path / "truncated.xml.bz2"
+    data = fragment.read_bytes()
+    truncated.write_bytes(data[: int(len(data) * 0.75)])
+    summary = parse_dumps([truncated], tmp_path / "out")
+    articles, redirects = read(tmp_path / "out")
+    assert 100 < summary.pages < 206
+    assert len(summary.errors) == 1 and str(truncated) in summary.errors[0]
+    assert "bz2" in summary.errors[0]
+    assert {"Animalia (book)", "Animal Farm"} <= set(articles.title)
+    assert len(redirects) > 50
+
+
+def test_corrupt_stream_in_multistream_skips_only_that_stream(multistream, fragment_out, tmp_path):
+    data = bytearray(multistream.read_bytes())
+    offsets = sorted(
+        {
+            int(line.split(b":")[0])
+            for line in bz2.decompress(
+                multistream.with_name(
+                    multistream.name.replace(".xml.bz2", "-index.txt.bz2")
+                ).read_bytes()
+            ).splitlines()
+        }
+    )
+    bad = offsets[len(offsets) // 2]
+    data[bad + 200 : bad + 230] = b"\x00" * 30
+    corrupt = tmp_path / multistream.name
+    corrupt.write_bytes(bytes(data))
+    summary = parse_dumps([corrupt], tmp_path / "out", chunk_bytes=64 << 10)
+    assert len(summary.errors) == 1
+    assert f"{corrupt}: bad bz2 data in the stream at byte {bad}" in summary.errors[0]
+    assert summary.pages == 196  # one stream of 10 pages lost, the rest read
+    _, expected_redirects = read(fragment_out)
+    _, redirects = read(tmp_path / "out")
+    assert 0 < len(expected_redirects) - len(redirects) <= 10
+
+
+def test_malformed_page_is_named_and_skipped(fragment, tmp_path):
+    header, pages, footer = fragment_parts(fragment)
+    broken = [
+        p.xml.replace(b"</page>", b"") if b"<title>Anarchism</title>" in p.xml else p.xml
+        for p in pages
+    ]
+    path = tmp_path / "broken.xml"
+    path.write_bytes(header + b"\n".join(broken) + footer)
+    summary = parse_dumps([path], tmp_path / "out")
+    assert summary.pages == 205
+    assert len(summary.errors) == 1
+    assert "page 'Anarchism'" in summary.errors[0] and str(path) in summary.errors[0]
+    assert len(read(tmp_path / "out")[0]) == 3
+
+
+def test_xml_entities_are_never_expanded(fragment, tmp_path):
+    header, pages, footer = fragment_parts(fragment)
+    farm = next(p.xml for p in pages if b"<title>Animal Farm</title>" in p.xml)
+    farm = farm.replace(
+        b"| author       = [[George Orwell]]",
+        b"| author       = [[George Orwell]] &amp;lol9; &lol9;",
+    )
+    bomb = (
+        b'<?xml version="1.0"?>\n<!DOCTYPE mediawiki [\n<!ENTITY lol "lol">\n'
+        + b"".join(
+            b'<!ENTITY lol%d "%s">\n'
+            % (i, b"".join(b"&lol%d;" % (i - 1) if i > 1 else b"&lol;" for _ in range(10)))
+            for i in range(1, 10)
+        )
+        + b"]>\n"
+    )
+    path = tmp_path / "bomb.xml"
+    path.write_bytes(bomb + header + farm + b"\n" + footer)
+    parse_dumps([path], tmp_path / "out")
+    articles, _ = read(tmp_path / "out")
+    assert json.loads(articles.iloc[0].infobox)["author"] == "George Orwell &lol9; &lol9;"
+
+
+def test_parse_command_prints_what_it_found(fragment, tmp_path, capsys):
+    assert main(["parse", str(fragment), "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "pages read 206, kept 3, redirects 100, skipped 0" in out
+    assert "Animal Farm" in out
+
+
+def test_parse_path_does_not_import_tensorflow():
+    code = (
+        "import sys, wikirec.cli, wikirec.parse; "
+        "sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -1,0 +1,384 @@
+"""Reading MediaWiki XML dumps as raw pages, in chunks that workers can take in parallel.
+
+A dump is a ``.xml`` file, a single-stream ``.xml.bz2``, or a multistream ``.xml.bz2``
+(Wikipedia's ``pages-articles-multistream`` form: one bz2 stream per 100 pages, with
+an optional ``-index.txt.bz2`` giving each stream's byte offset). Every input is cut
+into byte ranges (:class:`Chunk`); a chunk owns the pages (plain XML) or the bz2
+streams (multistream) that *start* inside its range, so chunks never overlap and
+together cover the file.
+
+Pages come out as raw, still XML-escaped bytes (:class:`RawPage`): the caller decides
+which few deserve decoding. Nothing here expands an XML entity beyond the five
+predefined ones and character references: no DTD is read, so no entity-expansion
+attack can blow up memory.
+"""
+
+from __future__ import annotations
+
+import bz2
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+BZ2_STREAM_MAGIC = re.compile(rb"BZh[1-9]1AY&SY")
+READ_BLOCK = 1 << 20
+DAMAGED = b"<damaged>"  # sentinel block: the stream broke off here
+DEFAULT_CHUNK_BYTES = 16 << 20
+DUMP_SUFFIXES = (".xml", ".xml.bz2", ".bz2", ".ndjson", ".json")
+
+
+class DumpError(Exception):
+    """Bad input: the message is one line naming the file and where."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A byte range ``[start, end)`` of one input file."""
+
+    path: str
+    kind: str  # "xml", "bz2", "bz2-multistream" or "records"
+    start: int
+    end: int
+    number: int  # position of the chunk within its file
+
+    @property
+    def key(self) -> str:
+        return f"{Path(self.path).name}.{self.number:06d}"
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+@dataclass
+class RawPage:
+    """One ``<page>`` element, unparsed. ``offset`` is where it starts in the decompressed
+    XML of its chunk, or for multistream the compressed offset of its bz2 stream."""
+
+    xml: bytes
+    offset: int
+
+
+def find_inputs(paths: list[str | os.PathLike]) -> tuple[list[Path], list[str]]:
+    """Expand folders into their dump files (sorted). Returns the files and one error line
+    for each path that does not exist."""
+    files: list[Path] = []
+    errors: list[str] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and p.name.endswith(DUMP_SUFFIXES) and "-index" not in p.name
+            )
+            if not found:
+                errors.append(f"{path}: folder holds no dump file (*.xml, *.xml.bz2, *.ndjson)")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            errors.append(f"{path}: no such file or folder")
+    return files, errors
+
+
+def detect_kind(path: Path) -> str:
+    """Tell a dump's form from its first bytes, not its name."""
+    with open(path, "rb") as f:
+        head = f.read(READ_BLOCK)
+    if head.startswith(b"BZh"):
+        second = BZ2_STREAM_MAGIC.search(head, 4)
+        return "bz2-multistream" if second is not None else "bz2"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"["):
+        return "records"
+    if text.startswith(b"<") and b"<mediawiki" in head[:65536]:
+        return "xml"
+    if not head:
+        raise DumpError(f"{path}: empty file, not a dump")
+    raise DumpError(f"{path}: not a MediaWiki XML dump (no <mediawiki> root, not bz2, not NDJSON)")
+
+
+def index_path_for(path: Path) -> Path | None:
+    """The ``-index.txt.bz2`` Wikipedia publishes beside a multistream dump, if present."""
+    name = path.name
+    for suffix in (".xml.bz2", ".bz2"):
+        if name.endswith(suffix):
+            candidate = path.with_name(name[: -len(suffix)] + "-index.txt.bz2")
+            return candidate if candidate.is_file() else None
+    return None
+
+
+def read_stream_offsets(index: Path) -> list[int]:
+    """The distinct stream offsets listed in a multistream index (``offset:id:title``)."""
+    offsets: set[int] = set()
+    with bz2.open(index, "rb") as f:
+        for line in f:
+            head = line.split(b":", 1)[0]
+            if head.isdigit():
+                offsets.add(int(head))
+    return sorted(offsets)
+
+
+def plan_chunks(path: Path, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> list[Chunk]:
+    """Cut one input file into chunks of about ``chunk_bytes`` of its (compressed) bytes."""
+    kind = detect_kind(path)
+    size = path.stat().st_size
+    if kind in ("bz2", "records"):
+        return [Chunk(str(path), kind, 0, size, 0)]
+    bounds = list(range(0, size, chunk_bytes))
+    index = index_path_for(path) if kind == "bz2-multistream" else None
+    if index is not None:
+        # Cut exactly at stream starts so no worker has to search for one.
+        bounds, next_bound = [0], chunk_bytes
+        for offset in read_stream_offsets(index):
+            if offset >= next_bound and offset < size:
+                bounds.append(offset)
+                next_bound = offset + chunk_bytes
+    ends = bounds[1:] + [size]
+    return [
+        Chunk(str(path), kind, s, e, i) for i, (s, e) in enumerate(zip(bounds, ends, strict=True))
+    ]
+
+
+def iter_pages(chunk: Chunk, errors: list[str]) -> Iterator[RawPage]:
+    """Yield the pages a chunk owns. Damage (a corrupt or truncated bz2 stream, a page
+    with no end) is appended to ``errors`` as one line and reading goes on where it can."""
+    if chunk.kind == "xml":
+        blocks = _xml_blocks(chunk)
+    elif chunk.kind == "bz2":
+        blocks = _bz2_blocks(chunk, errors, multistream=False)
+    else:
+        blocks = _bz2_blocks(chunk, errors, multistream=True)
+    yield from _split_pages(blocks, chunk, errors)
+
+
+def _xml_blocks(chunk: Chunk) -> Iterator[tuple[bytes, int]]:
+    """Plain XML: the bytes from the first ``<page>`` at or after ``start`` to the end of the
+    last page that starts before ``end``."""
+    with open(chunk.path, "rb") as f:
+        f.seek(chunk.start)
+        pos = chunk.start
+        carry = b""
+        while True:
+            block = f.read(READ_BLOCK)
+            if not block:
+                if carry:
+                    yield carry, pos - len(carry)
+                return
+            data = carry + block
+            base = pos - len(carry)
+            pos += len(block)
+            # Past the end of the range, stop at the first page that starts there.
+            if base + len(data) > chunk.end:
+                cut = data.find(b"<page>", max(chunk.end - base, 0))
+                if cut >= 0:
+                    yield data[:cut], base
+                    return
+            keep = len(b"<page>") - 1
+            yield data[:-keep], base
+            carry = data[-keep:]
+
+
+def _bz2_blocks(chunk: Chunk, errors: list[str], multistream: bool) -> Iterator[tuple[bytes, int]]:
+    """Decompressed blocks of the bz2 streams that start in the chunk's range. The offset
+    given with each block is the compressed offset of its stream (multistream) or its
+    offset in the decompressed XML (one stream)."""
+    produced = 0
+    with open(chunk.path, "rb") as f:
+        stream_start = _first_stream_at_or_after(f, chunk.start, chunk.end)
+        while stream_start is not None and stream_start < chunk.end:
+            f.seek(stream_start)
+            decompressor = bz2.BZ2Decompressor()
+            consumed = 0
+            try:
+                while not decompressor.eof:
+                    block = f.read(READ_BLOCK)
+                    if not block:
+                        raise EOFError("file ends inside a bz2 stream (truncated download?)")
+                    out = decompressor.decompress(block)
+                    consumed += len(block) - len(decompressor.unused_data)
+                    if out:
+                        yield out, stream_start if multistream else produced
+                        produced += len(out)
+            except (OSError, EOFError, ValueError) as exc:
+                lost = "the rest of this stream is lost" if multistream else "the rest is lost"
+                errors.append(
+                    f"{chunk.path}: bad bz2 data in the stream at byte {stream_start} "
+                    f"({exc}); {lost}"
+                )
+                yield DAMAGED, stream_start
+                if not multistream:
+                    return
+                stream_start = _first_stream_at_or_after(f, stream_start + 1, chunk.end)
+                continue
+            if not multistream:
+                return
+            stream_start += consumed
+            f.seek(stream_start)
+            if not f.read(3).startswith(b"BZh"):
+                stream_start = _first_stream_at_or_after(f, stream_start, chunk.end)
+
+
+def _first_stream_at_or_after(f, start: int, end: int) -> int | None:
+    """Offset of the first bz2 stream header in ``[start, end)``, found by its magic."""
+    pos = start
+    overlap = 9
+    while pos < end:
+        f.seek(pos)
+        block = f.read(min(READ_BLOCK, end - pos) + overlap)
+        if not block:
+            return None
+        match = BZ2_STREAM_MAGIC.search(block)
+        if match is not None and pos + match.start() < end:
+            return pos + match.start()
+        pos += READ_BLOCK
+    return None
+
+
+def _split_pages(
+    blocks: Iterator[tuple[bytes, int]], chunk: Chunk, errors: list[str]
+) -> Iterator[RawPage]:
+    buffer = b""
+    position = 0  # decompressed offset of the buffer's first byte
+    multistream = chunk.kind == "bz2-multistream"
+    saw_root = chunk.start > 0
+    for block, offset in blocks:
+        if block is DAMAGED:  # the page cut short is covered by the damage report
+            buffer = b""
+            continue
+        if not buffer:
+            position = offset
+        buffer += block
+        if not saw_root:
+            first_page = buffer.find(b"<page>")
+            if first_page < 0 and len(buffer) < 1 << 16:
+                continue
+            _check_root(buffer[: first_page if first_page >= 0 else 1 << 16], chunk)
+            saw_root = True
+        pos = 0
+        while True:
+            start = buffer.find(b"<page>", pos)
+            if start < 0:
+                pos = len(buffer)
+                break
+            end = buffer.find(b"</page>", start)
+            if end < 0:
+                pos = start
+                break
+            page_offset = offset if multistream else position + start
+            nested = buffer.find(b"<page>", start + 6, end)
+            if nested >= 0:
+                errors.append(_unfinished_message(buffer[start:nested], chunk, page_offset))
+                pos = nested
+                continue
+            end += len(b"</page>")
+            yield RawPage(buffer[start:end], page_offset)
+            pos = end
+        buffer = buffer[pos:]
+        position += pos
+    if not saw_root:
+        _check_root(buffer, chunk)
+    _report_unfinished(buffer, chunk, errors)
+
+
+def _check_root(head: bytes, chunk: Chunk) -> None:
+    if b"<mediawiki" not in head:
+        raise DumpError(f"{chunk.path}: not a MediaWiki XML dump (no <mediawiki> root)")
+
+
+def _report_unfinished(buffer: bytes, chunk: Chunk, errors: list[str]) -> None:
+    start = buffer.find(b"<page>")
+    if start >= 0:
+        errors.append(_unfinished_message(buffer[start:], chunk, None))
+
+
+def _unfinished_message(page: bytes, chunk: Chunk, offset: int | None) -> str:
+    title = extract_tag(page, b"title")
+    where = f"page '{unescape(title)}'" if title is not None else "a page with no title"
+    at = f" near byte {offset}" if offset is not None else ""
+    return f"{chunk.path}: malformed XML, {where}{at} has no </page>; skipped"
+
+
+def extract_tag(xml: bytes, tag: bytes, last: bool = False) -> bytes | None:
+    """The raw content of the first (or last) ``<tag>...</tag>`` in ``xml``."""
+    open_tag = b"<" + tag + b">"
+    start = xml.rfind(open_tag) if last else xml.find(open_tag)
+    if start < 0:
+        return None
+    start += len(open_tag)
+    end = xml.find(b"</" + tag + b">", start)
+    return None if end < 0 else xml[start:end]
+
+
+_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
+_PREDEFINED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
+
+
+def _entity(match: re.Match[str]) -> str:
+    name = match.group(1)
+    if name[0] != "#":
+        return _PREDEFINED[name]
+    code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+    try:
+        return chr(code)
+    except (ValueError, OverflowError):
+        return match.group(0)
+
+
+def unescape(raw: bytes) -> str:
+    """Decode XML text: UTF-8, the five predefined entities and character references.
+    Any other entity is left as written, never expanded."""
+    text = raw.decode("utf-8", errors="replace")
+    return _ENTITY.sub(_entity, text) if "&" in text else text
+
+
+def write_multistream(
+    path: str | os.PathLike,
+    header: bytes,
+    pages: Iterator[tuple[int, str, bytes]],
+    footer: bytes = b"</mediawiki>\n",
+    pages_per_stream: int = 100,
+    write_index: bool = True,
+    compresslevel: int = 9,
+) -> dict[str, int]:
+    """Write a dump the way Wikipedia publishes ``pages-articles-multistream``: the header
+    as one bz2 stream, every ``pages_per_stream`` pages as one stream, the footer as the
+    last; with ``write_index``, ``NAME-index.txt.bz2`` beside it (``offset:id:title``).
+
+    ``pages`` yields ``(page_id, title, page_xml)``. Returns the counts written.
+    """
+    path = Path(path)
+    stem = path.name[: -len(".xml.bz2")] if path.name.endswith(".xml.bz2") else path.stem
+    index_lines: list[bytes] = []
+    counts = {"pages": 0, "streams": 0, "xml_bytes": len(header) + len(footer)}
+    with open(path, "wb") as out:
+        out.write(bz2.compress(header, compresslevel))
+        group: list[tuple[int, str, bytes]] = []
+        for page in pages:
+            group.append(page)
+            counts["pages"] += 1
+            counts["xml_bytes"] += len(page[2])
+            if len(group) == pages_per_stream:
+                _write_stream(out, group, index_lines, compresslevel)
+                counts["streams"] += 1
+        if group:
+            _write_stream(out, group, index_lines, compresslevel)
+            counts["streams"] += 1
+        out.write(bz2.compress(footer, compresslevel))
+    if write_index:
+        index = path.with_name(stem + "-index.txt.bz2")
+        with bz2.open(index, "wb") as f:
+            f.writelines(index_lines)
+    return counts
+
+
+def _write_stream(
+    out, group: list[tuple[int, str, bytes]], index_lines: list[bytes], compresslevel: int
+) -> None:
+    offset = out.tell()
+    out.write(bz2.compress(b"".join(xml for _, _, xml in group), compresslevel))
+    index_lines.extend(f"{offset}:{page_id}:{title}\n".encode() for page_id, title, _ in group)
+    group.clear()

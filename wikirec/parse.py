@@ -1,0 +1,584 @@
+"""Stage 1, ``wikirec parse``: a Wikipedia dump in, the pages we want out.
+
+Reads dumps chunk by chunk (:mod:`wikirec.dump`), in parallel worker processes, and
+keeps the main-namespace pages that carry one of the chosen templates (``Infobox
+book`` and its aliases by default), plus every redirect. Writes::
+
+    OUT/articles.parquet   title, page_id, timestamp, text_length, template, infobox
+                           (JSON text), wikilinks, categories, external_links (lists)
+    OUT/redirects.parquet  source, target (every redirect; main-namespace titles unprefixed)
+    OUT/parse.json         parameters, counts, errors
+
+Each chunk's rows are written atomically under ``OUT/chunks/`` before the final
+tables are assembled, so a killed run picks up where it stopped.
+
+Only pages that pass a cheap byte-level test for the template reach
+mwparserfromhell; this module must not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import mwparserfromhell
+import pyarrow as pa
+import pyarrow.parquet as pq
+from mwparserfromhell.nodes import (
+    Argument,
+    Comment,
+    ExternalLink,
+    HTMLEntity,
+    Tag,
+    Template,
+    Text,
+    Wikilink,
+)
+from mwparserfromhell.wikicode import Wikicode
+
+from wikirec import __version__
+from wikirec.dump import (
+    DEFAULT_CHUNK_BYTES,
+    Chunk,
+    DumpError,
+    RawPage,
+    extract_tag,
+    find_inputs,
+    iter_pages,
+    plan_chunks,
+    unescape,
+)
+from wikirec.io import write_json_atomic, write_table_atomic
+from wikirec.progress import progress_bar
+from wikirec.titles import (
+    TemplateMatcher,
+    canonical_template_name,
+    namespace_of,
+    normalize_title,
+)
+
+# "Infobox book" and the names that redirect to it on English Wikipedia.
+BOOK_TEMPLATES: tuple[str, ...] = (
+    "Infobox book",
+    "Infobox Book",
+    "Infobox books",
+    "Infobox Books",
+    "Infobox novel",
+    "Infobox Novel",
+    "Infobox novella",
+    "Infobox short story",
+    "Infobox Short story",
+    "Infobox book series",
+    "Infobox Book series",
+    "Infobox novel series",
+    "Book infobox",
+    "Novel infobox",
+)
+
+ARTICLE_SCHEMA = pa.schema(
+    [
+        ("title", pa.string()),
+        ("page_id", pa.int64()),
+        ("timestamp", pa.timestamp("s", tz="UTC")),
+        ("text_length", pa.int64()),
+        ("template", pa.string()),
+        ("infobox", pa.string()),
+        ("wikilinks", pa.list_(pa.string())),
+        ("categories", pa.list_(pa.string())),
+        ("external_links", pa.list_(pa.string())),
+    ]
+)
+REDIRECT_SCHEMA = pa.schema([("source", pa.string()), ("target", pa.string())])
+
+_BYTES_ATTR = re.compile(rb'\bbytes="(\d+)"')
+_REDIRECT = re.compile(rb'<redirect\s+title="([^"]*)"')
+_QUOTES = re.compile(r"'{2,}")
+_BREAKS = {"br", "p", "li", "hr"}
+_DROPPED_TAGS = {"ref", "references", "math", "syntaxhighlight", "score", "gallery"}
+
+
+@dataclass
+class ChunkStats:
+    pages: int = 0
+    kept: int = 0
+    redirects: int = 0
+    skipped: int = 0
+    xml_bytes: int = 0
+    input_bytes: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: ChunkStats) -> None:
+        for name in ("pages", "kept", "redirects", "skipped", "xml_bytes", "input_bytes"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
+
+
+@dataclass
+class ParseSummary(ChunkStats):
+    seconds: float = 0.0
+    chunks: int = 0
+    chunks_resumed: int = 0
+    out_dir: str = ""
+
+    def line(self) -> str:
+        rate = self.xml_bytes / 1e6 / self.seconds if self.seconds > 0 else 0.0
+        resumed = ""
+        if self.chunks_resumed:
+            resumed = f", {self.chunks_resumed} of {self.chunks} chunks reused"
+        return (
+            f"pages read {self.pages:,}, kept {self.kept:,}, redirects {self.redirects:,}, "
+            f"skipped {self.skipped:,}; {self.xml_bytes / 1e6:,.1f} MB of XML in "
+            f"{self.seconds:,.1f} s ({rate:,.1f} MB/s){resumed}"
+        )
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def plain_text(code: Wikicode) -> str:
+    """Wikitext reduced to what a reader sees: comments and references dropped, links
+    replaced by their label, templates by their unnamed arguments (``{{ubl|A|B}}`` →
+    ``A, B``), bold and italic quotes dropped, white space collapsed."""
+    return " ".join(_QUOTES.sub("", _plain(code)).split())
+
+
+def _plain(code: Wikicode) -> str:
+    parts: list[str] = []
+    for node in code.nodes:
+        if isinstance(node, Text):
+            parts.append(node.value)
+        elif isinstance(node, Wikilink):
+            parts.append(_plain(node.text) if node.text is not None else _plain(node.title))
+        elif isinstance(node, Template):
+            args = (_plain(p.value).strip() for p in node.params if not p.showkey)
+            parts.append(", ".join(a for a in args if a))
+        elif isinstance(node, ExternalLink):
+            parts.append(_plain(node.title) if node.title is not None else str(node.url))
+        elif isinstance(node, Tag):
+            tag = str(node.tag).strip().lower()
+            if tag in _BREAKS:
+                parts.append(" ")
+            elif tag not in _DROPPED_TAGS and node.contents is not None:
+                parts.append(_plain(node.contents))
+        elif isinstance(node, HTMLEntity):
+            parts.append(node.normalize())
+        elif isinstance(node, Argument):
+            parts.append(_plain(node.default) if node.default is not None else "")
+        elif not isinstance(node, Comment):
+            parts.append(str(node.__strip__() or ""))
+    return "".join(parts)
+
+
+def extract_article(title: str, text: str, matcher: TemplateMatcher) -> dict[str, object] | None:
+    """The fields we keep from one page's wikitext, or ``None`` if it carries none of the
+    matcher's templates. Wikilinks keep their order and repeats (the reference's pairs
+    counted them); ``Category:`` links are in ``wikilinks`` and, without the prefix, in
+    ``categories``."""
+    code = mwparserfromhell.parse(text, skip_style_tags=True)
+    infobox = next((t for t in code.ifilter_templates() if matcher.matches(str(t.name))), None)
+    if infobox is None:
+        return None
+    fields: dict[str, str] = {}
+    for param in infobox.params:
+        value = plain_text(param.value)
+        if value:
+            fields[plain_text(param.name)] = value
+    wikilinks: list[str] = []
+    categories: list[str] = []
+    for link in code.ifilter_wikilinks():
+        raw = str(link.title)
+        target = normalize_title(raw)
+        if not target:
+            continue
+        wikilinks.append(target)
+        if namespace_of(target) == "Category" and not raw.lstrip().startswith(":"):
+            categories.append(target.split(":", 1)[1])
+    external = [str(link.url).strip() for link in code.ifilter_external_links()]
+    return {
+        "title": title,
+        "template": canonical_template_name(str(infobox.name)),
+        "infobox": json.dumps(fields, ensure_ascii=False),
+        "wikilinks": wikilinks,
+        "categories": categories,
+        "external_links": external,
+    }
+
+
+def read_page(page: RawPage, matcher: TemplateMatcher, stats: ChunkStats, chunk: Chunk):
+    """Classify one raw page: returns ``("redirect", row)``, ``("article", row)`` or
+    ``None``. Only pages whose raw bytes pass the template prefilter are decoded."""
+    xml = page.xml
+    stats.pages += 1
+    stats.xml_bytes += len(xml)
+    redirect = _REDIRECT.search(xml)
+    if redirect is not None:
+        # Redirects of every namespace are kept (their titles carry the prefix): a later
+        # stage may resolve a category link through them too.
+        title = extract_tag(xml, b"title")
+        target = normalize_title(unescape(redirect.group(1)))
+        if title is None or not target:
+            return _skip(stats, chunk, page, "redirect without title or target")
+        return "redirect", {"source": unescape(title), "target": target}
+    if matcher.prefilter.search(xml) is None:
+        return None
+    ns = extract_tag(xml, b"ns")
+    if ns is not None and ns.strip() != b"0":
+        return None
+    title_raw = extract_tag(xml, b"title")
+    page_id = extract_tag(xml, b"id")
+    if title_raw is None or page_id is None or not page_id.strip().isdigit():
+        return _skip(stats, chunk, page, "page without <title> or <id>")
+    title = unescape(title_raw)
+    revision = xml[max(xml.rfind(b"<revision>"), 0) :]
+    text_start = revision.find(b"<text")
+    if text_start < 0:
+        return _skip(stats, chunk, page, f"page '{title}' has no <text>")
+    tag_end = revision.find(b">", text_start)
+    text_end = revision.find(b"</text>", tag_end)
+    if tag_end < 0 or (revision[tag_end - 1 : tag_end] != b"/" and text_end < 0):
+        return _skip(stats, chunk, page, f"page '{title}' has an unfinished <text>")
+    raw_text = b"" if revision[tag_end - 1 : tag_end] == b"/" else revision[tag_end + 1 : text_end]
+    text = unescape(raw_text)
+    try:
+        row = extract_article(title, text, matcher)
+    except (Exception, RecursionError) as exc:  # mwparserfromhell on hostile wikitext
+        return _skip(stats, chunk, page, f"page '{title}' could not be parsed ({exc!r:.80})")
+    if row is None:
+        return None
+    declared = _BYTES_ATTR.search(revision, text_start, tag_end)
+    row["page_id"] = int(page_id)
+    row["timestamp"] = _timestamp(extract_tag(revision, b"timestamp"))
+    row["text_length"] = int(declared.group(1)) if declared else len(text.encode("utf-8"))
+    return "article", row
+
+
+def _skip(stats: ChunkStats, chunk: Chunk, page: RawPage, why: str) -> None:
+    stats.skipped += 1
+    stats.errors.append(f"{chunk.path}: {why} (near byte {page.offset}); skipped")
+    return None
+
+
+def _timestamp(raw: bytes | None):
+    from datetime import datetime
+
+    if raw is None:
+        return None
+    try:
+        return datetime.fromisoformat(raw.decode("ascii").strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- records
+
+
+def read_records(chunk: Chunk, stats: ChunkStats) -> Iterator[tuple[str, dict]]:
+    """Rows from the reference project's NDJSON records, one JSON array a line:
+    ``[title, infobox, wikilinks, external_links, timestamp, text_length]``."""
+    with open(chunk.path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            stats.xml_bytes += len(line)
+            if not line.strip():
+                continue
+            stats.pages += 1
+            try:
+                title, infobox, links, external, timestamp, length = json.loads(line)
+                wikilinks = [t for t in (normalize_title(str(x)) for x in links) if t]
+                row = {
+                    "title": str(title),
+                    "page_id": None,
+                    "timestamp": _timestamp(str(timestamp).encode()),
+                    "text_length": int(length),
+                    "template": None,
+                    "infobox": json.dumps(
+                        {str(k): str(v) for k, v in dict(infobox).items()}, ensure_ascii=False
+                    ),
+                    "wikilinks": wikilinks,
+                    "categories": [
+                        t.split(":", 1)[1] for t in wikilinks if namespace_of(t) == "Category"
+                    ],
+                    "external_links": [str(x) for x in external],
+                }
+            except (ValueError, TypeError) as exc:
+                stats.skipped += 1
+                stats.errors.append(
+                    f"{chunk.path}:{number}: not a record [title, infobox, wikilinks, "
+                    f"external_links, timestamp, length] ({exc}); skipped"
+                )
+                continue
+            yield "article", row
+
+
+# --------------------------------------------------------------------------- chunks
+
+
+def parse_chunk(
+    chunk: Chunk, parts_dir: str, templates: tuple[str, ...], limit: int | None
+) -> ChunkStats:
+    """Parse one chunk and write its rows atomically under ``parts_dir``. Runs in a
+    worker process; returns the chunk's counts and error lines."""
+    matcher = TemplateMatcher(templates)
+    stats = ChunkStats(input_bytes=chunk.size)
+    articles: list[dict] = []
+    redirects: list[dict] = []
+    try:
+        if chunk.kind == "records":
+            rows: Iterable = read_records(chunk, stats)
+        else:
+            rows = (read_page(p, matcher, stats, chunk) for p in iter_pages(chunk, stats.errors))
+        for item in rows:
+            if item is None:
+                continue
+            kind, row = item
+            if kind == "redirect":
+                redirects.append(row)
+                continue
+            articles.append(row)
+            if limit is not None and len(articles) >= limit:
+                break
+    except DumpError as exc:
+        stats.errors.append(str(exc))
+    except OSError as exc:
+        stats.errors.append(f"{chunk.path}: cannot read ({exc})")
+    stats.kept = len(articles)
+    stats.redirects = len(redirects)
+    base = Path(parts_dir) / chunk.key
+    write_table_atomic(pa.Table.from_pylist(articles, ARTICLE_SCHEMA), f"{base}.articles.parquet")
+    write_table_atomic(
+        pa.Table.from_pylist(redirects, REDIRECT_SCHEMA), f"{base}.redirects.parquet"
+    )
+    write_json_atomic(asdict(stats), f"{base}.done.json")  # last: marks the chunk done
+    return stats
+
+
+def _load_done(parts_dir: Path, chunk: Chunk) -> ChunkStats | None:
+    marker = parts_dir / f"{chunk.key}.done.json"
+    if not marker.is_file():
+        return None
+    return ChunkStats(**json.loads(marker.read_text()))
+
+
+def _fingerprint(
+    files: list[Path], templates: tuple[str, ...], limit: int | None, chunk_bytes: int
+) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        stat = path.stat()
+        digest.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    digest.update(json.dumps([__version__, sorted(templates), limit, chunk_bytes]).encode())
+    return digest.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- stage
+
+
+def parse_dumps(
+    dumps: list[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    templates: Iterable[str] = BOOK_TEMPLATES,
+    workers: int | None = None,
+    limit: int | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    progress: bool = False,
+    on_error=None,
+) -> ParseSummary:
+    """Parse dumps (files or folders of them) into ``out_dir``. Returns the counts.
+
+    ``templates`` are template names (MediaWiki rules; ``*`` allowed); ``workers``
+    processes (default: all cores); ``limit`` keeps at most that many pages.
+    ``on_error`` is called with each error line as it is found (default: collected
+    in the summary only). Chunks already done by an earlier run with the same inputs
+    and parameters are reused.
+    """
+    started = time.perf_counter()
+    templates = tuple(templates)
+    TemplateMatcher(templates)  # fail early on an empty list
+    report = on_error or (lambda line: None)
+    out = Path(out_dir)
+    summary = ParseSummary(out_dir=str(out))
+    files, missing = find_inputs(list(dumps))
+    chunks: list[Chunk] = []
+    for line in missing:
+        summary.errors.append(line)
+        report(line)
+    for path in files:
+        try:
+            chunks.extend(plan_chunks(path, chunk_bytes))
+        except (DumpError, OSError) as exc:
+            line = str(exc) if isinstance(exc, DumpError) else f"{path}: cannot read ({exc})"
+            summary.errors.append(line)
+            report(line)
+    summary.chunks = len(chunks)
+    fingerprint = _fingerprint(
+        [Path(c.path) for c in chunks if c.number == 0], templates, limit, chunk_bytes
+    )
+    parts = out / "chunks" / fingerprint
+    parts.mkdir(parents=True, exist_ok=True)
+    done: dict[int, ChunkStats] = {}
+    for i, chunk in enumerate(chunks):
+        stats = _load_done(parts, chunk)
+        if stats is not None:
+            done[i] = stats
+    summary.chunks_resumed = len(done)
+    todo = [i for i in range(len(chunks)) if i not in done]
+    total = sum(c.size for c in chunks)
+    with progress_bar(
+        total=total, unit="B", unit_scale=True, desc="parse", enabled=progress
+    ) as bar:
+        bar.update(sum(chunks[i].size for i in done))
+        for i, stats in _run_chunks(chunks, todo, parts, templates, limit, workers, done):
+            done[i] = stats
+            for line in stats.errors:
+                report(line)
+            bar.update(chunks[i].size)
+    used = _assemble(chunks, done, parts, out, limit)
+    for i in used:
+        summary.add(done[i])
+    summary.kept = min(summary.kept, limit) if limit is not None else summary.kept
+    summary.seconds = time.perf_counter() - started
+    write_json_atomic(
+        {
+            "version": __version__,
+            "inputs": [str(p) for p in files],
+            "templates": list(templates),
+            "limit": limit,
+            "counts": {k: v for k, v in asdict(summary).items() if k != "errors"},
+            "errors": summary.errors,
+        },
+        out / "parse.json",
+    )
+    return summary
+
+
+def _limit_reached(done: dict[int, ChunkStats], limit: int | None) -> bool:
+    """True once the chunks finished from the first one on hold ``limit`` pages."""
+    if limit is None:
+        return False
+    kept, i = 0, 0
+    while i in done:
+        kept += done[i].kept
+        if kept >= limit:
+            return True
+        i += 1
+    return False
+
+
+def _run_chunks(chunks, todo, parts, templates, limit, workers, done):
+    """Yield ``(index, stats)`` as chunks finish, in a process pool when it pays."""
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(todo) <= 1:
+        for i in todo:
+            if _limit_reached(done, limit):
+                return
+            yield i, parse_chunk(chunks[i], str(parts), templates, limit)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
+        pending: dict[Future, int] = {
+            pool.submit(parse_chunk, chunks[i], str(parts), templates, limit): i for i in todo
+        }
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                i = pending.pop(future)
+                stats = future.result()
+                done[i] = stats
+                yield i, stats
+            if _limit_reached(done, limit):
+                for future in pending:
+                    future.cancel()
+                pending = {f: i for f, i in pending.items() if not f.cancelled()}
+
+
+def _assemble(chunks, done, parts: Path, out: Path, limit: int | None) -> list[int]:
+    """Concatenate the chunks' rows in input order into the final tables (streamed, so
+    memory holds one chunk at a time). Returns the chunks used."""
+    used: list[int] = []
+    kept = 0
+    for i in range(len(chunks)):
+        if i not in done or (limit is not None and kept >= limit):
+            break
+        used.append(i)
+        kept += done[i].kept
+    for name, schema in (("articles", ARTICLE_SCHEMA), ("redirects", REDIRECT_SCHEMA)):
+        remaining = limit if name == "articles" else None
+        tables = []
+        for i in used:
+            table = pq.read_table(parts / f"{chunks[i].key}.{name}.parquet", schema=schema)
+            if remaining is not None:
+                table = table.slice(0, remaining)
+                remaining -= table.num_rows
+            tables.append(table)
+        merged = pa.concat_tables(tables) if tables else schema.empty_table()
+        write_table_atomic(merged, out / f"{name}.parquet")
+    return used
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "parse",
+        help="read dumps and keep the pages that carry a template",
+        description="Read MediaWiki XML dumps (.xml, .xml.bz2, multistream, folders of "
+        "partitions) or the reference project's NDJSON records, and write "
+        "articles.parquet and redirects.parquet.",
+    )
+    parser.add_argument("dumps", nargs="+", metavar="DUMP", help="dump files or folders")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    parser.add_argument(
+        "--template",
+        action="append",
+        metavar="NAME",
+        help="keep pages carrying this template (repeatable; '*' allowed, e.g. 'Infobox *'); "
+        "default: Infobox book and its aliases",
+    )
+    parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    parser.add_argument("--limit", type=int, default=None, help="keep at most N pages")
+    parser.add_argument(
+        "--chunk-mb",
+        type=float,
+        default=DEFAULT_CHUNK_BYTES / 2**20,
+        help="size of the pieces each worker takes (MB of input)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.workers is not None and args.workers < 1:
+        print("wikirec parse: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.limit is not None and args.limit < 1:
+        print("wikirec parse: --limit must be at least 1", file=sys.stderr)
+        return 2
+    summary = parse_dumps(
+        args.dumps,
+        args.out,
+        templates=tuple(args.template or BOOK_TEMPLATES),
+        workers=args.workers,
+        limit=args.limit,
+        chunk_bytes=max(int(args.chunk_mb * 2**20), 1 << 16),
+        progress=not args.quiet,
+        on_error=lambda line: print(f"wikirec parse: {line}", file=sys.stderr),
+    )
+    print(summary.line())
+    if summary.pages == 0:
+        print("wikirec parse: nothing usable was read", file=sys.stderr)
+        return 1
+    articles = pq.read_table(Path(args.out) / "articles.parquet", columns=["title"])
+    shown = ", ".join(articles.column("title").to_pylist()[:10])
+    more = f" (and {articles.num_rows - 10:,} more)" if articles.num_rows > 10 else ""
+    if shown:
+        print(f"kept: {shown}{more}")
+    print(f"wrote {Path(args.out) / 'articles.parquet'} and {Path(args.out) / 'redirects.parquet'}")
+    return 0
