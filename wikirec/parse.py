@@ -102,6 +102,19 @@ REDIRECT_SCHEMA = pa.schema([("source", pa.string()), ("target", pa.string())])
 _BYTES_ATTR = re.compile(rb'\bbytes="(\d+)"')
 _REDIRECT = re.compile(rb'<redirect\s+title="([^"]*)"')
 _QUOTES = re.compile(r"'{2,}")
+# Regions MediaWiki shows as they are: no link inside them is a link.
+_HIDDEN = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<(nowiki|pre|math|syntaxhighlight|source|score)\b[^>]*?(?:/>|>.*?(?:</\1\s*>|\Z))",
+    re.S | re.I,
+)
+_WIKILINK = re.compile(r"\[\[([^\[\]|\n{}<>]*?)(?=\||\]\])")
+_EXTERNAL = re.compile(
+    r"\[\s*((?:https?:|ftp:)?//[^\s\[\]<>\"]+)|(?<!\w)((?:https?|ftp)://[^\s\[\]<>\"{}|]+)",
+    re.I,
+)
+_TEMPLATE_START = re.compile(r"\{\{\s*([^{}|<>\[\]]+?)\s*(?=\||\}\})")
+_BRACES = re.compile(r"\{\{|\}\}")
 _BREAKS = {"br", "p", "li", "hr"}
 _DROPPED_TAGS = {"ref", "references", "math", "syntaxhighlight", "score", "gallery"}
 
@@ -180,37 +193,83 @@ def _plain(code: Wikicode) -> str:
 
 def extract_article(title: str, text: str, matcher: TemplateMatcher) -> dict[str, object] | None:
     """The fields we keep from one page's wikitext, or ``None`` if it carries none of the
-    matcher's templates. Wikilinks keep their order and repeats (the reference's pairs
-    counted them); ``Category:`` links are in ``wikilinks`` and, without the prefix, in
-    ``categories``."""
-    code = mwparserfromhell.parse(text, skip_style_tags=True)
-    infobox = next((t for t in code.ifilter_templates() if matcher.matches(str(t.name))), None)
+    matcher's templates.
+
+    The infobox is parsed by mwparserfromhell (only its own text: parsing a whole long
+    page costs more than decompressing it). Links are read by regular expressions
+    that follow MediaWiki's link syntax, outside comments and ``<nowiki>``-like tags;
+    unlike mwparserfromhell they also see the links in ``<gallery>`` captions, which
+    MediaWiki renders. Wikilinks keep their order and repeats (the reference's pairs
+    counted them); ``Category:`` links are in ``wikilinks`` and, without the prefix,
+    in ``categories``.
+    """
+    visible = _HIDDEN.sub(" ", text)
+    infobox = find_infobox(visible, matcher)
     if infobox is None:
         return None
-    fields: dict[str, str] = {}
-    for param in infobox.params:
-        value = plain_text(param.value)
-        if value:
-            fields[plain_text(param.name)] = value
+    name, fields = infobox
     wikilinks: list[str] = []
     categories: list[str] = []
-    for link in code.ifilter_wikilinks():
-        raw = str(link.title)
+    for raw in _WIKILINK.findall(visible):
         target = normalize_title(raw)
         if not target:
             continue
         wikilinks.append(target)
         if namespace_of(target) == "Category" and not raw.lstrip().startswith(":"):
             categories.append(target.split(":", 1)[1])
-    external = [str(link.url).strip() for link in code.ifilter_external_links()]
     return {
         "title": title,
-        "template": canonical_template_name(str(infobox.name)),
+        "template": name,
         "infobox": json.dumps(fields, ensure_ascii=False),
         "wikilinks": wikilinks,
         "categories": categories,
-        "external_links": external,
+        "external_links": external_links(visible),
     }
+
+
+def find_infobox(text: str, matcher: TemplateMatcher) -> tuple[str, dict[str, str]] | None:
+    """The first template of ``text`` the matcher accepts, as (canonical name, fields as
+    plain text); empty fields are left out, as the reference did."""
+    for match in _TEMPLATE_START.finditer(text):
+        if not matcher.matches(match.group(1)):
+            continue
+        code = mwparserfromhell.parse(text[match.start() : _template_end(text, match.start())])
+        templates = code.filter_templates(recursive=False)
+        if not templates or not matcher.matches(str(templates[0].name)):
+            continue
+        fields = {}
+        for param in templates[0].params:
+            value = plain_text(param.value)
+            if value:
+                fields[plain_text(param.name)] = value
+        return canonical_template_name(str(templates[0].name)), fields
+    return None
+
+
+def _template_end(text: str, start: int) -> int:
+    """Index just past the ``}}`` that closes the template opening at ``start`` (or the end
+    of the text if it never closes)."""
+    depth = 0
+    for brace in _BRACES.finditer(text, start):
+        depth += 1 if brace.group() == "{{" else -1
+        if depth == 0:
+            return brace.end()
+    return len(text)
+
+
+def external_links(text: str) -> list[str]:
+    """URLs of bracketed (``[http://x label]``, ``[//x]``) and bare ``http(s)://`` links,
+    in page order; a bare link loses trailing punctuation, as MediaWiki renders it."""
+    urls = []
+    for bracketed, bare in _EXTERNAL.findall(text):
+        if bracketed:
+            urls.append(bracketed)
+            continue
+        url = bare.rstrip(".,;:!?'")
+        if url.endswith(")") and "(" not in url:
+            url = url[:-1]
+        urls.append(url)
+    return urls
 
 
 def read_page(page: RawPage, matcher: TemplateMatcher, stats: ChunkStats, chunk: Chunk):
