@@ -313,7 +313,7 @@ def test_malformed_page_is_named_and_skipped(fragment, tmp_path):
     path = tmp_path / "broken.xml"
     path.write_bytes(header + b"\n".join(broken) + footer)
     summary = parse_dumps([path], tmp_path / "out")
-    assert summary.pages == 205
+    assert (summary.pages, summary.skipped) == (206, 1)
     assert len(summary.errors) == 1
     assert "page 'Anarchism'" in summary.errors[0] and str(path) in summary.errors[0]
     assert len(read(tmp_path / "out")[0]) == 3

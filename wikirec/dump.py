@@ -59,6 +59,7 @@ class RawPage:
 
     xml: bytes
     offset: int
+    problem: str | None = None  # set (and xml empty) for a page that could not be cut out
 
 
 def find_inputs(paths: list[str | os.PathLike]) -> tuple[list[Path], list[str]]:
@@ -144,15 +145,16 @@ def plan_chunks(path: Path, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> list[Chun
 
 
 def iter_pages(chunk: Chunk, errors: list[str]) -> Iterator[RawPage]:
-    """Yield the pages a chunk owns. Damage (a corrupt or truncated bz2 stream, a page
-    with no end) is appended to ``errors`` as one line and reading goes on where it can."""
+    """Yield the pages a chunk owns. Damaged bz2 data (corrupt or truncated) is appended
+    to ``errors`` as one line; a page with no end comes out with its ``problem`` set.
+    Reading goes on where it can."""
     if chunk.kind == "xml":
         blocks = _xml_blocks(chunk)
     elif chunk.kind == "bz2":
         blocks = _bz2_blocks(chunk, errors, multistream=False)
     else:
         blocks = _bz2_blocks(chunk, errors, multistream=True)
-    yield from _split_pages(blocks, chunk, errors)
+    yield from _split_pages(blocks, chunk)
 
 
 def _xml_blocks(chunk: Chunk) -> Iterator[tuple[bytes, int]]:
@@ -238,9 +240,7 @@ def _first_stream_at_or_after(f, start: int, end: int) -> int | None:
     return None
 
 
-def _split_pages(
-    blocks: Iterator[tuple[bytes, int]], chunk: Chunk, errors: list[str]
-) -> Iterator[RawPage]:
+def _split_pages(blocks: Iterator[tuple[bytes, int]], chunk: Chunk) -> Iterator[RawPage]:
     buffer = b""
     position = 0  # decompressed offset of the buffer's first byte
     multistream = chunk.kind == "bz2-multistream"
@@ -271,7 +271,7 @@ def _split_pages(
             page_offset = offset if multistream else position + start
             nested = buffer.find(b"<page>", start + 6, end)
             if nested >= 0:
-                errors.append(_unfinished_message(buffer[start:nested], chunk, page_offset))
+                yield _unfinished(buffer[start:nested], chunk, page_offset)
                 pos = nested
                 continue
             end += len(b"</page>")
@@ -281,7 +281,9 @@ def _split_pages(
         position += pos
     if not saw_root:
         _check_root(buffer, chunk)
-    _report_unfinished(buffer, chunk, errors)
+    start = buffer.find(b"<page>")
+    if start >= 0:
+        yield _unfinished(buffer[start:], chunk, None)
 
 
 def _check_root(head: bytes, chunk: Chunk) -> None:
@@ -289,17 +291,12 @@ def _check_root(head: bytes, chunk: Chunk) -> None:
         raise DumpError(f"{chunk.path}: not a MediaWiki XML dump (no <mediawiki> root)")
 
 
-def _report_unfinished(buffer: bytes, chunk: Chunk, errors: list[str]) -> None:
-    start = buffer.find(b"<page>")
-    if start >= 0:
-        errors.append(_unfinished_message(buffer[start:], chunk, None))
-
-
-def _unfinished_message(page: bytes, chunk: Chunk, offset: int | None) -> str:
+def _unfinished(page: bytes, chunk: Chunk, offset: int | None) -> RawPage:
     title = extract_tag(page, b"title")
     where = f"page '{unescape(title)}'" if title is not None else "a page with no title"
     at = f" near byte {offset}" if offset is not None else ""
-    return f"{chunk.path}: malformed XML, {where}{at} has no </page>; skipped"
+    problem = f"{chunk.path}: malformed XML, {where}{at} has no </page>; skipped"
+    return RawPage(b"", offset or 0, problem)
 
 
 def extract_tag(xml: bytes, tag: bytes, last: bool = False) -> bytes | None:

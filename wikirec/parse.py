@@ -278,6 +278,10 @@ def read_page(page: RawPage, matcher: TemplateMatcher, stats: ChunkStats, chunk:
     xml = page.xml
     stats.pages += 1
     stats.xml_bytes += len(xml)
+    if page.problem is not None:
+        stats.skipped += 1
+        stats.errors.append(page.problem)
+        return None
     redirect = _REDIRECT.search(xml)
     if redirect is not None:
         # Redirects of every namespace are kept (their titles carry the prefix): a later
