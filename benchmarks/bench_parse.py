@@ -31,11 +31,11 @@ import xml.sax
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from wikirec.synth import generate_dump
 
-from wikirec.dump import Chunk, _bz2_blocks, plan_chunks  # noqa: E402
-from wikirec.synth import generate_dump  # noqa: E402
+from wikirec.dump import Chunk, _bz2_blocks, plan_chunks
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def dump_path(size_mb: int, seed: int) -> Path:
@@ -83,8 +83,7 @@ def run_bzip2(path: Path, chunks: list[Chunk], workers: int) -> float:
     started = time.perf_counter()
     procs, threads = [], []
     for group in groups:
-        proc = subprocess.Popen(["bzip2", "-dc"], stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen(["bzip2", "-dc"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
         thread = threading.Thread(target=feed, args=(proc, group[0].start, group[-1].end))
         thread.start()
         procs.append(proc)
@@ -99,9 +98,21 @@ def run_parse(path: Path, out: Path, workers: int) -> tuple[float, dict]:
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "wikirec.cli", "parse", str(path), "--out", str(out),
-         "--workers", str(workers), "--quiet"],
-        check=True, stdout=subprocess.DEVNULL, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "wikirec.cli",
+            "parse",
+            str(path),
+            "--out",
+            str(out),
+            "--workers",
+            str(workers),
+            "--quiet",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=ROOT,
     )
     seconds = time.perf_counter() - started
     return seconds, json.loads((out / "parse.json").read_text())["counts"]
@@ -138,8 +149,9 @@ class ReferenceHandler(xml.sax.handler.ContentHandler):
                 self.books.append(book)
 
 
-def reference_process_article(title: str, text: str = "", timestamp: str = "",
-                              template: str = "Infobox book"):
+def reference_process_article(
+    title: str, text: str = "", timestamp: str = "", template: str = "Infobox book"
+):
     import mwparserfromhell
 
     wikicode = mwparserfromhell.parse(text)
@@ -187,8 +199,10 @@ def main() -> None:
     path = ensure_dump(args.size_mb, args.seed)
     chunks = plan_chunks(path)
     compressed = path.stat().st_size
-    print(f"dump: {path.name}, {compressed / 1e6:.0f} MB compressed, {len(chunks)} chunks, "
-          f"{args.workers} workers")
+    print(
+        f"dump: {path.name}, {compressed / 1e6:.0f} MB compressed, {len(chunks)} chunks, "
+        f"{args.workers} workers"
+    )
     out = ROOT / "artifacts" / "bench" / "parse-out"
     best: dict[str, float] = {}
     xml_bytes = 0
@@ -199,8 +213,11 @@ def main() -> None:
         best["bzip2 -dc"] = min(best.get("bzip2 -dc", 1e9), seconds)
         seconds, counts = run_parse(path, out, args.workers)
         best["wikirec parse"] = min(best.get("wikirec parse", 1e9), seconds)
-        print(f"round {round_}: " + ", ".join(f"{k} {xml_bytes / 1e6 / v:.1f} MB/s"
-                                              for k, v in best.items()), flush=True)
+        print(
+            f"round {round_}: "
+            + ", ".join(f"{k} {xml_bytes / 1e6 / v:.1f} MB/s" for k, v in best.items()),
+            flush=True,
+        )
     peak_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     ref_seconds, ref_bytes, ref_books = run_reference(path, args.reference_mb)
     ref_rate = ref_bytes / 1e6 / ref_seconds
@@ -209,19 +226,26 @@ def main() -> None:
     print(f"{'method':<34}{'MB/s of XML':>12}{'vs decompress':>15}")
     for name, seconds in best.items():
         rate = xml_bytes / 1e6 / seconds
-        print(f"{name + f' ({args.workers} workers)':<34}{rate:>12.1f}"
-              f"{rate / (xml_bytes / 1e6 / best['decompress']):>15.2f}")
+        print(
+            f"{name + f' ({args.workers} workers)':<34}{rate:>12.1f}"
+            f"{rate / (xml_bytes / 1e6 / best['decompress']):>15.2f}"
+        )
     decompress_rate = xml_bytes / 1e6 / best["decompress"]
     print(f"{'reference recipe (1 core)':<34}{ref_rate:>12.2f}{ref_rate / decompress_rate:>15.3f}")
-    print(f"{f'reference x {args.workers} cores (ideal)':<34}{ref_rate * args.workers:>12.2f}"
-          f"{ref_rate * args.workers / decompress_rate:>15.3f}")
+    print(
+        f"{f'reference x {args.workers} cores (ideal)':<34}{ref_rate * args.workers:>12.2f}"
+        f"{ref_rate * args.workers / decompress_rate:>15.3f}"
+    )
     ratio = best["decompress"] / best["wikirec parse"]
     print()
     print(f"parse / decompress ratio: {ratio:.3f} (target >= 0.85)")
-    print(f"parse vs reference recipe, same cores: {ratio * decompress_rate / (ref_rate * args.workers):.0f}x")
-    print(f"pages {counts['pages']:,}, kept {counts['kept']:,}, redirects {counts['redirects']:,}, "
-          f"skipped {counts['skipped']:,}; reference found {ref_books} books in its "
-          f"{ref_bytes / 1e6:.0f} MB slice")
+    speedup = ratio * decompress_rate / (ref_rate * args.workers)
+    print(f"parse vs reference recipe, same cores: {speedup:.0f}x")
+    print(
+        f"pages {counts['pages']:,}, kept {counts['kept']:,}, redirects {counts['redirects']:,}, "
+        f"skipped {counts['skipped']:,}; reference found {ref_books} books in its "
+        f"{ref_bytes / 1e6:.0f} MB slice"
+    )
     print(f"peak RSS of the largest child process: {peak_rss:.0f} MB (target < 1024 MB)")
 
 
