@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/wikirec parse wikirec/data/enwiki-sample-p10p30302.xml.bz2 --out artifacts/demo/parse
+	$(BIN)/wikirec run books --out artifacts/demo
 
 test: $(STAMP)
 	$(BIN)/ruff check wikirec tests benchmarks
@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_parse.py
+	$(BIN)/python benchmarks/bench_train.py
 
 clean:
 	rm -rf $(VENV) artifacts/demo

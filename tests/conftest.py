@@ -19,3 +19,39 @@ def fragment() -> Path:
 def p15_records() -> Path:
     """The reference project's 1,413 real book records from enwiki partition 15."""
     return DATA / "koehrsen-p15-books.ndjson"
+
+
+# --- build and train (tests/test_build.py, tests/test_train.py) --------------------------
+
+
+@pytest.fixture(scope="session")
+def p15_articles(p15_records, tmp_path_factory) -> Path:
+    """The p15 records parsed once: a folder with articles.parquet and redirects.parquet."""
+    from wikirec.parse import parse_dumps
+
+    out = tmp_path_factory.mktemp("p15-parse")
+    parse_dumps([p15_records], out, workers=1)
+    return out
+
+
+@pytest.fixture(scope="session")
+def p15_build(p15_articles, tmp_path_factory) -> Path:
+    """The p15 articles built once with the defaults (min link count 5, shipped stop list)."""
+    from wikirec.build import build_training_data
+
+    out = tmp_path_factory.mktemp("p15-build")
+    build_training_data(p15_articles, out)
+    return out
+
+
+# --- a trained model (recommend, evaluate, plot, export, notebook) ----------------------
+
+
+@pytest.fixture(scope="session")
+def p15_model(p15_build, tmp_path_factory) -> Path:
+    """A model trained on the p15 build: 50-d, 10 epochs of sparse Adam, seed 0 (seconds)."""
+    from wikirec.train import train
+
+    out = tmp_path_factory.mktemp("p15-train")
+    train(p15_build, out, epochs=10, optimizer="sparse-adam", seed=0, overwrite=True)
+    return out

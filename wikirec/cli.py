@@ -9,9 +9,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wikirec import __version__, parse
+from wikirec import (
+    __version__,
+    build,
+    classify,
+    evaluate,
+    export,
+    parse,
+    pipeline,
+    plot,
+    recommend,
+    synth,
+    train,
+)
 
-STAGES = (parse,)
+STAGES = (synth, parse, build, train, recommend, evaluate, classify, plot, export, pipeline)
 
 
 def build_parser() -> argparse.ArgumentParser:

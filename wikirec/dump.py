@@ -24,6 +24,7 @@ from pathlib import Path
 
 BZ2_STREAM_MAGIC = re.compile(rb"BZh[1-9]1AY&SY")
 READ_BLOCK = 1 << 20
+BZ2_READ = 1 << 16  # about one multistream stream of 100 pages
 DAMAGED = b"<damaged>"  # sentinel block: the stream broke off here
 DEFAULT_CHUNK_BYTES = 16 << 20
 DUMP_SUFFIXES = (".xml", ".xml.bz2", ".bz2", ".ndjson", ".json")
@@ -103,13 +104,20 @@ def detect_kind(path: Path) -> str:
 
 
 def index_path_for(path: Path) -> Path | None:
-    """The ``-index.txt.bz2`` Wikipedia publishes beside a multistream dump, if present."""
-    name = path.name
-    for suffix in (".xml.bz2", ".bz2"):
-        if name.endswith(suffix):
-            candidate = path.with_name(name[: -len(suffix)] + "-index.txt.bz2")
-            return candidate if candidate.is_file() else None
-    return None
+    """The index Wikipedia publishes beside a multistream dump, if present:
+    ``NAME.xml.bz2`` → ``NAME-index.txt.bz2``, and for partitions
+    ``...-multistream3.xml-p1p41242.bz2`` → ``...-multistream-index3.txt-p1p41242.bz2``."""
+    partition = _PARTITION.match(path.name)
+    if partition is not None:
+        stem, number, pages = partition.groups()
+        name = f"{stem}-index{number}.txt{pages or ''}.bz2"
+    else:
+        name = re.sub(r"(\.xml)?\.bz2$", "", path.name) + "-index.txt.bz2"
+    candidate = path.with_name(name)
+    return candidate if candidate.is_file() else None
+
+
+_PARTITION = re.compile(r"^(.*-multistream)(\d+)\.xml(-p\d+p\d+)?\.bz2$")
 
 
 def read_stream_offsets(index: Path) -> list[int]:
@@ -191,17 +199,18 @@ def _bz2_blocks(chunk: Chunk, errors: list[str], multistream: bool) -> Iterator[
     produced = 0
     with open(chunk.path, "rb") as f:
         stream_start = _first_stream_at_or_after(f, chunk.start, chunk.end)
+        pending = b""  # compressed bytes read but not yet fed, starting at stream_start
         while stream_start is not None and stream_start < chunk.end:
-            f.seek(stream_start)
+            f.seek(stream_start + len(pending))
             decompressor = bz2.BZ2Decompressor()
-            consumed = 0
             try:
                 while not decompressor.eof:
-                    block = f.read(READ_BLOCK)
+                    # Small reads: what follows a stream's end is copied into unused_data.
+                    block = pending or f.read(BZ2_READ)
+                    pending = b""
                     if not block:
                         raise EOFError("file ends inside a bz2 stream (truncated download?)")
                     out = decompressor.decompress(block)
-                    consumed += len(block) - len(decompressor.unused_data)
                     if out:
                         yield out, stream_start if multistream else produced
                         produced += len(out)
@@ -214,13 +223,17 @@ def _bz2_blocks(chunk: Chunk, errors: list[str], multistream: bool) -> Iterator[
                 yield DAMAGED, stream_start
                 if not multistream:
                     return
+                pending = b""
                 stream_start = _first_stream_at_or_after(f, stream_start + 1, chunk.end)
                 continue
             if not multistream:
                 return
-            stream_start += consumed
-            f.seek(stream_start)
-            if not f.read(3).startswith(b"BZh"):
+            pending = decompressor.unused_data
+            stream_start = f.tell() - len(pending)
+            if len(pending) < 4:
+                pending += f.read(BZ2_READ)
+            if pending and not pending.startswith(b"BZh"):  # not a stream: look for one
+                pending = b""
                 stream_start = _first_stream_at_or_after(f, stream_start, chunk.end)
 
 

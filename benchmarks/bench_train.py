@@ -1,0 +1,431 @@
+"""Training speed against its anchors, on generated data of the reference's shape.
+
+    python benchmarks/bench_train.py [--rounds 2] [--examples 1000000] [--quality]
+
+Generates (once, cached under artifacts/bench/) book records of the reference's shape
+(37,020 books, about 41,000 links kept, about 773,000 pairs; planted authors, genres,
+countries, publishers and Zipf-like topic links), times ``wikirec build`` on them, then
+measures in one run, in examples (positives + negatives) per second:
+
+- reference: the tutorial's recipe as written (its Python generator with
+  ``random.sample`` and a set lookup per negative, ``Model.fit``, batches of 1,024
+  positives and 2,048 negatives, dense Adam), over --reference-steps steps;
+- every lever of ``wikirec train``: its trainer on batches drawn beforehand by
+  wikirec's sampler, a few steps to trace and warm up, then about --examples examples
+  timed (the sampler's own speed is printed: in ``train()`` it draws the next epoch in
+  a background thread while this one trains);
+- end to end: ``train()`` with the fast recipe for 2 epochs, the second one reported
+  (sampling, progress, checkpoint included);
+- gensim's Doc2Vec, PV-DBOW with 2 negatives, 50 dimensions, 2 workers, on the same
+  pairs (each book a document whose words are its links, repeats kept): the same
+  objective; its examples are pairs * (1 + negatives);
+
+Each recipe runs in a process of its own (after a generator-fed ``fit`` TensorFlow sets
+``M_TRIM_THRESHOLD`` for the whole process, which slows everything after it 2-5x), and
+is repeated --rounds times, the recipes alternating; the best and the median are
+printed (this machine's speed drifts by up to 2x from minute to minute), with the
+ratios to the reference and each recipe's peak RSS.
+
+--quality adds time-to-quality: the reference recipe (dense Adam, batches of 1,024) and
+the fast recipes (--fast, default sparse-adam with 16,384 positives and learning rate
+0.016) trained epoch by epoch, each scored after every epoch by the
+planted-author recall@10 (for books of an author with 5+ books: the share of its 10
+nearest books, by cosine, that have the same author). It reports the time each needs to
+reach the reference's score after --quality-epochs epochs (15, as the tutorial). The
+reference's time is counted at the reference recipe's measured speed (its generator
+and fit), the trajectory itself being trained by wikirec's Keras path (same model,
+optimizer and batches). This takes about 15 minutes more.
+
+The generator lives here until wikirec.synth offers reference-shaped records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from wikirec.batches import PairSampler  # noqa: E402
+from wikirec.build import build_training_data, load_training_data  # noqa: E402
+from wikirec.io import write_table_atomic  # noqa: E402
+
+N_BOOKS = 37_020
+REFERENCE = {"books": 37_020, "links": 41_758, "pairs": 772_798}
+
+
+# --------------------------------------------------------------------------- data
+
+
+def generate_records(seed: int = 0, n_books: int = N_BOOKS) -> tuple[pa.Table, dict]:
+    """Book records of the reference's shape, as an ``articles.parquet`` table.
+
+    Each book has an author (author sizes Zipf-distributed, 1 to 60 books), a genre (its
+    author's, 85% of the time), a country and a publisher, and links: its author's page
+    (authors with 5+ books), its genre and genre category, country, publisher, and
+    topic links, 60% from its genre's own pool and 40% from a global pool, both with
+    Zipf-like popularity. Returns the table and the planted truth (author and genre of
+    each book, arrays of shape (n_books,)).
+    """
+    rng = np.random.default_rng(seed)
+    sizes, total = [], 0
+    while total < n_books:
+        sizes.append(int(min(rng.zipf(2.0), 60)))
+        total += sizes[-1]
+    sizes[-1] -= total - n_books
+    author = rng.permutation(np.repeat(np.arange(len(sizes)), sizes))
+    n_genres, n_topics = 40, 60_000
+    genre_p = _zipf_weights(n_genres, 0.8)
+    author_genre = rng.choice(n_genres, len(sizes), p=genre_p)
+    own = rng.random(n_books) < 0.85
+    genre = np.where(own, author_genre[author], rng.choice(n_genres, n_books, p=genre_p))
+    counts = np.maximum(1, rng.lognormal(np.log(22.1) - 0.32, 0.8, n_books).astype(int))
+    books = np.arange(n_books)
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    big = np.bincount(author)[author] >= 5
+    parts.append((books[big], _titles("Author", author[big])))
+    parts.append((books, _titles("Genre", genre)))
+    parts.append((books, np.char.add(np.char.add("Category:", _titles("Genre", genre)), " novels")))
+    parts.append((books, _titles("Country", rng.choice(30, n_books, p=_zipf_weights(30, 1.5)))))
+    parts.append((books, _titles("Publisher", rng.choice(400, n_books, p=_zipf_weights(400, 1.1)))))
+    topic_books = np.repeat(books, np.maximum(counts - 4, 0))
+    n = len(topic_books)
+    per_genre = n_topics // n_genres
+    local = rng.random(n) < 0.6
+    local_topic = rng.choice(per_genre, n, p=_zipf_weights(per_genre, 0.6))
+    popular = rng.choice(n_topics, n, p=_zipf_weights(n_topics, 0.75))
+    global_topic = rng.permutation(n_topics)[popular]  # popularity unrelated to genre
+    topic = np.where(local, genre[topic_books] * per_genre + local_topic, global_topic)
+    parts.append((topic_books, _titles("Topic", topic)))
+    owner = np.concatenate([p[0] for p in parts])
+    links = np.concatenate([p[1].astype(object) for p in parts])
+    order = np.argsort(owner, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=n_books))])
+    wikilinks = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(links[order]))
+    infobox = [
+        json.dumps({"author": f"Author {a}", "genre": f"Genre {g}"})
+        for a, g in zip(author, genre, strict=True)
+    ]
+    table = pa.table(
+        {
+            "title": [f"Book {i}" for i in range(n_books)],
+            "infobox": infobox,
+            "wikilinks": wikilinks,
+        }
+    )
+    return table, {"author": author, "genre": genre}
+
+
+def _zipf_weights(n: int, exponent: float) -> np.ndarray:
+    weights = 1.0 / np.arange(1, n + 1) ** exponent
+    return weights / weights.sum()
+
+
+def _titles(prefix: str, ids: np.ndarray) -> np.ndarray:
+    return np.char.add(f"{prefix} ", ids.astype(str))
+
+
+def ensure_data(seed: int) -> tuple[Path, dict]:
+    """Generated articles (cached) and the planted truth."""
+    folder = ROOT / "artifacts" / "bench" / f"train-records-s{seed}"
+    table, truth = generate_records(seed)
+    if not (folder / "articles.parquet").is_file():
+        write_table_atomic(table, folder / "articles.parquet")
+    return folder, truth
+
+
+# --------------------------------------------------------------------------- anchors
+
+
+def reference_recipe(data, steps: int, seed: int = 0) -> float:
+    """The tutorial's generator and ``Model.fit``: examples per second over ``steps``."""
+    import keras
+
+    from wikirec.model import build_model
+
+    keras.utils.set_random_seed(seed)
+    pairs = [tuple(p) for p in data.pairs.tolist()]
+    pairs_set = set(pairs)
+    n_books, n_links = data.n_books, data.n_links
+
+    def generate_batch(n_positive=1024, negative_ratio=2):
+        batch_size = n_positive * (1 + negative_ratio)
+        batch = np.zeros((batch_size, 3))
+        while True:
+            for idx, (book_id, link_id) in enumerate(random.sample(pairs, n_positive)):
+                batch[idx, :] = (book_id, link_id, 1)
+            idx += 1
+            while idx < batch_size:
+                random_book = random.randrange(n_books)
+                random_link = random.randrange(n_links)
+                if (random_book, random_link) not in pairs_set:
+                    batch[idx, :] = (random_book, random_link, 0)
+                    idx += 1
+            np.random.shuffle(batch)
+            yield {"book": batch[:, 0:1], "link": batch[:, 1:2]}, batch[:, 2:3]
+
+    model = build_model(n_books, n_links)
+    batches = generate_batch()
+    model.fit(batches, epochs=1, steps_per_epoch=5, verbose=0)  # trace
+    started = time.perf_counter()
+    model.fit(batches, epochs=1, steps_per_epoch=steps, verbose=0)
+    return steps * 3072 / (time.perf_counter() - started)
+
+
+def gensim_doc2vec(data, epochs: int = 2) -> float:
+    from gensim.models.doc2vec import Doc2Vec, TaggedDocument
+
+    order = np.argsort(data.pairs[:, 0], kind="stable")
+    books, links = data.pairs[order, 0], data.pairs[order, 1].astype(str)
+    bounds = np.searchsorted(books, np.arange(data.n_books + 1))
+    docs = [
+        TaggedDocument(links[bounds[b] : bounds[b + 1]].tolist(), [b]) for b in range(data.n_books)
+    ]
+    model = Doc2Vec(
+        vector_size=50, dm=0, dbow_words=0, negative=2, hs=0, min_count=1, sample=0,
+        workers=2, window=1, seed=0,
+    )  # fmt: skip
+    model.build_vocab(docs)
+    started = time.perf_counter()
+    model.train(docs, total_examples=len(docs), epochs=epochs)
+    return len(data.pairs) * 3 * epochs / (time.perf_counter() - started)
+
+
+LEVERS = {
+    "fit, dense Adam, 1,024+2,048 (our sampler)": {},
+    "  + steps_per_execution 32": {"steps_per_execution": 32},
+    "  + XLA (jit_compile)": {"jit_compile": True},
+    "fit, dense Adam, batch 16,384+32,768, XLA": {"batch_positives": 16384, "jit_compile": True},
+    "sparse-adam, 1,024+2,048": {"optimizer": "sparse-adam"},
+    "sparse-adam, 4,096+8,192": {"optimizer": "sparse-adam", "batch_positives": 4096},
+    "sparse-adam, 4,096+8,192, XLA maths": {
+        "optimizer": "sparse-adam",
+        "batch_positives": 4096,
+        "jit_compile": True,
+    },
+    "sparse-adam, 16,384+32,768": {"optimizer": "sparse-adam", "batch_positives": 16384},
+}
+
+
+def lever_rate(data, options: dict, examples: int, seed: int = 0) -> float:
+    """Examples per second of one lever's trainer, after tracing and warming up."""
+    import keras
+
+    from wikirec.batches import EpochBatches
+    from wikirec.train import TRAINERS, TrainConfig
+
+    config = TrainConfig(**options)
+    keras.utils.set_random_seed(seed)
+    trainer = TRAINERS[config.optimizer].create(config, data.n_books, data.n_links)
+    sampler = PairSampler(data.pairs, data.n_books, data.n_links, config.negative_ratio)
+    batches = sampler.epoch(0, config.batch_positives)
+    warm = max(2, min(10, batches.n_steps // 4))
+    timed = max(2, min(batches.n_steps - warm, examples // batches.batch_size))
+
+    def part(first: int, count: int) -> EpochBatches:
+        rows = slice(first, first + count)
+        return EpochBatches(batches.book[rows], batches.link[rows], batches.label[rows])
+
+    trainer.run_epoch(part(0, warm), lambda *a: None)
+    started = time.perf_counter()
+    trainer.run_epoch(part(warm, timed), lambda *a: None)
+    return timed * batches.batch_size / (time.perf_counter() - started)
+
+
+def sampler_rate(data, batch_positives: int = 1024) -> float:
+    sampler = PairSampler(data.pairs, data.n_books, data.n_links, 2)
+    started = time.perf_counter()
+    batches = sampler.epoch(0, batch_positives)
+    return batches.book.size / (time.perf_counter() - started)
+
+
+def end_to_end(data_dir: Path, options: dict) -> dict:
+    from wikirec.train import train
+
+    out = ROOT / "artifacts" / "bench" / "train-runs" / "end-to-end"
+    summary = train(data_dir, out, epochs=2, patience=0, overwrite=True, **options)
+    return summary["history"][-1]
+
+
+# --------------------------------------------------------------------------- quality
+
+
+def author_recall(vectors: np.ndarray, author: np.ndarray, k: int = 10, n_queries: int = 3000):
+    """Share of the k nearest books (cosine) with the same planted author, averaged over
+    up to ``n_queries`` books whose author has 5+ books (a fixed sample)."""
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    eligible = np.flatnonzero(np.bincount(author)[author] >= 5)
+    queries = np.random.default_rng(0).choice(eligible, min(n_queries, len(eligible)), False)
+    scores = unit[queries] @ unit.T
+    scores[np.arange(len(queries)), queries] = -np.inf
+    nearest = np.argpartition(-scores, k, axis=1)[:, :k]
+    return float((author[nearest] == author[queries, None]).mean())
+
+
+def trajectory(data, author, config, epochs: int, target: float | None = None):
+    """Train epoch by epoch; return [(seconds so far, recall)] (scoring not timed)."""
+    import keras
+
+    from wikirec.train import TRAINERS
+
+    keras.utils.set_random_seed(config.seed)
+    trainer = TRAINERS[config.optimizer].create(config, data.n_books, data.n_links)
+    sampler = PairSampler(data.pairs, data.n_books, data.n_links, config.negative_ratio, seed=0)
+    points, elapsed = [], 0.0
+    for epoch in range(epochs):
+        batches = sampler.epoch(epoch, config.batch_positives)
+        started = time.perf_counter()
+        trainer.run_epoch(batches, lambda *a: None)
+        elapsed += time.perf_counter() - started
+        vectors = trainer.export().get_layer("book_embedding").embeddings.numpy()
+        points.append((elapsed, author_recall(vectors, author)))
+        print(f"    epoch {epoch + 1}: {elapsed:7.1f} s, author recall@10 {points[-1][1]:.3f}")
+        if target is not None and points[-1][1] >= target:
+            break
+    return points
+
+
+# --------------------------------------------------------------------------- main
+
+
+REFERENCE_NAME = "reference: Python generator + fit, dense Adam"
+GENSIM_NAME = "gensim Doc2Vec PV-DBOW, 2 workers"
+
+
+def run_one(name: str, data_dir: Path, args) -> tuple[float, float]:
+    """Measure one recipe in this process: (examples/s, peak RSS in MB)."""
+    data = load_training_data(data_dir)
+    if name == REFERENCE_NAME:
+        rate = reference_recipe(data, args.reference_steps, args.seed)
+    elif name == GENSIM_NAME:
+        rate = gensim_doc2vec(data)
+    else:
+        rate = lever_rate(data, LEVERS[name], args.examples, args.seed)
+    return rate, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_isolated(name: str, args) -> tuple[float, float]:
+    command = [sys.executable, __file__, "--one", name, "--seed", str(args.seed)]
+    command += ["--reference-steps", str(args.reference_steps), "--examples", str(args.examples)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"{name}: failed\n{done.stderr[-2000:]}")
+    result = json.loads(lines[-1])
+    return result["rate"], result["rss_mb"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--reference-steps", type=int, default=100)
+    parser.add_argument("--examples", type=int, default=1_000_000, help="timed per lever")
+    parser.add_argument("--levers", default="all", help="comma-separated lever numbers (1-8)")
+    parser.add_argument("--no-gensim", action="store_true")
+    parser.add_argument("--quality", action="store_true", help="also time-to-quality")
+    parser.add_argument("--quality-epochs", type=int, default=15)
+    parser.add_argument(
+        "--fast", default="16384:0.016", help="fast recipes for --quality: POSITIVES:LR,..."
+    )
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    articles, truth = ensure_data(args.seed)
+    data_dir = articles.parent / f"train-build-s{args.seed}"
+    if args.one:
+        rate, rss = run_one(args.one, data_dir, args)
+        print(json.dumps({"rate": rate, "rss_mb": rss}))
+        return 0
+    started = time.perf_counter()
+    summary = build_training_data(articles, data_dir)
+    build_seconds = time.perf_counter() - started
+    data = load_training_data(data_dir)
+    print(
+        f"data: {data.n_books:,} books, {data.n_links:,} links, {len(data.pairs):,} pairs "
+        f"(reference: {REFERENCE['books']:,}, {REFERENCE['links']:,}, "
+        f"{REFERENCE['pairs']:,}); wikirec build: {build_seconds:.1f} s "
+        f"({summary['link_occurrences']['read']:,} link occurrences)"
+    )
+    print(f"wikirec's sampler alone: {sampler_rate(data):,.0f} examples/s (one thread)")
+    names = [REFERENCE_NAME]
+    levers = list(LEVERS)
+    if args.levers != "all":
+        levers = [levers[int(i) - 1] for i in args.levers.split(",")]
+    names += levers + ([] if args.no_gensim else [GENSIM_NAME])
+    rates: dict[str, list[float]] = {name: [] for name in names}
+    rss: dict[str, float] = {name: 0.0 for name in names}
+    for round_number in range(args.rounds):
+        for name in names if round_number % 2 == 0 else reversed(names):
+            print(f"round {round_number + 1}: {name.strip()} ...", flush=True)
+            rate, peak = run_isolated(name, args)
+            rates[name].append(rate)
+            rss[name] = max(rss[name], peak)
+    positives, rate = args.fast.split(",")[0].split(":")
+    fast = {"optimizer": "sparse-adam", "batch_positives": int(positives)}
+    fast["learning_rate"] = float(rate)
+    print("end to end: train() with the fast recipe ...", flush=True)
+    last = end_to_end(data_dir, fast)
+    reference = max(rates[REFERENCE_NAME])
+    print(f"\n{'recipe':48s} {'best ex/s':>11s} {'median':>11s} {'x ref':>7s} {'peak RSS':>9s}")
+    for name, values in rates.items():
+        best, median = max(values), float(np.median(values))
+        print(
+            f"{name:48s} {best:11,.0f} {median:11,.0f} {best / reference:6.1f}x "
+            f"{rss[name]:6,.0f} MB"
+        )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    label = f"train() end to end, sparse-adam, {fast['batch_positives']:,} positives"
+    print(
+        f"{label:48s} {last['examples_per_second']:11,.0f} {'':11s} "
+        f"{last['examples_per_second'] / reference:6.1f}x {peak:6,.0f} MB"
+        f"  ({last['seconds']:.1f} s for its 2nd epoch)"
+    )
+    if args.quality:
+        time_to_quality(data, truth["author"], reference, args)  # books in generated order
+    return 0
+
+
+def time_to_quality(data, author, reference_rate: float, args) -> None:
+    from wikirec.train import TrainConfig
+
+    print(f"\ntime to quality (author recall@10), reference: {args.quality_epochs} epochs")
+    points = trajectory(data, author, TrainConfig(optimizer="adam"), args.quality_epochs)
+    target = points[-1][1]
+    examples = len(data.pairs) // 1024 * 3072 * args.quality_epochs
+    reference_seconds = examples / reference_rate
+    print(
+        f"  reference final recall {target:.3f}: reference recipe {reference_seconds:,.0f} s "
+        f"at its measured speed (wikirec's fit path: {points[-1][0]:,.0f} s)"
+    )
+    for recipe in args.fast.split(","):
+        positives, rate = recipe.split(":")
+        fast = TrainConfig(
+            optimizer="sparse-adam", batch_positives=int(positives), learning_rate=float(rate)
+        )
+        print(f"  sparse-adam, {fast.batch_positives:,} positives, lr {fast.learning_rate}:")
+        fast_points = trajectory(data, author, fast, 60, target=target)
+        reached = next((s for s, r in fast_points if r >= target), None)
+        if reached is None:
+            print("    did not reach it in 60 epochs")
+            continue
+        print(
+            f"    reached it in {reached:,.1f} s: {reference_seconds / reached:.1f}x shorter "
+            f"than the reference recipe, {points[-1][0] / reached:.1f}x than wikirec's fit path"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

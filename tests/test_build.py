@@ -1,0 +1,218 @@
+"""`wikirec build` on the real p15 records (1,413 books from enwiki partition 15)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from wikirec.build import (
+    BuildError,
+    build_training_data,
+    is_content_link,
+    load_training_data,
+    read_stop_links,
+    resolve_redirects,
+)
+from wikirec.cli import main
+
+REFERENCE_STOP_LINKS = {
+    "hardcover",
+    "paperback",
+    "hardback",
+    "e-book",
+    "wikipedia:wikiproject books",
+    "wikipedia:wikiproject novels",
+}
+
+
+def books_per_link(articles: Path, fold=str.lower, rename=None) -> dict[str, set[str]]:
+    """An independent recount in plain Python: link title -> titles of the books naming it."""
+    table = pd.read_parquet(articles / "articles.parquet")
+    rename = rename or {}
+    found: dict[str, set[str]] = defaultdict(set)
+    for title, links in zip(table.title, table.wikilinks, strict=True):
+        if title.startswith("Wikipedia:"):
+            continue
+        for link in links:
+            if is_content_link(link):
+                found[fold(rename.get(link, link))].add(title)
+    return found
+
+
+def test_p15_counts(p15_build):
+    summary = json.loads((p15_build / "build.json").read_text())
+    assert summary["books"] == {
+        "read": 1413,
+        "not_main_namespace": 2,
+        "duplicate_titles": 0,
+        "kept": 1411,
+        "without_pairs": 29,
+    }
+    assert summary["link_occurrences"]["read"] == 40749
+    assert summary["distinct_links"]["read"] == 20052
+    assert summary["distinct_links"]["content_namespaces"] == 19730
+    assert summary["distinct_links"]["after_case_folding"] == 19656
+    assert summary["distinct_links"]["kept"] == 812
+    assert summary["pairs"] == {"kept": 11688, "unique": 9590}
+    assert summary["top_links"][0] == ["science fiction", 186]
+
+
+def test_loaded_tables_agree_with_an_independent_recount(p15_articles, p15_build):
+    data = load_training_data(p15_build)
+    assert data.pairs.dtype == np.int32 and data.pairs.shape == (11688, 2)
+    assert list(data.books["index"]) == list(range(1411))
+    assert list(data.links["index"]) == list(range(812))
+    assert not any(t.startswith("Wikipedia:") for t in data.books.title)
+    recount = books_per_link(p15_articles)
+    stops = {s.lower() for s in read_stop_links()}
+    expected = {t: len(b) for t, b in recount.items() if len(b) >= 5 and t not in stops}
+    assert dict(zip(data.links.title, data.links["count"], strict=True)) == expected
+    # The pairs say the same: distinct books per link, and links sorted most linked first.
+    pair_books = pd.DataFrame(data.pairs, columns=["book", "link"]).drop_duplicates()
+    assert (pair_books.groupby("link").size().values == data.links["count"].values).all()
+    assert (np.diff(data.links["count"].values) <= 0).all()
+    assert (np.bincount(data.pairs[:, 0], minlength=1411) == data.books.n_pairs.values).all()
+
+
+def test_book_table_carries_the_infobox(p15_build):
+    books = load_training_data(p15_build).books.set_index("title")
+    assert books.loc["The Beasts of Tarzan", "author"] == "Edgar Rice Burroughs"
+    assert (books.author.str.lower() == "edgar rice burroughs").sum() == 20
+    assert json.loads(books.loc["The Wealthy Barber", "infobox"])["country"] == "Canada"
+
+
+def test_non_content_links_and_stop_links_are_gone(p15_build):
+    titles = set(load_training_data(p15_build).links.title)
+    assert not titles & REFERENCE_STOP_LINKS
+    assert not any(t.split(":")[0] in ("wikipedia", "file", "wikt", "s", "ru") for t in titles)
+    assert "category:american fantasy novels" in titles  # category links are kept
+    assert all(t == t.lower() for t in titles)
+
+
+@pytest.mark.parametrize(
+    "title, content",
+    [
+        ("Wikt:sesquipedalian", False),
+        ("S:Four O'Clock", False),
+        ("Ru:Андреев, Лев Николаевич", False),
+        ("Wikipedia:WikiProject Books", False),
+        ("File:Apollonian gasket.svg", False),
+        ("User talk:Someone", False),
+        ("Category:American fantasy novels", True),
+        ("Star Trek: The Next Generation", True),
+        ("Baldur's Gate II: Shadows of Amn", True),
+        ("Arkham House", True),
+    ],
+)
+def test_content_links(title, content):
+    assert is_content_link(title) is content
+
+
+def test_redirect_chains_and_loops():
+    redirects = pa.table(
+        {
+            "source": ["NYT", "New York Times", "Fantasy fiction", "Fantasy", "Self"],
+            "target": [
+                "New York Times",
+                "The New York Times",
+                "Fantasy",
+                "Fantasy fiction",
+                "Self",
+            ],
+        }
+    )
+    titles = ["NYT", "New York Times", "The New York Times", "Fantasy fiction", "Fantasy", "Self"]
+    resolved, counts = resolve_redirects(titles, redirects)
+    assert resolved == [
+        "The New York Times",
+        "The New York Times",
+        "The New York Times",
+        "Fantasy",
+        "Fantasy",
+        "Self",
+    ]
+    assert counts == {"redirects_used": 3, "loops": 2}
+
+
+def test_redirects_merge_links(p15_articles, tmp_path):
+    """Real enwiki redirects, plus a loop: the merged links count the union of books."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    shutil.copy(p15_articles / "articles.parquet", folder)
+    rename = {
+        "New York Times": "The New York Times",
+        "New York Times Book Review": "The New York Times Book Review",
+        "Fantasy fiction": "Fantasy",
+        "Fantasy": "Fantasy fiction",
+    }
+    sources = list(rename)
+    pq.write_table(pa.table({"source": sources, "target": [rename[s] for s in sources]}),
+                   folder / "redirects.parquet")  # fmt: skip
+    summary = build_training_data(folder, tmp_path / "build")
+    links = load_training_data(tmp_path / "build").links.set_index("title")["count"]
+    loop = {"Fantasy fiction": "Fantasy", "Fantasy": "Fantasy"}
+    recount = books_per_link(p15_articles, rename={**rename, **loop})
+    assert "new york times" not in links and "fantasy fiction" not in links
+    assert links["the new york times"] == len(recount["the new york times"]) == 96
+    assert links["fantasy"] == len(recount["fantasy"]) == 159
+    assert summary["distinct_links"]["redirects_used"] == 3  # "Fantasy" wins its loop
+    assert summary["distinct_links"]["redirect_loops"] == 1
+
+
+def test_keep_case_and_min_link_count(p15_articles, tmp_path):
+    build_training_data(p15_articles, tmp_path / "cased", keep_case=True, min_link_count=3)
+    data = load_training_data(tmp_path / "cased")
+    recount = books_per_link(p15_articles, fold=lambda t: t)
+    stops = {s.lower() for s in read_stop_links()}
+    expected = {t for t, b in recount.items() if len(b) >= 3 and t.lower() not in stops}
+    assert set(data.links.title) == expected
+    assert "Science fiction" in expected and data.links["count"].min() == 3
+
+
+def test_user_stop_links(p15_articles, tmp_path):
+    stop_file = tmp_path / "stops.txt"
+    stop_file.write_text(
+        "# mine\nScience fiction  # a genre, but say I want it gone\n\narkham_house\n"
+    )
+    assert read_stop_links(stop_file) == ["Science fiction", "arkham_house"]
+    summary = build_training_data(p15_articles, tmp_path / "build", stop_links=stop_file)
+    titles = set(load_training_data(tmp_path / "build").links.title)
+    assert "science fiction" not in titles and "arkham house" not in titles
+    assert "hardcover" in titles  # the user's list replaces the default one
+    assert summary["top_links"][0] == ["hardcover", 384]
+
+
+def test_missing_input_is_one_clear_line(tmp_path, capsys):
+    out = tmp_path / "out"
+    with pytest.raises(BuildError, match="no articles.parquet"):
+        build_training_data(tmp_path / "nowhere", out)
+    assert main(["build", str(tmp_path / "nowhere"), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("wikirec build: ") and "nowhere" in err and "\n" not in err
+    assert not out.exists()
+
+
+def test_unfinished_or_inconsistent_build_is_refused(p15_build, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(p15_build, copy)
+    np.save(copy / "pairs.npy", np.zeros((5, 2), np.int32))
+    with pytest.raises(BuildError, match="inconsistent build"):
+        load_training_data(copy)
+    (copy / "build.json").unlink()
+    with pytest.raises(BuildError, match="not a finished build"):
+        load_training_data(copy)
+
+
+def test_cli_prints_counts_and_top_links(p15_articles, tmp_path, capsys):
+    assert main(["build", str(p15_articles), "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "1,411 kept" in out and "812 seen on >= 5 books" in out and "11,688 kept" in out
+    assert "science fiction (186)" in out

@@ -1,0 +1,262 @@
+"""The evaluation: metrics against hand-computed values, the held-out split on the p15
+records, the baselines, the variant trainer, ``wikirec evaluate`` and ``classify``.
+
+The trained methods run with tiny epochs and dimensions: these tests check the
+plumbing and the arithmetic; the quality numbers come from ``wikirec evaluate``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from wikirec import evaluate as ev
+from wikirec.build import load_training_data
+from wikirec.cli import main
+from wikirec.recommend import Recommender, unit_rows
+from wikirec.variants import positive_weights, segment_sum, train_variant
+
+
+@pytest.fixture(scope="module")
+def data(p15_build):
+    return load_training_data(p15_build)
+
+
+@pytest.fixture(scope="module")
+def split(data):
+    return ev.split_pairs(data.pairs, data.n_links, seed=0)
+
+
+def codes(pairs: np.ndarray, n_links: int) -> np.ndarray:
+    return np.asarray(pairs, np.int64)[:, 0] * n_links + np.asarray(pairs)[:, 1]
+
+
+# --------------------------------------------------------------------------- metrics by hand
+
+
+def test_pair_auc_by_hand():
+    # positives 0.9, 0.2 against negatives 0.5, 0.2, 0.1: pairs ordered right
+    # 0.9 > all three (3), 0.2 > 0.1 (1), 0.2 == 0.2 (half): 4.5 of 6
+    assert ev.pair_auc(np.array([0.9, 0.2]), np.array([0.5, 0.2, 0.1])) == pytest.approx(0.75)
+    assert math.isnan(ev.pair_auc(np.array([1.0]), np.array([])))
+
+
+def test_heldout_metrics_on_a_tiny_hand_made_split():
+    # 6 links. Book 0 trains on links 0, 1 and hides 2; book 1 trains on 0, hides 4 and 5.
+    split = ev.Split(
+        train_pairs=np.array([[0, 0], [0, 1], [1, 0], [0, 0]], np.int32),
+        hidden=np.array([[0, 2], [1, 4], [1, 5]], np.int32),
+        eval_books=np.array([0, 1]),
+        negatives=[np.array([3, 4]), np.array([1, 2, 3])],
+    )
+    scores = np.array(
+        [
+            [9.0, 8.0, 0.5, 0.7, 0.1, 0.0],  # book 0: training links 0, 1 leave the ranking
+            [9.0, 0.3, 0.2, 0.9, 0.8, 0.1],  # book 1: link 0 leaves
+        ]
+    )
+    metrics = ev.heldout_metrics(lambda books: scores[books], split, 6, ks=(1, 2))
+    # book 0 ranks 3 (0.7), 2 (0.5): hidden 2 is 2nd -> recall@1 0, recall@2 1
+    # book 1 ranks 3 (0.9), 4 (0.8), 1 (0.3): hidden {4, 5} -> @1 0, @2 1/2
+    assert metrics["recall@1"] == pytest.approx(0.0)
+    assert metrics["recall@2"] == pytest.approx((1 + 0.5) / 2)
+    # book 0: 0.5 against negatives 0.7, 0.1 -> 1/2; book 1: 0.8 and 0.1 against
+    # 0.3, 0.2, 0.9 -> (2 + 0) / 6
+    assert metrics["auc"] == pytest.approx((0.5 + 2 / 6) / 2)
+
+
+def test_precision_at_k_by_hand():
+    labels = [frozenset({"a"}), frozenset({"a"}), frozenset({"b"}), frozenset(),
+              frozenset({"a", "c"}), frozenset({"c"})]  # fmt: skip
+    neighbours = np.array([[1, 2], [4, 0], [0, 1], [0, 1], [5, 3], [0, 4]])
+    # "b" and the empty set are nobody else's: books 2 and 3 are not counted
+    assert ev.eligible_books(labels).tolist() == [True, True, False, False, True, True]
+    precision, n = ev.precision_at_k(neighbours, labels, ks=(1, 2))
+    # @1: book 0 -> 1 yes, 1 -> 4 yes, 4 -> 5 yes (c), 5 -> 0 no
+    # @2: book 0 1/2, book 1 2/2, book 4 1/2, book 5 1/2 (4 shares c)
+    assert n == 4
+    assert precision[1] == pytest.approx(3 / 4)
+    assert precision[2] == pytest.approx((0.5 + 1 + 0.5 + 0.5) / 4)
+
+
+def test_tfidf_links_are_scored_by_the_nearest_books():
+    pairs = np.array([[0, 0], [0, 1], [1, 0], [1, 1], [1, 2], [2, 3], [3, 3], [3, 0]], np.int32)
+    fake = ev.Split(pairs, np.zeros((0, 2), np.int32), np.zeros(0, np.int64), [])
+    ctx = ev.Context(data=_FakeData(4, 4), split=fake, split_dir=None, work=None)
+    fitted = ev.fit_tfidf(ctx)
+    sets = ctx.link_sets().toarray()
+    unit = unit_rows(ev.tfidf_matrix(sparse.csr_matrix(sets)).toarray())
+    cosine = unit @ unit.T
+    np.fill_diagonal(cosine, 0)
+    np.testing.assert_allclose(fitted.link_scores(np.arange(4)), cosine @ sets, atol=1e-6)
+    nearest = fitted.nearest_books(1)[:, 0]
+    assert nearest.tolist() == np.argmax(np.where(np.eye(4) > 0, -1, cosine), 1).tolist()
+
+
+class _FakeData:
+    def __init__(self, n_books: int, n_links: int) -> None:
+        self.n_books, self.n_links = n_books, n_links
+
+
+# --------------------------------------------------------------------------- the split
+
+
+def test_split_never_leaks_a_hidden_pair_into_training(data, split):
+    hidden = codes(split.hidden, data.n_links)
+    train = codes(split.train_pairs, data.n_links)
+    every = codes(data.pairs, data.n_links)
+    assert len(hidden) and not np.isin(train, hidden).any()
+    assert np.isin(hidden, every).all()  # hidden pairs are real pairs
+    # every occurrence of a pair not hidden stays, repeats included
+    assert len(train) == int((~np.isin(every, hidden)).sum())
+    assert len(train) + int(np.isin(every, hidden).sum()) == len(data.pairs)
+
+
+def test_split_hides_ceil_ten_percent_of_each_books_links(data, split):
+    unique = np.unique(codes(data.pairs, data.n_links))
+    per_book = np.bincount(unique // data.n_links, minlength=data.n_books)
+    hidden = np.bincount(split.hidden[:, 0], minlength=data.n_books)
+    expected = np.where(per_book >= 5, np.ceil(per_book * 0.1), 0)
+    np.testing.assert_array_equal(hidden, expected)
+    assert split.eval_books.tolist() == np.flatnonzero(expected).tolist()
+
+
+def test_split_negatives_are_non_links_and_the_split_is_seeded(data, split):
+    every = set(codes(data.pairs, data.n_links).tolist())
+    for book, negatives in zip(split.eval_books, split.negatives, strict=True):
+        assert len(negatives) == 100 and len(set(negatives.tolist())) == 100
+        assert not {int(book) * data.n_links + int(n) for n in negatives} & every
+    again = ev.split_pairs(data.pairs, data.n_links, seed=0)
+    other = ev.split_pairs(data.pairs, data.n_links, seed=1)
+    np.testing.assert_array_equal(again.hidden, split.hidden)
+    assert not np.array_equal(other.hidden, split.hidden)
+
+
+def test_split_build_is_read_back_as_a_build(data, split, tmp_path):
+    folder = ev.write_split_build(data, split, tmp_path / "split")
+    back = load_training_data(folder)
+    np.testing.assert_array_equal(back.pairs, split.train_pairs)
+    assert back.books["title"].tolist() == data.books["title"].tolist()
+    assert back.links["title"].tolist() == data.links["title"].tolist()
+    assert back.summary["held_out"]["hidden_pairs"] == len(split.hidden)
+
+
+# --------------------------------------------------------------------------- the variant
+
+
+def test_segment_sum_and_rare_link_weights():
+    rows, sums = segment_sum(np.array([3, 1, 3, 0]), np.array([[1.0], [2.0], [4.0], [8.0]]))
+    assert rows.tolist() == [0, 1, 3] and sums[:, 0].tolist() == [8.0, 2.0, 5.0]
+    pairs = np.array([[0, 0], [1, 0], [2, 0], [2, 0], [0, 1]])
+    weights = positive_weights(pairs, n_books=3, n_links=2, power=1.0)
+    # link 0 on 3 books: 3/3 = 1; link 1 on 1 book: 3; mean over the 5 pairs 7/5
+    np.testing.assert_allclose(weights, [1 / 1.4, 3 / 1.4], rtol=1e-6)
+
+
+def test_variant_is_reproducible_and_its_keras_model_agrees(p15_build, tmp_path):
+    import keras
+
+    options = {"dim": 8, "epochs": 2, "batch_positives": 512, "seed": 3}
+    first = train_variant(p15_build, tmp_path / "a", **options)
+    train_variant(p15_build, tmp_path / "b", save_keras=False, **options)
+    for name in ("book_vectors.npy", "link_vectors.npy", "link_bias.npy"):
+        np.testing.assert_array_equal(
+            np.load(tmp_path / "a" / name), np.load(tmp_path / "b" / name)
+        )
+    assert first["epochs_run"] == 2 and first["loss"][1] < first["loss"][0]
+    model = keras.models.load_model(tmp_path / "a" / "model.keras", safe_mode=True)
+    books, links = np.array([[0], [5], [7]]), np.array([[1], [0], [9]])
+    predicted = model.predict({"book": books, "link": links}, verbose=0)[:, 0]
+    u = unit_rows(np.load(tmp_path / "a" / "book_vectors.npy"))[books[:, 0]]
+    v = unit_rows(np.load(tmp_path / "a" / "link_vectors.npy"))[links[:, 0]]
+    logit = 5.0 * (u * v).sum(1) + np.load(tmp_path / "a" / "book_bias.npy")[books[:, 0]]
+    logit += np.load(tmp_path / "a" / "link_bias.npy")[links[:, 0]]
+    np.testing.assert_allclose(predicted, 1 / (1 + np.exp(-logit)), atol=1e-5)
+    assert len(Recommender.load(tmp_path / "a").most_similar("The Son of Tarzan", topn=3)) == 3
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+@pytest.fixture(scope="module")
+def quick_report(p15_build, tmp_path_factory):
+    """Every method on the p15 split, trained methods for one epoch at 8 dimensions."""
+    work = tmp_path_factory.mktemp("evaluate")
+    report = ev.evaluate(p15_build, work_dir=work, dim=8, epochs=1)
+    return report, work
+
+
+def test_evaluate_reports_every_method_on_one_split(quick_report, split):
+    report, work = quick_report
+    assert [row["method"] for row in report["rows"]] == list(ev.METHODS)
+    assert report["split"]["hidden_pairs"] == len(split.hidden)
+    for row in report["rows"]:
+        for column in ev.metric_columns()[:-1]:
+            assert 0.0 <= row[column] <= 1.0, (row["method"], column)
+    rows = {row["method"]: row for row in report["rows"]}
+    # every book gets the same popular neighbours: same-author agreement is near chance
+    assert rows["popularity"]["author p@5"] < rows["tfidf"]["author p@5"]
+    assert report["eligible"]["author"] == 630  # the data README's count
+
+
+def test_trained_methods_saw_the_training_split_only(quick_report, split, data):
+    _, work = quick_report
+    trained_on = load_training_data(work / "split")
+    np.testing.assert_array_equal(trained_on.pairs, split.train_pairs)
+    for name in ev.RECIPES:
+        summary = json.loads((work / "models" / name / "train.json").read_text())
+        assert summary["data"]["dir"] == str(work / "split")
+        assert summary["data"]["n_pairs"] == len(split.train_pairs) < len(data.pairs)
+
+
+def test_report_table_and_markdown(quick_report, tmp_path):
+    report, _ = quick_report
+    text = ev.report_table(report)
+    lines = text.splitlines()
+    assert lines[0].split()[:4] == ["method", "recall@10", "recall@50", "auc"]
+    assert len(lines) == 1 + len(ev.METHODS)
+    assert len({len(line) for line in lines}) == 1  # aligned, the best marked '*'
+    assert "*" in text
+    markdown, json_path = ev.write_report(report, tmp_path / "report.md")
+    body = markdown.read_text()
+    assert "| method | recall@10 | recall@50 |" in body and f"`{ev.DEFAULT_MODEL}`" in body
+    assert json.loads(json_path.read_text())["rows"] == json.loads(json.dumps(report["rows"]))
+
+
+def test_cli_evaluate_and_its_errors(p15_build, tmp_path, capsys):
+    out = tmp_path / "r.md"
+    argv = ["evaluate", str(p15_build), "--models", "popularity,tfidf", "--out", str(out)]
+    assert main([*argv, "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[1].startswith("popularity") and out.is_file()
+    assert out.with_suffix(".json").is_file()
+    assert main(["evaluate", str(p15_build), "--models", "nope", "--out", str(out)]) == 2
+    assert "unknown method 'nope'" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "none"), "--out", str(out)]) == 2
+
+
+# --------------------------------------------------------------------------- classify
+
+
+def test_classify_beside_majority_and_tfidf(p15_build, p15_model, capsys):
+    assert main(["classify", str(p15_build), str(p15_model), "--field", "country", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = {row["features"]: row for row in report["rows"]}
+    assert list(rows) == ["majority", "tfidf", "embedding"]
+    shares = np.array(list(report["classes"].values())) / report["books"]
+    assert rows["majority"]["accuracy"] == pytest.approx(shares.max(), abs=0.01)
+    assert all(0 <= row["macro_f1"] <= 1 for row in rows.values())
+    assert main(["classify", str(p15_build), str(p15_model), "--field", "genre"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("genre: ") and [line.split()[0] for line in table[2:]] == list(rows)
+
+
+def test_classify_errors(p15_build, p15_model, tmp_path, capsys):
+    assert main(["classify", str(p15_build), str(p15_model), "--field", "colour"]) == 2
+    assert "no infobox field 'colour'" in capsys.readouterr().err
+    assert main(["classify", str(p15_build), str(tmp_path), "--field", "genre"]) == 2
+    assert "not a finished run" in capsys.readouterr().err

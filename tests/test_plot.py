@@ -1,0 +1,263 @@
+"""wikirec plot: maps, neighbours, bars, the HTML map and the reduction cache, on a model
+trained on the p15 records (t-SNE and UMAP kept short: 250 iterations, 50 epochs)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wikirec.cli import main
+from wikirec.export import BOOKS, LINKS, load_model
+from wikirec.plot import (
+    PALETTE,
+    PlotError,
+    ReduceParams,
+    colour_groups,
+    embedding_map,
+    map_figure,
+    most_linked,
+    reduce_vectors,
+    save_figure,
+    select_points,
+    similarity_bars,
+)
+
+FAST = ["--tsne-iter", "250", "--umap-epochs", "50"]
+FAST_PARAMS = ReduceParams(tsne_iter=250, umap_epochs=50)
+TARZAN = "The Son of Tarzan"
+
+
+@pytest.fixture(scope="module")
+def model_dir(p15_model, tmp_path_factory) -> Path:
+    """A copy of the p15 model: the plots write their reduction cache into it."""
+    copy = tmp_path_factory.mktemp("plot") / "model"
+    shutil.copytree(p15_model, copy, ignore=shutil.ignore_patterns("checkpoint", "reductions"))
+    return copy
+
+
+@pytest.fixture(scope="module")
+def model(model_dir):
+    return load_model(model_dir)
+
+
+@pytest.fixture(scope="module")
+def cli_run(model_dir, tmp_path_factory):
+    """One `wikirec plot` run drawing everything (both methods, neighbours, bars)."""
+    out = tmp_path_factory.mktemp("plots")
+    argv = ["plot", str(model_dir), "--out", str(out), "--size", "900x700", "--top", "6"]
+    argv += ["--highlight-top", "3", "--neighbours", TARZAN, "--bars", TARZAN, *FAST]
+    code = main(argv)
+    return code, out, json.loads((out / "plots.json").read_text())
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's header, which must be a PNG's."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+# --------------------------------------------------------------------------- the CLI run
+
+
+def test_every_plot_file_is_a_png_of_the_size_asked(cli_run):
+    code, out, manifest = cli_run
+    assert code == 0
+    expected = {
+        "books-tsne-genre.png",
+        "books-umap-genre.png",
+        "books-tsne-genre.html",
+        "books-umap-genre.html",
+        "books-tsne-neighbours-the-son-of-tarzan.png",
+        "books-umap-neighbours-the-son-of-tarzan.png",
+        "books-similar-the-son-of-tarzan.png",
+    }
+    assert set(manifest["files"]) == expected
+    for name in expected - {n for n in expected if n.endswith(".html")}:
+        assert png_size(out / name) == (900, 700), name
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files
+
+
+def test_coloured_maps_have_one_legend_entry_per_value(cli_run):
+    _, _, manifest = cli_run
+    for entry in manifest["maps"]:
+        legend = entry["legend"]
+        assert len(legend) == 6 + 1, legend  # six genres, then "other or none"
+        assert legend[0].startswith("Science fiction (") and legend[-1].startswith("other")
+
+
+def test_the_map_shows_every_legend_colour(cli_run):
+    """Each group's colour is on the map itself (left of the legend), not only in it."""
+    import matplotlib.image as mpimg
+
+    _, out, _ = cli_run
+    pixels = mpimg.imread(out / "books-umap-genre.png")[:, :560, :3]
+    for colour in PALETTE[:6]:
+        rgb = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+        blended = 0.85 * rgb + 0.15  # drawn with alpha 0.85 on white
+        near = np.abs(pixels - blended).max(axis=2) < 0.06
+        assert near.sum() > 20, colour
+
+
+def test_the_html_map_is_self_contained(cli_run):
+    _, out, _ = cli_run
+    html = (out / "books-umap-genre.html").read_text(encoding="utf-8")
+    assert "<script src=" not in html and "plotly" in html.lower()
+    assert TARZAN in html and 'id="q"' in html  # titles to hover and search
+    assert "Edgar Rice Burroughs" in html  # a hover field
+
+
+def test_the_cli_says_where_files_went_and_reuses_the_cache(cli_run, model_dir, capsys):
+    _, out, first = cli_run
+    assert all("computed in" in line for line in first["reductions"])
+    code = main(["plot", str(model_dir), "--out", str(out), "--size", "900x700", *FAST])
+    text = capsys.readouterr().out
+    assert code == 0 and text.count("reused the cached reduction") == 2
+    assert f"wrote {out}/" in text
+    caches = sorted(p.name for p in (model_dir / "reductions").iterdir())
+    assert len(caches) == 4 and all(n.startswith("books-") for n in caches)  # 2 x (.npy, .json)
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def test_cache_is_reused_and_invalidated_when_the_vectors_change(model, tmp_path):
+    vectors = model.vectors[BOOKS][:300]
+    params = ReduceParams(method="tsne", tsne_iter=250)
+    first = reduce_vectors(vectors, params, tmp_path, label="books")
+    again = reduce_vectors(vectors, params, tmp_path, label="books")
+    assert not first.cached and again.cached and again.cache_path == first.cache_path
+    np.testing.assert_array_equal(first.coords, again.coords)
+    assert "reused the cached reduction" in again.describe("books")
+    changed = vectors.copy()
+    changed[0] = -changed[0]
+    third = reduce_vectors(changed, params, tmp_path, label="books")
+    assert not third.cached and third.cache_path != first.cache_path
+    assert sorted(p.stem for p in tmp_path.iterdir()) == [third.cache_path.stem] * 2
+    other = reduce_vectors(changed, ReduceParams(method="tsne", tsne_iter=251), tmp_path, "books")
+    assert not other.cached  # other parameters: another entry, the first one kept
+    assert len(list(tmp_path.glob("*.npy"))) == 2
+
+
+def test_reductions_are_reproducible(model):
+    vectors = model.vectors[LINKS][:200]
+    a = reduce_vectors(vectors, ReduceParams(method="umap", umap_epochs=30))
+    b = reduce_vectors(vectors, ReduceParams(method="umap", umap_epochs=30))
+    np.testing.assert_array_equal(a.coords, b.coords)
+    assert a.coords.shape == (200, 2) and a.cache_path is None
+
+
+# --------------------------------------------------------------------------- colours
+
+
+def test_categories_cover_the_most_books(model):
+    points = select_points(model, BOOKS)
+    groups = colour_groups(model, points, "category", top=4)
+    assert groups.names[0] == "Fantasy short story collections"
+    assert len(groups.legend_labels()) == 4 + 1
+    assert groups.counts == sorted(groups.counts, reverse=True)
+    assert sum(groups.counts) + groups.n_other == 1411
+
+
+def test_chosen_values_and_the_figure_legend(model):
+    points = select_points(model, BOOKS)
+    wanted = ["American science fiction novels", "category:American fantasy novels"]
+    groups = colour_groups(model, points, "categories", values=wanted)
+    assert groups.names == ["American science fiction novels", "American fantasy novels"]
+    coords = np.random.default_rng(0).normal(size=(len(points.rows), 2))
+    fig = map_figure(coords, groups, points.titles, highlight=[0], size=(640, 480))
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert len(texts) == 3 and texts[0].startswith("American science fiction novels (")
+
+
+def test_links_take_the_value_of_the_books_linking_to_them(model):
+    points = select_points(model, LINKS, links="categories")
+    assert all(t.startswith("category:") for t in points.titles) and len(points.rows) == 258
+    groups = colour_groups(model, points, "genre", top=5)
+    assert groups.names[:2] == ["Science fiction", "Science fiction novel"]
+    row = points.titles.index("category:american science fiction novels")
+    assert groups.names[groups.codes[row]].startswith("Science fiction")
+    stars = most_linked(model, points, 2)
+    assert [points.titles[i] for i in stars] == [
+        "category:fantasy short story collections",
+        "category:single-writer horror short story collections",
+    ]
+
+
+def test_link_map_and_bars_are_drawn(model, tmp_path):
+    fig = embedding_map(
+        model,
+        kind=LINKS,
+        links="categories",
+        method="tsne",
+        highlight_top=3,
+        top=5,
+        params=FAST_PARAMS,
+        size=(700, 500),
+    )
+    assert len(fig.legends[0].get_texts()) == 5 + 1
+    assert png_size(save_figure(fig, tmp_path / "links.png")) == (700, 500)
+    bars = similarity_bars(model, "science fiction", kind=LINKS, k=7, size=(800, 600))
+    most, least = bars.axes[:2]
+    assert len(most.patches) == len(least.patches) == 7
+    labels = [t.get_text() for t in most.get_yticklabels()]
+    assert "science fiction" not in labels
+
+
+def test_neighbour_map_notes_that_2d_need_not_keep_neighbours(cli_run):
+    _, out, _ = cli_run
+    assert png_size(out / "books-umap-neighbours-the-son-of-tarzan.png") == (900, 700)
+    from wikirec.plot import neighbours_figure
+
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(50, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    fig = neighbours_figure(rng.normal(size=(50, 2)), vectors, [f"t{i}" for i in range(50)], 0, 5)
+    note = fig.get_supxlabel()
+    assert "nearest in the 8-D embedding" in note and "need not keep them near" in note
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--color-by", "colour"], "no book has a 'colour' field"),
+        (["--color-by", "category", "--values", "Martian novels"], "'Martian novels'"),
+        (["--highlight", "The Sun of Tarzan"], "did you mean: The Son of Tarzan"),
+        (["--bars", "Nowhere Book"], "no book titled 'Nowhere Book'"),
+        (
+            ["--kind", "links", "--links", "categories", "--neighbours", "science fiction"],
+            "not among the category pages",
+        ),
+        (["--size", "100x50"], "at least 200x150"),
+    ],
+)
+def test_bad_input_fails_in_one_line_and_writes_nothing(model_dir, tmp_path, capsys, args, message):
+    out = tmp_path / "plots"
+    code = main(["plot", str(model_dir), "--out", str(out), *args, *FAST])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err, err
+    assert err.startswith("wikirec plot: ") and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_unwritable_output_and_broken_model(model_dir, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["plot", str(model_dir), "--out", str(blocker / "plots"), *FAST]) == 2
+    assert "cannot write plots here" in capsys.readouterr().err
+    broken = tmp_path / "broken"
+    shutil.copytree(model_dir, broken, ignore=shutil.ignore_patterns("reductions"))
+    (broken / "link_titles.json").unlink()
+    assert main(["plot", str(broken), "--out", str(tmp_path / "out"), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert "missing link_titles.json" in err and err.count("\n") == 1
+    with pytest.raises(PlotError, match="top must be between 1 and 20"):
+        colour_groups(load_model(model_dir), select_points(load_model(model_dir)), top=25)

@@ -1,0 +1,252 @@
+"""The query API and ``wikirec recommend``, on a model trained on the real p15 records.
+
+Expected answers are computed here from the saved vectors by brute force (never
+hard-coded model outputs); titles are facts of the bundled data.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from scipy import sparse
+
+from wikirec.cli import main
+from wikirec.recommend import (
+    BOOKS,
+    LINKS,
+    Book,
+    Link,
+    Recommender,
+    UnknownTitleError,
+    cosine_top_k,
+    find_redirects,
+    format_table,
+    top_k,
+    unit_rows,
+)
+
+TARZAN = "The Son of Tarzan"
+LIKED = ["Tarzan the Terrible", "The Beasts of Tarzan"]
+PAGE = "science fiction"
+
+
+@pytest.fixture(scope="module")
+def rec(p15_model) -> Recommender:
+    return Recommender.load(p15_model)
+
+
+@pytest.fixture(scope="module")
+def raw(p15_model):
+    """Unit book and link vectors and titles, read straight from the files."""
+    books = unit_rows(np.load(p15_model / "book_vectors.npy"))
+    links = unit_rows(np.load(p15_model / "link_vectors.npy"))
+    book_titles = json.loads((p15_model / "book_titles.json").read_text())
+    link_titles = json.loads((p15_model / "link_titles.json").read_text())
+    return books, links, book_titles, link_titles
+
+
+def brute_force(query, items, titles, skip=(), least=False):
+    """Every item's (title, cosine) in order, skipped rows left out."""
+    query = query / np.linalg.norm(query)
+    scores = items @ query
+    order = np.argsort(scores if least else -scores, kind="stable")
+    return [(titles[i], float(scores[i])) for i in order if i not in set(skip)]
+
+
+def assert_same(found, expected, k):
+    assert [t for t, _ in found] == [t for t, _ in expected[:k]]
+    np.testing.assert_allclose([s for _, s in found], [s for _, s in expected[:k]], atol=1e-5)
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def test_most_similar_books_excludes_the_query_and_is_sorted(rec, raw):
+    books, _, titles, _ = raw
+    row = titles.index(TARZAN)
+    found = rec.most_similar(TARZAN, topn=10)
+    assert len(found) == 10
+    assert TARZAN not in [t for t, _ in found]
+    scores = [s for _, s in found]
+    assert scores == sorted(scores, reverse=True)
+    assert_same(found, brute_force(books[row], books, titles, skip=[row]), 10)
+
+
+def test_least_is_the_other_end_of_the_ranking(rec):
+    everything = rec.most_similar(TARZAN, topn=len(rec))
+    assert len(everything) == len(rec) - 1
+    least = rec.most_similar(TARZAN, topn=7, least=True)
+    assert least == rec.least_similar(TARZAN, topn=7)
+    assert [t for t, _ in least] == [t for t, _ in everything[::-1][:7]]
+    scores = [s for _, s in least]
+    assert scores == sorted(scores)
+
+
+def test_titles_are_found_case_insensitively_and_in_normal_form(rec):
+    expected = rec.most_similar(TARZAN, topn=5)
+    assert rec.most_similar(TARZAN.lower(), topn=5) == expected
+    assert rec.most_similar(TARZAN.upper(), topn=5) == expected
+    assert rec.most_similar("the_Son_of_Tarzan", topn=5) == expected
+    assert rec.index(PAGE.title(), LINKS) == rec.index(PAGE, LINKS)
+
+
+def test_links_like_a_link_and_books_about_a_link(rec, raw):
+    books, links, book_titles, link_titles = raw
+    row = link_titles.index(PAGE)
+    similar = rec.similar_links(PAGE, topn=8)
+    assert similar == rec.most_similar(Link(PAGE), topn=8, among=LINKS)
+    assert_same(similar, brute_force(links[row], links, link_titles, skip=[row]), 8)
+    assert_same(rec.books_about(PAGE, topn=8), brute_force(links[row], books, book_titles), 8)
+
+
+def test_links_for_a_book(rec, raw):
+    books, links, book_titles, link_titles = raw
+    row = book_titles.index(TARZAN)
+    found = rec.links_for(TARZAN, topn=6)
+    assert_same(found, brute_force(books[row], links, link_titles), 6)
+    least = rec.links_for(TARZAN, topn=6, least=True)
+    assert_same(least, brute_force(books[row], links, link_titles, least=True), 6)
+
+
+def test_arithmetic_over_books_and_links(rec, raw):
+    books, links, book_titles, link_titles = raw
+    a, b = book_titles.index(TARZAN), book_titles.index(LIKED[0])
+    page = link_titles.index(PAGE)
+    found = rec.most_similar(positive=[TARZAN, Link(PAGE)], negative=[LIKED[0]], topn=10)
+    query = (books[a] + links[page] - books[b]) / 3
+    assert_same(found, brute_force(query, books, book_titles, skip=[a, b]), 10)
+    assert rec.similarity(TARZAN, Link(PAGE)) == pytest.approx(float(books[a] @ links[page]))
+
+
+def test_recommendations_for_liked_books_exclude_them(rec, raw):
+    books, _, titles, _ = raw
+    rows = [titles.index(t) for t in LIKED]
+    found = rec.recommend_for_liked(LIKED, topn=10)
+    assert not set(LIKED) & {t for t, _ in found}
+    query = books[rows].mean(0)
+    assert_same(found, brute_force(query, books, titles, skip=rows), 10)
+
+
+def test_a_vector_is_a_query_term(rec, raw):
+    books, _, titles, _ = raw
+    vector = books[titles.index(TARZAN)] * 3.0
+    found = rec.most_similar(vector, topn=5)
+    assert found[0][0] == TARZAN  # a raw vector is not excluded
+    assert found[0][1] == pytest.approx(1.0, abs=1e-5)
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def test_unknown_title_suggests_the_closest(rec):
+    with pytest.raises(UnknownTitleError) as error:
+        rec.most_similar(Book("The Son of Tarzn"))
+    message = str(error.value)
+    assert message.startswith("No book 'The Son of Tarzn'. Did you mean: The Son of Tarzan")
+    assert "\n" not in message
+    assert error.value.suggestions[0] == TARZAN
+    with pytest.raises(UnknownTitleError, match=r"^No page 'sciense fiction'\. Did you mean: "):
+        rec.books_about("sciense fiction")
+    with pytest.raises(UnknownTitleError, match="No book or page 'qqqqzzzz'.$"):
+        rec.most_similar("qqqqzzzz")
+
+
+def test_redirects_are_followed(rec, p15_model, tmp_path):
+    table = pa.table({"source": ["Tarzan's Son", "Son of Tarzan", "SF"], "target":
+                      [TARZAN, "Tarzan's Son", "Science fiction"]})  # fmt: skip
+    pq.write_table(table, tmp_path / "redirects.parquet")
+    with_redirects = Recommender.load(p15_model, redirects=tmp_path)
+    expected = rec.most_similar(TARZAN, topn=5)
+    assert with_redirects.most_similar("Tarzan's Son", topn=5) == expected
+    assert with_redirects.most_similar("son of tarzan", topn=5) == expected  # chain, any case
+    assert with_redirects.index("SF", LINKS) == rec.index(PAGE, LINKS)
+    with pytest.raises(UnknownTitleError):
+        rec.most_similar("Tarzan's Son")
+
+
+def test_redirects_are_found_from_the_model(p15_model, p15_articles):
+    assert find_redirects(p15_model) == p15_articles / "redirects.parquet"
+    assert find_redirects(p15_model.parent) is None
+
+
+# --------------------------------------------------------------------------- search
+
+
+def test_top_k_orders_and_breaks_ties_by_position():
+    scores = np.array([0.5, 0.9, 0.5, -np.inf, 0.1])
+    assert top_k(scores, 3).tolist() == [1, 0, 2]
+    assert top_k(np.where(np.isinf(scores), np.inf, scores), 2, least=True).tolist() == [4, 0]
+    assert top_k(scores[None, :], 10).tolist() == [[1, 0, 2, 4, 3]]
+
+
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_cosine_top_k_in_batches_matches_brute_force(as_sparse):
+    rng = np.random.default_rng(0)
+    dense = rng.normal(size=(57, 6)).astype(np.float32) * (rng.random((57, 6)) > 0.4)
+    matrix = sparse.csr_matrix(dense) if as_sparse else dense
+    indices, scores = cosine_top_k(matrix, k=4, batch_size=5)
+    unit = unit_rows(dense)
+    full = unit @ unit.T
+    np.fill_diagonal(full, -np.inf)
+    expected = top_k(full, 4)
+    np.testing.assert_array_equal(indices, expected)
+    np.testing.assert_allclose(scores, np.take_along_axis(full, expected, 1), atol=1e-5)
+    far, _ = cosine_top_k(matrix, k=3, least=True, batch_size=7)
+    np.fill_diagonal(full, np.inf)
+    np.testing.assert_array_equal(far, top_k(full, 3, least=True))
+
+
+def test_all_most_similar_agrees_with_single_queries(rec):
+    indices, scores = rec.all_most_similar(BOOKS, topn=5)
+    row = rec.index(TARZAN)
+    titles = rec.titles[BOOKS].titles
+    single = rec.most_similar(TARZAN, topn=5)
+    assert [titles[i] for i in indices[row]] == [t for t, _ in single]
+    np.testing.assert_allclose(scores[row], [s for _, s in single], atol=1e-5)
+    assert (indices != np.arange(len(rec))[:, None]).all()
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_table(p15_model, rec, capsys):
+    assert main(["recommend", str(p15_model), TARZAN.lower(), "-k", "4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["rank", "title", "similarity"]
+    expected = rec.most_similar(TARZAN, topn=4)
+    assert lines[1:] == format_table(expected).splitlines()[1:]
+    assert len(lines) == 5
+    ends = {len(line) for line in lines}
+    assert len(ends) == 1  # similarities right-aligned in one column
+    for rank, (line, (title, score)) in enumerate(zip(lines[1:], expected, strict=True), 1):
+        assert line.split()[0] == str(rank) and title in line and line.endswith(f"{score:.4f}")
+
+
+def test_cli_json_with_about_liked_and_links(p15_model, rec, capsys):
+    argv = ["recommend", str(p15_model), "--liked", LIKED[0], "--liked", LIKED[1], "--json"]
+    assert main([*argv, "--about", PAGE, "-k", "3"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    expected = rec.most_similar([Link(PAGE), Book(LIKED[0]), Book(LIKED[1])], topn=3)
+    assert [r["title"] for r in answer["results"]] == [t for t, _ in expected]
+    assert [r["rank"] for r in answer["results"]] == [1, 2, 3]
+    assert answer["query"]["liked"] == LIKED and answer["query"]["about"] == [PAGE]
+    assert main(["recommend", str(p15_model), TARZAN, "--links", "--least", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert [r["title"] for r in answer["results"]] == [
+        t for t, _ in rec.links_for(TARZAN, least=True)
+    ]
+
+
+def test_cli_unknown_title_exits_2_with_suggestions(p15_model, capsys):
+    assert main(["recommend", str(p15_model), "The Son of Tarzn"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1
+    assert "No book or page 'The Son of Tarzn'. Did you mean: The Son of Tarzan" in lines[0]
+    assert main(["recommend", str(p15_model.parent / "nowhere"), TARZAN]) == 2
+    assert "not a finished run" in capsys.readouterr().err

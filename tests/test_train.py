@@ -1,0 +1,325 @@
+"""The sampler, the model and `wikirec train` on the real p15 records.
+
+What is reproducible: with the same seed, the same data and the same machine, the
+batches are identical (NumPy's PCG64 streams seeded by (seed, epoch)), and so are the
+trained vectors, bit for bit, for both optimizers (TensorFlow's CPU kernels used here
+are deterministic; no op-determinism flag is needed). Across machines or library
+versions only the statistics are expected to hold.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from wikirec import train as train_module
+from wikirec.batches import PairSampler
+from wikirec.build import load_training_data
+from wikirec.cli import main
+from wikirec.train import TrainError, load_vectors, should_stop, train
+
+# Small and quick, but enough steps (91 per epoch) for the structure to show.
+QUICK = {"dim": 16, "batch_positives": 128, "learning_rate": 0.01, "patience": 0}
+
+
+@pytest.fixture(scope="module")
+def data(p15_build):
+    return load_training_data(p15_build)
+
+
+@pytest.fixture(scope="module")
+def sampler(data):
+    return PairSampler(data.pairs, data.n_books, data.n_links, negative_ratio=2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def pair_set(data) -> set[tuple[int, int]]:
+    return set(map(tuple, data.pairs.tolist()))
+
+
+# --------------------------------------------------------------------------- sampler
+
+
+def test_sampler_never_emits_a_true_pair_as_negative(sampler, pair_set):
+    """Over 20 epochs (about 700,000 examples), checked against a plain Python set."""
+    negatives = positives = 0
+    for epoch in range(20):
+        batches = sampler.epoch(epoch, 1024)
+        for book, link, label in zip(
+            batches.book.ravel().tolist(), batches.link.ravel().tolist(),
+            batches.label.ravel().tolist(), strict=True,
+        ):  # fmt: skip
+            if label == 1.0:
+                assert (book, link) in pair_set
+                positives += 1
+            else:
+                assert label == 0.0 and (book, link) not in pair_set
+                negatives += 1
+    assert negatives == 2 * positives == 2 * 20 * 11 * 1024
+
+
+def test_rejection_is_exact_where_negatives_are_dense(data):
+    """The 10 books with most links, links drawn by frequency: many candidates are true
+    pairs, and none survives."""
+    busy = np.argsort(-np.bincount(data.pairs[:, 0]))[:10]
+    pairs = data.pairs[np.isin(data.pairs[:, 0], busy)].copy()
+    pairs[:, 0] = np.searchsorted(np.sort(busy), pairs[:, 0])
+    sampler = PairSampler(pairs, 10, data.n_links, 5, negatives="frequency")
+    truth = set(map(tuple, pairs.tolist()))
+    rng = np.random.default_rng(1)
+    books = rng.integers(0, 10, 100_000).tolist()
+    candidates = zip(books, sampler._draw_links(rng, 100_000).tolist(), strict=True)
+    assert sum(pair in truth for pair in candidates) > 5_000  # much to reject
+    books, links = sampler.draw_negatives(rng, 300_000)
+    assert not any(pair in truth for pair in zip(books.tolist(), links.tolist(), strict=True))
+
+
+def test_every_batch_hits_the_ratio_and_is_shuffled(sampler):
+    batches = sampler.epoch(0, 1024)
+    assert batches.book.shape == (11, 3072) and batches.label.dtype == np.float32
+    assert (batches.label.sum(axis=1) == 1024).all()
+    first_third = batches.label[:, :1024].mean()
+    assert 0.28 < first_third < 0.39  # positives spread over the batch, not in front
+
+
+def test_each_epoch_covers_the_positives(data, sampler):
+    """An epoch is a pass over the pairs: each pair at most once, every pair once when the
+    batch size divides the pairs, and about once per epoch in expectation otherwise."""
+    counts = Counter(map(tuple, data.pairs.tolist()))
+    exact = sampler.epoch(0, 8)  # 11,688 = 8 * 1,461
+    seen = exact.label == 1
+    drawn = zip(exact.book[seen].tolist(), exact.link[seen].tolist(), strict=True)
+    assert Counter(drawn) == counts
+
+    n_epochs, per_epoch = 30, 11 * 1024 / 11688
+    times = np.zeros(len(data.pairs))
+    for epoch in range(n_epochs):
+        rng = sampler.rng(epoch)
+        chosen = rng.permutation(len(data.pairs))[: 11 * 1024]  # what epoch() draws first
+        times[chosen] += 1
+    assert times.min() >= 20 and times.max() <= n_epochs
+    assert abs(times.mean() - n_epochs * per_epoch) < 1e-9
+
+
+def test_frequency_negatives_follow_count_to_the_three_quarters(data):
+    """Links drawn by occurrences ** 0.75, then thinned by the exact rejection: a link on
+    a fraction f of the books loses that fraction of its candidates."""
+    sampler = PairSampler(data.pairs, data.n_books, data.n_links, 2, negatives="frequency")
+    _, links = sampler.draw_negatives(np.random.default_rng(2), 400_000)
+    weights = np.bincount(data.pairs[:, 1], minlength=data.n_links) ** 0.75
+    expected = weights * (1 - data.links["count"].to_numpy() / data.n_books)
+    expected /= expected.sum()
+    observed = np.bincount(links, minlength=data.n_links) / len(links)
+    top = np.argsort(-expected)[:20]
+    assert np.allclose(observed[top], expected[top], rtol=0.06)
+    assert abs(np.corrcoef(observed, expected)[0, 1] - 1) < 0.01
+
+
+def test_sampler_is_seeded_and_regression_labels(data, sampler):
+    again = PairSampler(data.pairs, data.n_books, data.n_links, seed=0).epoch(3, 512)
+    assert np.array_equal(again.book, sampler.epoch(3, 512).book)
+    assert not np.array_equal(again.link, sampler.epoch(4, 512).link)
+    regression = PairSampler(data.pairs, data.n_books, data.n_links, 1, mode="regression")
+    assert set(np.unique(regression.epoch(0, 512).label)) == {-1.0, 1.0}
+
+
+# --------------------------------------------------------------------------- model
+
+
+def test_reference_model_is_the_tutorials():
+    import keras
+
+    from wikirec.model import MODELS, build_model
+    from wikirec.train import MODEL_NAMES
+
+    assert "reference" in MODEL_NAMES and set(MODEL_NAMES) <= set(MODELS)
+    model = build_model(1411, 812)
+    names = [layer.name for layer in model.layers]
+    assert names[:5] == ["book", "link", "book_embedding", "link_embedding", "dot_product"]
+    assert model.get_layer("dot_product").get_config()["normalize"] is True
+    assert model.layers[-1].get_config()["activation"] == "sigmoid"
+    assert model.count_params() == (1411 + 812) * 50 + 2
+    assert model.loss == "binary_crossentropy"
+    assert isinstance(model.optimizer, keras.optimizers.Adam)  # RowSumAdam: textbook Adam
+    assert model.optimizer.learning_rate.numpy() == pytest.approx(0.001)
+    regression = build_model(1411, 812, mode="regression")
+    assert regression.loss == "mse" and regression.count_params() == (1411 + 812) * 50
+    assert regression.output.shape == (None, 1)
+
+
+def test_sparse_adam_first_step_equals_keras_adam(p15_build, tmp_path):
+    """One step over the whole data from the same initial weights: lazy and dense Adam
+    agree on the first step (untouched rows have zero moments in both), so this checks
+    the hand-derived gradient against Keras' autodiff."""
+    one_step = {"dim": 8, "batch_positives": 11688, "epochs": 1}
+    train(p15_build, tmp_path / "keras", optimizer="adam", **one_step)
+    train(p15_build, tmp_path / "sparse", optimizer="sparse-adam", **one_step)
+    keras_run = load_vectors(tmp_path / "keras", normalize=False)
+    sparse_run = load_vectors(tmp_path / "sparse", normalize=False)
+    assert np.allclose(keras_run.book_vectors, sparse_run.book_vectors, atol=1e-6)
+    assert np.allclose(keras_run.link_vectors, sparse_run.link_vectors, atol=1e-6)
+    losses = [
+        json.loads((tmp_path / r / "train.json").read_text())["loss"][0]
+        for r in ("keras", "sparse")
+    ]
+    assert losses[0] == pytest.approx(losses[1], abs=1e-5)
+
+
+# --------------------------------------------------------------------------- training
+
+
+def author_margin(run_dir, books) -> tuple[float, float]:
+    """Mean cosine between books of the same infobox author, and between random books."""
+    vectors = load_vectors(run_dir).book_vectors
+    authors = books.author.str.strip().str.lower().to_numpy()
+    same = []
+    for author in set(authors) - {""}:
+        group = np.flatnonzero(authors == author)
+        if len(group) > 1:
+            cosines = vectors[group] @ vectors[group].T
+            same.append(cosines[np.triu_indices(len(group), 1)].mean())
+    rng = np.random.default_rng(0)
+    i, j = rng.integers(0, len(vectors), (2, 20_000))
+    keep = i != j
+    return float(np.mean(same)), float(np.mean(np.sum(vectors[i[keep]] * vectors[j[keep]], 1)))
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sparse-adam"])
+def test_books_of_one_author_end_up_near_each_other(p15_build, data, tmp_path, optimizer):
+    """10 epochs on p15: 133 authors with 2+ books. Measured with seeds 0, 1, 2: same-author
+    cosine 0.66 (both optimizers), random pairs 0.12-0.13. Required: a margin of 0.3."""
+    train(p15_build, tmp_path / "run", optimizer=optimizer, epochs=10, seed=0, **QUICK)
+    same, random_pairs = author_margin(tmp_path / "run", data.books)
+    assert same - random_pairs > 0.3
+    assert random_pairs < 0.3
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sparse-adam"])
+def test_training_is_reproducible(p15_build, tmp_path, optimizer):
+    runs = []
+    for name, seed in (("a", 0), ("b", 0), ("c", 1)):
+        summary = train(
+            p15_build, tmp_path / name, optimizer=optimizer, epochs=3, seed=seed, **QUICK
+        )
+        runs.append((summary["loss"], load_vectors(tmp_path / name, normalize=False)))
+    (loss_a, a), (loss_b, b), (_, c) = runs
+    assert loss_a == loss_b
+    assert np.array_equal(a.book_vectors, b.book_vectors)
+    assert np.array_equal(a.link_vectors, b.link_vectors)
+    assert not np.allclose(a.book_vectors, c.book_vectors)
+
+
+def test_outputs_and_the_saved_model_reloads(p15_build, data, tmp_path):
+    import keras
+
+    summary = train(p15_build, tmp_path / "run", epochs=2, **QUICK)
+    run = tmp_path / "run"
+    saved = json.loads((run / "train.json").read_text())
+    assert saved["params"]["dim"] == 16 and len(saved["loss"]) == len(saved["seconds"]) == 2
+    assert summary["examples_per_second"] > 0 and saved["data"]["n_pairs"] == 11688
+    model = keras.models.load_model(run / "model.keras", safe_mode=True)
+    raw = load_vectors(run, normalize=False)
+    assert np.array_equal(model.get_layer("book_embedding").get_weights()[0], raw.book_vectors)
+    assert np.array_equal(model.get_layer("link_embedding").get_weights()[0], raw.link_vectors)
+    assert raw.book_titles == data.books.title.tolist() and len(raw.link_titles) == 812
+    unit = load_vectors(run)
+    assert np.allclose(np.linalg.norm(unit.book_vectors, axis=1), 1, atol=1e-5)
+    # The model's prediction is sigmoid(kernel * cosine + bias) of the saved vectors.
+    books, links = np.array([0, 5, 9]), np.array([3, 0, 7])
+    predicted = model.predict({"book": books[:, None], "link": links[:, None]}, verbose=0)
+    kernel, bias = model.layers[-1].get_weights()
+    cosine = np.sum(unit.book_vectors[books] * unit.link_vectors[links], axis=1)
+    assert np.allclose(
+        predicted.ravel(), 1 / (1 + np.exp(-(kernel.item() * cosine + bias))), atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sparse-adam"])
+def test_resuming_an_interrupted_run(p15_build, tmp_path, monkeypatch, optimizer):
+    """Killed during epoch 3 of 4: the folder is not a finished run; --resume finishes
+    it, and gives exactly what an uninterrupted run gives."""
+    options = {"optimizer": optimizer, "epochs": 4, **QUICK}
+    train(p15_build, tmp_path / "whole", **options)
+    one_epoch = train_module._one_epoch
+
+    def dies_in_epoch_3(trainer, batches, epoch, *args):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return one_epoch(trainer, batches, epoch, *args)
+
+    monkeypatch.setattr(train_module, "_one_epoch", dies_in_epoch_3)
+    with pytest.raises(KeyboardInterrupt):
+        train(p15_build, tmp_path / "cut", **options)
+    monkeypatch.undo()
+    with pytest.raises(TrainError, match="not a finished run"):
+        load_vectors(tmp_path / "cut")
+    with pytest.raises(TrainError, match="--resume"):
+        train(p15_build, tmp_path / "cut", **options)
+    summary = train(p15_build, tmp_path / "cut", resume=True, **options)
+    assert summary["resumed_after_epoch"] == 2 and summary["epochs_run"] == 4
+    whole, resumed = load_vectors(tmp_path / "whole"), load_vectors(tmp_path / "cut")
+    assert np.array_equal(whole.book_vectors, resumed.book_vectors)
+    assert summary["loss"] == json.loads((tmp_path / "whole" / "train.json").read_text())["loss"]
+    with pytest.raises(TrainError, match="dim=16, not 8"):
+        train(p15_build, tmp_path / "cut", resume=True, **{**options, "dim": 8})
+
+
+def test_early_stopping_rule():
+    assert not should_stop([0.5, 0.4, 0.3], patience=2, min_delta=0)
+    assert should_stop([0.5, 0.3, 0.31, 0.30], patience=2, min_delta=0)
+    assert not should_stop([0.5, 0.3, 0.31, 0.29], patience=2, min_delta=0)
+    assert should_stop([0.5, 0.3, 0.2999, 0.2999], patience=2, min_delta=0.001)
+    assert not should_stop([0.5, 0.6, 0.7, 0.8], patience=0, min_delta=0)
+
+
+def test_training_stops_early_when_the_loss_stalls(p15_build, tmp_path):
+    """Loss 0.69 -> 0.14 in 10 epochs (see above), then it flattens: with min_delta 0.01
+    and patience 2 the run stops well before 30 epochs."""
+    options = {**QUICK, "patience": 2, "min_delta": 0.01}
+    summary = train(p15_build, tmp_path / "run", epochs=30, optimizer="sparse-adam", **options)
+    assert summary["stopped_early"] and 10 < summary["epochs_run"] < 30
+    assert should_stop(summary["loss"], 2, 0.01)
+    assert not should_stop(summary["loss"][:-1], 2, 0.01)  # it stopped at the first chance
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"dim": 0}, "dimension must be at least 1"),
+        ({"batch_positives": 20_000}, "larger than the data"),
+        ({"optimizer": "sgd"}, "optimizer must be one of"),
+    ],
+)
+def test_bad_parameters_are_refused_before_writing(p15_build, tmp_path, change, message):
+    with pytest.raises(TrainError, match=message):
+        train(p15_build, tmp_path / "out", **change)
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_data_folders(p15_build, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["train", str(empty), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("wikirec train: ") and "empty" in err and "\n" not in err
+    assert not (tmp_path / "out").exists()
+    mismatched = tmp_path / "mismatched"
+    mismatched.mkdir()
+    for name in ("build.json", "books.parquet", "pairs.npy"):
+        (mismatched / name).write_bytes((p15_build / name).read_bytes())
+    (mismatched / "links.parquet").write_bytes((p15_build / "books.parquet").read_bytes())
+    with pytest.raises(TrainError, match="inconsistent build"):
+        train(mismatched, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_trains(p15_build, tmp_path, capsys):
+    args = ["train", str(p15_build), "--out", str(tmp_path / "run"), "--quiet", "--epochs", "2"]
+    args += ["--dim", "8", "--optimizer", "sparse-adam", "--batch-positives", "512"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("trained 2 epochs in ") and "examples/s" in out
+    assert json.loads((tmp_path / "run" / "train.json").read_text())["params"]["dim"] == 8

@@ -1,0 +1,626 @@
+"""Stage 2, ``wikirec build``: articles in, (book, link) training pairs out.
+
+Reads ``articles.parquet`` (and ``redirects.parquet`` when present) written by
+``wikirec parse`` and cleans the wikilinks the way the reference tutorial did, with the
+fixes it lacked:
+
+1. pages outside the main namespace that slipped through (``Wikipedia:WikiProject
+   ...``) and repeated titles are dropped from the books;
+2. links into non-content namespaces (``Wikipedia:``, ``File:``, ``Template:``,
+   ``Help:``, ``Portal:``, ``User:``, ...) and interwiki links (``wikt:``, ``fr:``,
+   ...) are dropped; main-namespace and ``Category:`` links are kept;
+3. redirects are resolved (chains followed, a loop becomes its smallest title), so
+   "New York Times" and "The New York Times" become one link;
+4. case is folded (``str.lower``, as the reference did) unless ``keep_case``;
+5. stop links are removed (``wikirec/data/stop_links.txt`` or a user file);
+6. links seen on fewer than ``min_link_count`` distinct books are dropped.
+
+Writes to ``OUT``::
+
+    books.parquet   index, title, author, genre, country, language, publisher, series,
+                    preceded_by, followed_by (infobox fields, "" when absent), infobox
+                    (JSON text of every field), n_pairs
+    links.parquet   index, title, count (distinct books), occurrences (pairs)
+    pairs.npy       int32, shape (n_pairs, 2): (book index, link index), one row per link
+                    occurrence, repeats kept as the reference did
+    build.json      parameters, counts before and after each step, most frequent links
+
+``build.json`` is written last and removed first, so a folder without it is not a
+finished build. :func:`load_training_data` reads the folder back without the articles.
+This module must not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from wikirec import __version__
+from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
+from wikirec.progress import progress_bar
+from wikirec.titles import namespace_of, normalize_title
+
+DEFAULT_STOP_LINKS = Path(__file__).resolve().parent / "data" / "stop_links.txt"
+
+# Namespaces whose pages describe content: links into any other are dropped.
+CONTENT_NAMESPACES = frozenset({"", "Category"})
+
+# Interwiki prefixes of English Wikipedia: Wikimedia projects and the language editions.
+# A link starting with one of these and a colon leaves the wiki.
+WIKIMEDIA_PREFIXES = frozenset(
+    "b betawikiversity c commons d foundation incubator m mediawikiwiki meta "
+    "metawikimedia mw n outreach phab phabricator q s species testwiki v voy w wikibooks "
+    "wikidata wikimedia wikinews wikipedia wikiquote wikisource wikispecies wikiversity "
+    "wikivoyage wikt wiktionary wmf".split()
+)
+LANGUAGE_PREFIXES = frozenset(
+    "aa ab ace ady af ak als alt am ami an ang anp ar arc ary arz as ast atj av avk awa ay "
+    "az azb ba ban bar bat-smg bbc bcl be be-tarask be-x-old bew bg bh bi bjn blk bm bn bo "
+    "bpy br bs bug bxr ca cbk-zam cdo ce ceb ch cho chr chy ckb co cr crh cs csb cu cv cy "
+    "da dag de dga din diq dsb dtp dty dv dz ee el eml en eo es et eu ext fa fat ff fi "
+    "fiu-vro fj fo fon fr frp frr fur fy ga gag gan gcr gd gl glk gn gom gor got gpe gu guc "
+    "gur guw gv ha hak haw he hi hif ho hr hsb ht hu hy hyw hz ia id ie ig igl ii ik ilo inh "
+    "io is it iu ja jam jbo jv ka kaa kab kbd kbp kcg kg kge ki kj kk kl km kn knc ko koi kr "
+    "krc ks ksh ku kus kv kw ky la lad lb lbe lez lfn lg li lij lld lmo ln lo lrc lt ltg lv "
+    "mad mai map-bms mdf mg mh mhr mi min mk ml mn mni mnw mos mr mrj ms mt mus mwl my myv "
+    "mzn na nah nan nap nds nds-nl ne new ng nia nl nn no nov nqo nr nrm nso nup nv ny oc "
+    "olo om or os pa pag pam pap pcd pcm pdc pfl pi pih pl pms pnb pnt ps pt pwn qu rm rmy "
+    "rn ro roa-rup roa-tara rsk ru rue rw sa sah sat sc scn sco sd se sg sh shi shn si "
+    "simple sk skr sl sm smn sn so sq sr srn ss st stq su sv sw syl szl szy ta tay tcy tdd "
+    "te tet tg th ti tig tk tl tly tn to tpi tr trv ts tt tum tw ty tyv udm ug uk ur uz ve "
+    "vec vep vi vls vo wa war wo wuu xal xh xmf yi yo yue za zea zgh zh zh-classical "
+    "zh-min-nan zh-yue zu".split()
+)
+INTERWIKI_PREFIXES = WIKIMEDIA_PREFIXES | LANGUAGE_PREFIXES
+
+# Infobox fields copied into columns of the book table (the whole infobox stays as JSON).
+INFOBOX_COLUMNS = (
+    "author",
+    "genre",
+    "country",
+    "language",
+    "publisher",
+    "series",
+    "preceded_by",
+    "followed_by",
+)
+TOP_LINKS = 25
+MAX_REDIRECT_HOPS = 32
+
+
+class BuildError(ValueError):
+    """Bad input or output folder for the build stage; the message is one line."""
+
+
+@dataclass
+class TrainingData:
+    """A finished build, read back by :func:`load_training_data`.
+
+    Attributes
+    ----------
+    books : DataFrame, one row per book, row ``i`` has ``index == i``
+    links : DataFrame, one row per link, row ``j`` has ``index == j``
+    pairs : ndarray of int32, shape (n_pairs, 2)
+        ``(book index, link index)``, one row per link occurrence (repeats kept).
+    summary : dict, the contents of ``build.json``
+    """
+
+    books: pd.DataFrame
+    links: pd.DataFrame
+    pairs: np.ndarray
+    summary: dict
+
+    @property
+    def n_books(self) -> int:
+        return len(self.books)
+
+    @property
+    def n_links(self) -> int:
+        return len(self.links)
+
+
+# --------------------------------------------------------------------------- links
+
+
+def is_content_link(title: str) -> bool:
+    """True for a normalised link target in the main or ``Category:`` namespace that is
+    not an interwiki link (``wikt:word``, ``fr:Titre``)."""
+    if ":" not in title:
+        return True
+    if namespace_of(title) not in CONTENT_NAMESPACES:
+        return False
+    return title.split(":", 1)[0].strip().lower() not in INTERWIKI_PREFIXES
+
+
+def resolve_redirects(
+    titles: list[str], redirects: pa.Table | None
+) -> tuple[list[str], dict[str, int]]:
+    """Follow redirects from each title to the page it lands on.
+
+    Chains are followed to their end; a title caught in a loop resolves to the
+    smallest title of the loop, so every member of a loop becomes one link. Only the
+    redirects reachable from ``titles`` are read into Python (found by vectorised
+    scans of the table), so a whole dump's table costs a few scans.
+
+    Parameters
+    ----------
+    titles : list of str, length n
+    redirects : table with string columns ``source``, ``target``, or None
+
+    Returns
+    -------
+    resolved : list of str, length n
+    counts : dict with ``redirects_used`` (titles that moved) and ``loops``
+    """
+    graph = _redirect_graph(titles, redirects)
+    resolved: list[str] = []
+    loops: set[str] = set()
+    for title in titles:
+        final, loop = _follow(title, graph)
+        resolved.append(final)
+        if loop:
+            loops.add(final)
+    moved = sum(a != b for a, b in zip(titles, resolved, strict=True))
+    return resolved, {"redirects_used": moved, "loops": len(loops)}
+
+
+def _redirect_graph(titles: list[str], redirects: pa.Table | None) -> dict[str, str]:
+    """The redirects reachable from ``titles``: source → target (first one wins)."""
+    if redirects is None or redirects.num_rows == 0 or not titles:
+        return {}
+    sources = redirects.column("source")
+    targets = redirects.column("target")
+    graph: dict[str, str] = {}
+    frontier = set(titles)
+    for _ in range(MAX_REDIRECT_HOPS):
+        mask = pc.is_in(sources, value_set=pa.array(sorted(frontier), pa.string()))
+        found_sources = pc.filter(sources, mask).to_pylist()
+        found_targets = pc.filter(targets, mask).to_pylist()
+        new: set[str] = set()
+        for source, target in zip(found_sources, found_targets, strict=True):
+            if source not in graph and target:
+                graph[source] = target
+                if target not in graph:
+                    new.add(target)
+        frontier = new - graph.keys()
+        if not frontier:
+            break
+    return graph
+
+
+def _follow(title: str, graph: dict[str, str]) -> tuple[str, bool]:
+    """Where ``title`` lands, and whether it ran into a loop."""
+    seen: list[str] = [title]
+    position = {title: 0}
+    current = title
+    while current in graph:
+        current = graph[current]
+        if current in position:
+            return min(seen[position[current] :]), True
+        position[current] = len(seen)
+        seen.append(current)
+    return current, False
+
+
+def read_stop_links(path: str | os.PathLike | None = None) -> list[str]:
+    """Stop-link titles from a file: one a line, ``#`` starts a comment, blank lines
+    ignored. ``None`` reads the default list shipped with wikirec."""
+    path = Path(path) if path is not None else DEFAULT_STOP_LINKS
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BuildError(f"{path}: cannot read the stop-link file ({exc})") from exc
+    entries = (line.split("#", 1)[0].strip() for line in lines)
+    return [entry for entry in entries if entry]
+
+
+# --------------------------------------------------------------------------- books
+
+
+def _read_articles(articles_dir: Path) -> tuple[pa.Table, pa.Table | None]:
+    if articles_dir.is_file() and articles_dir.name == "articles.parquet":
+        articles_dir = articles_dir.parent
+    path = articles_dir / "articles.parquet"
+    if not path.is_file():
+        raise BuildError(f"{articles_dir}: no articles.parquet (run `wikirec parse` first)")
+    try:
+        articles = pq.read_table(path, columns=["title", "infobox", "wikilinks"])
+        redirect_path = articles_dir / "redirects.parquet"
+        redirects = None
+        if redirect_path.is_file():
+            redirects = pq.read_table(redirect_path, columns=["source", "target"])
+    except (pa.ArrowException, OSError, KeyError) as exc:
+        raise BuildError(f"{path}: not an articles table from `wikirec parse` ({exc})") from exc
+    if articles.num_rows == 0:
+        raise BuildError(f"{path}: no articles")
+    return articles, redirects
+
+
+def _select_books(titles: list[str]) -> tuple[np.ndarray, dict[str, int]]:
+    """Which article rows are books: main-namespace titles, first of each title.
+
+    Returns the kept row numbers (int64, ascending) and the counts dropped."""
+    seen: set[str] = set()
+    keep: list[int] = []
+    not_main = duplicates = 0
+    for row, title in enumerate(titles):
+        if not title or namespace_of(title):
+            not_main += 1
+        elif title in seen:
+            duplicates += 1
+        else:
+            seen.add(title)
+            keep.append(row)
+    return np.asarray(keep, dtype=np.int64), {
+        "not_main_namespace": not_main,
+        "duplicate_titles": duplicates,
+    }
+
+
+def _book_table(titles: list[str], infoboxes: list[str | None], n_pairs: np.ndarray):
+    fields = [_infobox_fields(raw) for raw in infoboxes]
+    columns: dict[str, object] = {
+        "index": np.arange(len(titles), dtype=np.int64),
+        "title": titles,
+    }
+    for name in INFOBOX_COLUMNS:
+        columns[name] = [f.get(name, "") for f in fields]
+    columns["infobox"] = [raw or "{}" for raw in infoboxes]
+    columns["n_pairs"] = n_pairs.astype(np.int64)
+    return pa.table(columns)
+
+
+def _infobox_fields(raw: str | None) -> dict[str, str]:
+    try:
+        fields = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    if not isinstance(fields, dict):
+        return {}
+    return {str(k).strip().lower(): str(v) for k, v in fields.items()}
+
+
+# --------------------------------------------------------------------------- stage
+
+
+def build_training_data(
+    articles_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    min_link_count: int = 5,
+    stop_links: str | os.PathLike | list[str] | None = None,
+    keep_case: bool = False,
+    top_links: int = TOP_LINKS,
+    progress: bool = False,
+) -> dict:
+    """Build the training pairs of ``articles_dir`` into ``out_dir``; return the summary.
+
+    Parameters
+    ----------
+    articles_dir : folder holding ``articles.parquet`` (and ``redirects.parquet``)
+    out_dir : output folder (created; files of an earlier build are replaced)
+    min_link_count : drop links seen on fewer distinct books (the reference used 5)
+    stop_links : a stop-link file, a list of titles, or None for the default list
+    keep_case : keep MediaWiki's case instead of folding links to lower case
+    top_links : how many of the most frequent kept links the summary lists
+    progress : show a progress bar on stderr
+
+    Returns
+    -------
+    summary : dict, also written to ``out_dir/build.json``
+    """
+    started = time.perf_counter()
+    if min_link_count < 1:
+        raise BuildError(f"--min-link-count must be at least 1, not {min_link_count}")
+    articles_dir, out = Path(articles_dir), Path(out_dir)
+    stops = stop_links if isinstance(stop_links, list) else read_stop_links(stop_links)
+    with progress_bar(total=5, desc="build", enabled=progress) as bar:
+        articles, redirects = _read_articles(articles_dir)
+        bar.update()
+        book_rows, book_counts = _select_books(articles.column("title").to_pylist())
+        book_of_row = np.full(articles.num_rows, -1, dtype=np.int64)
+        book_of_row[book_rows] = np.arange(len(book_rows))
+        wikilinks = articles.column("wikilinks").combine_chunks()
+        occurrence_book = book_of_row[pc.list_parent_indices(wikilinks).to_numpy()]
+        encoded = pc.list_flatten(wikilinks).dictionary_encode()
+        raw_titles = encoded.dictionary.to_pylist()
+        raw_codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        bar.update()
+        link_of_raw, counts = _clean_links(raw_titles, redirects, stops, keep_case)
+        bar.update()
+        link_title, link_code = link_of_raw
+        codes = link_code[raw_codes]
+        on_book = occurrence_book >= 0
+        pairs, links, steps = _filter_pairs(
+            occurrence_book[on_book], codes[on_book], link_title, min_link_count
+        )
+        bar.update()
+        summary = _summary(
+            articles.num_rows, book_counts, len(book_rows), len(raw_codes),
+            int(on_book.sum()), counts, steps, pairs, links, top_links,
+        )  # fmt: skip
+        summary["params"] = {
+            "articles_dir": str(articles_dir),
+            "min_link_count": min_link_count,
+            "stop_links": stops
+            if isinstance(stop_links, list)
+            else str(stop_links if stop_links is not None else DEFAULT_STOP_LINKS),
+            "n_stop_links": len(stops),
+            "keep_case": keep_case,
+        }
+        summary["version"] = __version__
+        summary["redirects_available"] = 0 if redirects is None else redirects.num_rows
+        infoboxes = pc.take(articles.column("infobox"), pa.array(book_rows)).to_pylist()
+        titles = pc.take(articles.column("title"), pa.array(book_rows)).to_pylist()
+        n_pairs = np.bincount(pairs[:, 0], minlength=len(book_rows))
+        summary["books"]["without_pairs"] = int((n_pairs == 0).sum())
+        summary["seconds"] = round(time.perf_counter() - started, 3)
+        _write_build(out, _book_table(titles, infoboxes, n_pairs), links, pairs, summary)
+        bar.update()
+    return summary
+
+
+def _clean_links(
+    raw_titles: list[str], redirects: pa.Table | None, stops: list[str], keep_case: bool
+) -> tuple[tuple[list[str], np.ndarray], dict[str, int]]:
+    """Map each distinct raw link target to a cleaned link, or -1 when dropped.
+
+    Returns ``((titles, code))``: ``code[i]`` is the position in ``titles`` of raw
+    target ``i`` (int64, -1 if dropped), and counts of distinct targets per step."""
+    content = [is_content_link(t) for t in raw_titles]
+    kept = [t for t, ok in zip(raw_titles, content, strict=True) if ok]
+    stop_titles = [normalize_title(s) for s in stops]
+    resolved, redirect_counts = resolve_redirects(kept + stop_titles, redirects)
+    resolved_stops = resolved[len(kept) :]
+    resolved = resolved[: len(kept)]
+    fold = (lambda t: t) if keep_case else str.lower
+    stop_set = {s.lower() for s in stop_titles} | {s.lower() for s in resolved_stops}
+    code = np.full(len(raw_titles), -1, dtype=np.int64)
+    titles: list[str] = []
+    index: dict[str, int] = {}
+    after_redirects = set(resolved)
+    after_namespaces: set[str] = set()
+    stopped: set[str] = set()
+    kept_positions = np.flatnonzero(np.asarray(content, dtype=bool))
+    for position, title in zip(kept_positions, resolved, strict=True):
+        if not is_content_link(title):  # a redirect into another namespace
+            continue
+        folded = fold(title)
+        after_namespaces.add(folded)
+        if title.lower() in stop_set:
+            stopped.add(folded)
+            continue
+        if folded not in index:
+            index[folded] = len(titles)
+            titles.append(folded)
+        code[position] = index[folded]
+    counts = {
+        "read": len(raw_titles),
+        "content_namespaces": len(kept),
+        "after_redirects": len({t for t in after_redirects if is_content_link(t)}),
+        "after_case_folding": len(after_namespaces),
+        "after_stop_links": len(titles),
+        "stop_links_found": len(stopped),
+        "redirects_used": redirect_counts["redirects_used"],
+        "redirect_loops": redirect_counts["loops"],
+    }
+    return (titles, code), counts
+
+
+def _filter_pairs(
+    books: np.ndarray, codes: np.ndarray, titles: list[str], min_count: int
+) -> tuple[np.ndarray, pa.Table, dict[str, int]]:
+    """Remove the dropped and the rare links; number the kept links by count.
+
+    Parameters
+    ----------
+    books, codes : int64 arrays, shape (n_occurrences,): book index, cleaned link code
+        (-1 for a dropped link)
+
+    Returns
+    -------
+    pairs : int32 array, shape (n_pairs, 2)
+    links : table ``index, title, count, occurrences``
+    steps : occurrence counts after each step
+    """
+    live = codes >= 0
+    books, codes = books[live], codes[live]
+    n_codes = len(titles)
+    unique_pairs = np.unique(books * max(n_codes, 1) + codes)
+    book_count = np.bincount(unique_pairs % max(n_codes, 1), minlength=n_codes)
+    occurrences = np.bincount(codes, minlength=n_codes)
+    frequent = np.flatnonzero(book_count >= min_count)
+    title_array = np.asarray(titles, dtype=object)
+    # Most linked first, ties by title: a stable order that does not depend on the input.
+    order = frequent[np.lexsort((title_array[frequent], -book_count[frequent]))]
+    new_code = np.full(n_codes, -1, dtype=np.int64)
+    new_code[order] = np.arange(len(order))
+    mapped = new_code[codes]
+    keep = mapped >= 0
+    pairs = np.stack([books[keep], mapped[keep]], axis=1).astype(np.int32)
+    links = pa.table(
+        {
+            "index": np.arange(len(order), dtype=np.int64),
+            "title": pa.array(title_array[order].tolist(), pa.string()),
+            "count": book_count[order].astype(np.int64),
+            "occurrences": occurrences[order].astype(np.int64),
+        }
+    )
+    steps = {"after_content_and_stop_links": int(live.sum()), "kept": int(keep.sum())}
+    return pairs, links, steps
+
+
+def _summary(
+    n_articles, book_counts, n_books, n_occurrences, n_on_books, link_counts, steps, pairs,
+    links, top_links,
+) -> dict:  # fmt: skip
+    n_links = links.num_rows
+    unique = len(np.unique(pairs[:, 0].astype(np.int64) * max(n_links, 1) + pairs[:, 1]))
+    titles = links.column("title").to_pylist()[:top_links]
+    counts = links.column("count").to_pylist()[:top_links]
+    return {
+        "books": {"read": n_articles, **book_counts, "kept": n_books},
+        "link_occurrences": {
+            "read": n_occurrences,
+            "on_kept_books": n_on_books,
+            "after_namespaces_redirects_stop_links": steps["after_content_and_stop_links"],
+            "kept": steps["kept"],
+        },
+        "distinct_links": {**link_counts, "kept": n_links},
+        "pairs": {"kept": int(len(pairs)), "unique": int(unique)},
+        "top_links": [[t, c] for t, c in zip(titles, counts, strict=True)],
+    }
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _write_build(out: Path, books: pa.Table, links: pa.Table, pairs: np.ndarray, summary):
+    """Write the build: the marker ``build.json`` is removed first and written last, and
+    every file is written atomically, so a reader sees a whole build or none."""
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"{out}: exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "build.json").unlink(missing_ok=True)
+    write_table_atomic(books, out / "books.parquet")
+    write_table_atomic(links, out / "links.parquet")
+    write_npy_atomic(pairs, out / "pairs.npy")
+    write_json_atomic(summary, out / "build.json")
+
+
+def write_npy_atomic(array: np.ndarray, path: str | os.PathLike) -> Path:
+    """Save one array as ``.npy`` (no pickles), atomically."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.save(f, array, allow_pickle=False)
+
+    return write_atomic(path, write)
+
+
+def load_training_data(data_dir: str | os.PathLike, mmap: bool = False) -> TrainingData:
+    """Read a finished build back (no articles needed).
+
+    Raises :class:`BuildError` with a one-line message if the folder is missing, not
+    finished, or its files disagree with each other.
+    """
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        raise BuildError(f"{folder}: no such folder")
+    marker = folder / "build.json"
+    if not marker.is_file():
+        raise BuildError(f"{folder}: not a finished build (no build.json; run `wikirec build`)")
+    try:
+        summary = json.loads(marker.read_text(encoding="utf-8"))
+        books = pd.read_parquet(folder / "books.parquet")
+        links = pd.read_parquet(folder / "links.parquet")
+        pairs = np.load(folder / "pairs.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise BuildError(f"{folder}: cannot read the build ({exc})") from exc
+    _check_build(folder, books, links, pairs, summary)
+    return TrainingData(books=books, links=links, pairs=pairs, summary=summary)
+
+
+def _check_build(folder: Path, books, links, pairs: np.ndarray, summary: dict) -> None:
+    problems = []
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or not np.issubdtype(pairs.dtype, np.integer):
+        problems.append(f"pairs.npy has shape {pairs.shape} and dtype {pairs.dtype}")
+    elif len(pairs) != summary.get("pairs", {}).get("kept"):
+        problems.append("pairs.npy does not match build.json")
+    elif len(pairs) and (pairs.min() < 0 or pairs[:, 0].max() >= len(books)):
+        problems.append("pairs.npy refers to books that books.parquet lacks")
+    elif len(pairs) and pairs[:, 1].max() >= len(links):
+        problems.append("pairs.npy refers to links that links.parquet lacks")
+    if len(books) != summary.get("books", {}).get("kept"):
+        problems.append("books.parquet does not match build.json")
+    if len(links) != summary.get("distinct_links", {}).get("kept"):
+        problems.append("links.parquet does not match build.json")
+    if problems:
+        raise BuildError(f"{folder}: inconsistent build: {'; '.join(problems)}")
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "build",
+        help="turn articles into (book, link) training pairs",
+        description="Clean the wikilinks of articles.parquet (redirects resolved, case "
+        "folded, non-content namespaces, stop links and rare links dropped) and write "
+        "books.parquet, links.parquet, pairs.npy and build.json.",
+    )
+    parser.add_argument("articles", metavar="ARTICLES_DIR", help="output folder of wikirec parse")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    parser.add_argument(
+        "--min-link-count",
+        type=int,
+        default=5,
+        metavar="N",
+        help="drop links seen on fewer than N books (default: 5, as the reference)",
+    )
+    parser.add_argument(
+        "--stop-links",
+        metavar="FILE",
+        default=None,
+        help="stop-link titles, one a line, '#' comments (default: the shipped list, "
+        f"{DEFAULT_STOP_LINKS.name})",
+    )
+    parser.add_argument("--keep-case", action="store_true", help="do not fold links to lower case")
+    parser.add_argument(
+        "--top", type=int, default=TOP_LINKS, metavar="N", help="show the N most frequent links"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        summary = build_training_data(
+            args.articles,
+            args.out,
+            min_link_count=args.min_link_count,
+            stop_links=args.stop_links,
+            keep_case=args.keep_case,
+            top_links=max(args.top, 0),
+            progress=not args.quiet,
+        )
+    except BuildError as exc:
+        print(f"wikirec build: {exc}", file=sys.stderr)
+        return 2
+    for line in summary_lines(summary):
+        print(line)
+    print(f"wrote {Path(args.out)}/books.parquet, links.parquet, pairs.npy, build.json")
+    return 0
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """The summary as a few lines for people."""
+    books, links = summary["books"], summary["distinct_links"]
+    occ, pairs = summary["link_occurrences"], summary["pairs"]
+    lines = [
+        f"books: {books['read']:,} read, {books['not_main_namespace']:,} not in the main "
+        f"namespace, {books['duplicate_titles']:,} repeated, {books['kept']:,} kept "
+        f"({books['without_pairs']:,} without any kept link)",
+        f"links: {links['read']:,} distinct targets, {links['content_namespaces']:,} in "
+        f"content namespaces, {links['after_redirects']:,} after redirects "
+        f"({links['redirects_used']:,} resolved), {links['after_case_folding']:,} after "
+        f"case folding, {links['after_stop_links']:,} after stop links, "
+        f"{links['kept']:,} seen on >= {summary['params']['min_link_count']} books",
+        f"pairs: {occ['read']:,} link occurrences, {pairs['kept']:,} kept "
+        f"({pairs['unique']:,} distinct) in {summary['seconds']:.1f} s",
+    ]
+    if summary["top_links"]:
+        top = ", ".join(f"{t} ({c:,})" for t, c in summary["top_links"])
+        lines.append(f"most frequent links kept (add non-content ones to --stop-links): {top}")
+    return lines

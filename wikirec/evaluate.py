@@ -1,0 +1,736 @@
+"""Measured quality: ``wikirec evaluate`` (and ``wikirec classify``).
+
+The reference judged its embeddings by eye. Here every method is fitted on the same
+training split of one build and measured by the same code, in one run:
+
+Held-out links
+    :func:`split_pairs` hides a seeded ``fraction`` (10%, rounded up) of the distinct
+    links of every book with at least ``min_links`` (5) distinct links: every
+    occurrence of a hidden (book, link) pair leaves the training pairs. Each method
+    then scores every link for each such book; the links the book has in training
+    are left out of the ranking, and the rest are ranked. ``recall@10``,
+    ``recall@50``: the share of the book's hidden links in the top 10 / 50, averaged
+    over the books. ``auc``: the per-book ROC AUC of the hidden links against
+    ``n_negatives`` (100) non-links drawn once per book (links the book has in
+    neither part; ties count half), averaged over the books.
+
+Metadata agreement
+    For the infobox fields ``author``, ``series``, ``genre``, ``country`` (values
+    compared case-folded, spaces collapsed) and for categories (the parse's
+    ``categories``, or the build's ``category:`` links when the articles are not at
+    hand; two books agree when they share one): ``<field> p@5`` and ``p@10``, the share
+    of a book's 5 / 10 nearest books (itself excluded) that agree with it, averaged
+    over the books whose value some other book shares. Neighbours are found by
+    :func:`wikirec.recommend.cosine_top_k` over each method's book representation,
+    the same code for every method and for ``wikirec recommend``.
+
+Methods (:data:`BASELINES` and :data:`RECIPES`)
+    ``popularity``: links ranked by how many training books link to them; every book
+    gets the same neighbours, the books with the most links (the chance level of the
+    metadata metrics). ``tfidf``: rows of the TF-IDF matrix of the link *sets*
+    (scikit-learn's smoothed idf, unit rows); a link's score for a book is the sum of
+    its ``KNN`` (50) nearest books' cosines over those that link to it. ``lsa``:
+    truncated SVD of that TF-IDF matrix to ``dim`` dimensions, book rows ``U S``,
+    links scored by the rank-``dim`` reconstruction. ``doc2vec``: gensim's Doc2Vec
+    PV-DBOW over the same pairs (a book is a document whose words are its links,
+    repeats kept; one worker, seeded, so reproducible), links scored by the document
+    vector against the output weights, as it was trained. Trained recipes (``wikirec
+    train`` on the training split, written to ``WORK/split``): book vectors, links
+    scored by cosine, as ``wikirec recommend`` does.
+
+This module imports TensorFlow only through ``wikirec.train`` inside the functions
+that train.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wikirec.build import BuildError, TrainingData, load_training_data, write_npy_atomic
+from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
+from wikirec.progress import progress_bar
+from wikirec.recommend import SCORE_BUDGET, cosine_top_k, top_k
+
+FIELDS = ("author", "series", "genre", "country")
+CATEGORIES = "category"
+KS_RECALL = (10, 50)
+KS_PRECISION = (5, 10)
+KNN = 50
+
+
+class EvaluateError(ValueError):
+    """Bad input for the evaluation; the message is one line."""
+
+
+# --------------------------------------------------------------------------- split
+
+
+@dataclass
+class Split:
+    """A held-out split of a build's pairs.
+
+    Attributes
+    ----------
+    train_pairs : int32 (n_train, 2), the pairs left for training (repeats kept)
+    hidden : int32 (n_hidden, 2), the hidden distinct (book, link) pairs, sorted
+    eval_books : int64 (n_eval,), the books with hidden links, ascending
+    negatives : list of int64 arrays, one per eval book: sampled non-links
+    params : how the split was drawn
+    """
+
+    train_pairs: np.ndarray
+    hidden: np.ndarray
+    eval_books: np.ndarray
+    negatives: list[np.ndarray]
+    params: dict = field(default_factory=dict)
+
+    def hidden_of(self) -> list[np.ndarray]:
+        """The hidden links of each eval book, in ``eval_books`` order."""
+        return _group(self.hidden, self.eval_books)
+
+    def summary(self) -> dict:
+        return {
+            **self.params,
+            "eval_books": int(len(self.eval_books)),
+            "hidden_pairs": int(len(self.hidden)),
+            "train_pairs": int(len(self.train_pairs)),
+        }
+
+
+def split_pairs(
+    pairs: np.ndarray,
+    n_links: int,
+    fraction: float = 0.1,
+    min_links: int = 5,
+    n_negatives: int = 100,
+    seed: int = 0,
+) -> Split:
+    """Hide ``ceil(fraction * n)`` of the ``n`` distinct links of each book with
+    ``n >= min_links``, drawn with ``numpy.random.default_rng(seed)``.
+
+    Parameters
+    ----------
+    pairs : int array (n_pairs, 2), (book, link) with repeats
+    n_links : number of links (link indices are below it)
+
+    Returns
+    -------
+    Split ; no training pair is a hidden pair (every occurrence is removed).
+    """
+    if not 0 < fraction < 1:
+        raise EvaluateError(f"the held-out fraction must be between 0 and 1, not {fraction}")
+    if min_links < 2:
+        raise EvaluateError(f"min_links must be at least 2, not {min_links}")
+    pairs = np.asarray(pairs)
+    codes = pairs[:, 0].astype(np.int64) * n_links + pairs[:, 1]
+    unique = np.unique(codes)
+    books = unique // n_links
+    rng = np.random.default_rng(seed)
+    order = np.lexsort((rng.random(len(unique)), books))  # shuffled within each book
+    starts = np.searchsorted(books, books)  # books are sorted: first row of each book
+    rank = np.empty(len(unique), dtype=np.int64)
+    rank[order] = np.arange(len(unique)) - starts[order]
+    per_book = np.bincount(books, minlength=books.max() + 1 if len(books) else 0)
+    n_hide = np.where(per_book >= min_links, np.ceil(per_book * fraction), 0).astype(np.int64)
+    hide = rank < n_hide[books]
+    hidden_codes = unique[hide]
+    train = pairs[~np.isin(codes, hidden_codes)].astype(np.int32)
+    hidden = np.stack([hidden_codes // n_links, hidden_codes % n_links], axis=1).astype(np.int32)
+    eval_books = np.unique(hidden[:, 0]).astype(np.int64)
+    known = _group(np.stack([books, unique % n_links], axis=1), eval_books)
+    negatives = [_sample_non_links(rng, n_links, have, n_negatives) for have in known]
+    params = {
+        "fraction": fraction,
+        "min_links": min_links,
+        "n_negatives": n_negatives,
+        "seed": seed,
+    }
+    return Split(train, hidden, eval_books, negatives, params)
+
+
+def _group(pairs: np.ndarray, books: np.ndarray) -> list[np.ndarray]:
+    """The links of each book in ``books`` (pairs sorted by book), int64 arrays."""
+    pairs = np.asarray(pairs, dtype=np.int64)
+    order = np.argsort(pairs[:, 0], kind="stable")
+    sorted_books, links = pairs[order, 0], pairs[order, 1]
+    lo = np.searchsorted(sorted_books, books, side="left")
+    hi = np.searchsorted(sorted_books, books, side="right")
+    return [links[a:b] for a, b in zip(lo, hi, strict=True)]
+
+
+def _sample_non_links(rng, n_links: int, have: np.ndarray, n: int) -> np.ndarray:
+    """Up to ``n`` links not in ``have``, uniformly without replacement, sorted."""
+    draw = rng.choice(n_links, size=min(n + len(have), n_links), replace=False)
+    return np.sort(draw[~np.isin(draw, have)][:n]).astype(np.int64)
+
+
+def write_split_build(data: TrainingData, split: Split, out: str | os.PathLike) -> Path:
+    """Write the training part of ``split`` as a build ``wikirec train`` reads: the same
+    books and links (same indices), the training pairs, counts recomputed."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "build.json").unlink(missing_ok=True)
+    pairs = split.train_pairs
+    n_books, n_links = data.n_books, data.n_links
+    unique = np.unique(pairs[:, 0].astype(np.int64) * n_links + pairs[:, 1])
+    books = data.books.assign(n_pairs=np.bincount(pairs[:, 0], minlength=n_books))
+    links = data.links.assign(
+        count=np.bincount(unique % n_links, minlength=n_links),
+        occurrences=np.bincount(pairs[:, 1], minlength=n_links),
+    )
+    summary = json.loads(json.dumps(data.summary))
+    summary["pairs"] = {"kept": int(len(pairs)), "unique": int(len(unique))}
+    summary["held_out"] = split.summary()
+    write_table_atomic(_arrow(books), out / "books.parquet")
+    write_table_atomic(_arrow(links), out / "links.parquet")
+    write_npy_atomic(pairs, out / "pairs.npy")
+    write_json_atomic(summary, out / "build.json")
+    return out
+
+
+def _arrow(frame: pd.DataFrame):
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def heldout_metrics(
+    link_scores: Callable[[np.ndarray], np.ndarray],
+    split: Split,
+    n_links: int,
+    ks: Sequence[int] = KS_RECALL,
+    progress: bool = False,
+) -> dict[str, float]:
+    """Recall@k and AUC of the hidden links (see the module docstring).
+
+    ``link_scores(books)`` gives the scores of every link for the books: float (b,
+    n_links), higher is more likely.
+    """
+    hidden = split.hidden_of()
+    known = _group(split.train_pairs, split.eval_books)
+    recalls = {k: np.zeros(len(split.eval_books)) for k in ks}
+    aucs = np.zeros(len(split.eval_books))
+    batch = max(1, SCORE_BUDGET // max(n_links, 1))
+    with progress_bar(total=len(split.eval_books), desc="held-out", enabled=progress) as bar:
+        for start in range(0, len(split.eval_books), batch):
+            rows = np.arange(start, min(start + batch, len(split.eval_books)))
+            scores = np.array(link_scores(split.eval_books[rows]), dtype=np.float64)
+            for i, row in enumerate(rows):
+                scores[i, known[row]] = -np.inf  # training links are not candidates
+            ranked = top_k(scores, max(ks))
+            for i, row in enumerate(rows):
+                for k in ks:
+                    recalls[k][row] = np.isin(hidden[row], ranked[i, :k]).mean()
+                aucs[row] = pair_auc(scores[i, hidden[row]], scores[i, split.negatives[row]])
+            bar.update(len(rows))
+    metrics = {f"recall@{k}": float(recalls[k].mean()) for k in ks}
+    metrics["auc"] = float(np.nanmean(aucs)) if len(aucs) else math.nan
+    return metrics
+
+
+def pair_auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """ROC AUC of ``positive`` scores against ``negative`` ones: the share of (positive,
+    negative) pairs ordered right, ties counted half (nan if either is empty)."""
+    if len(positive) == 0 or len(negative) == 0:
+        return math.nan
+    diff = np.asarray(positive, np.float64)[:, None] - np.asarray(negative, np.float64)[None, :]
+    return float(((diff > 0) + 0.5 * (diff == 0)).mean())
+
+
+def book_labels(data: TrainingData, articles_dir: str | os.PathLike | None = None) -> dict:
+    """The metadata of every book: ``{field: list of frozensets}``, one set per book.
+
+    Infobox fields hold one value (case-folded, spaces collapsed; empty: no value);
+    ``category`` holds the book's categories (see :func:`book_categories`).
+    """
+    labels = {name: [_values(v) for v in data.books[name].tolist()] for name in FIELDS}
+    labels[CATEGORIES] = book_categories(data, articles_dir)
+    return labels
+
+
+def _values(raw) -> frozenset:
+    text = " ".join(str(raw or "").split()).casefold()
+    return frozenset([text]) if text else frozenset()
+
+
+def book_categories(data: TrainingData, articles_dir: str | os.PathLike | None = None) -> list:
+    """Each book's categories, from the parse's ``articles.parquet`` (``articles_dir``,
+    default: the one named in ``build.json``), else the build's ``category:`` links."""
+    folder = articles_dir or data.summary.get("params", {}).get("articles_dir")
+    path = Path(folder) / "articles.parquet" if folder else None
+    if path is not None and path.is_file() and "categories" in _columns(path):
+        articles = pd.read_parquet(path, columns=["title", "categories"])
+        articles = articles.drop_duplicates("title").set_index("title")["categories"]
+        found = articles.reindex(data.books["title"])
+        return [
+            frozenset(" ".join(c.split()).casefold() for c in cats) if cats is not None else
+            frozenset() for cats in found.tolist()
+        ]  # fmt: skip
+    is_category = data.links["title"].str.lower().str.startswith("category:").to_numpy()
+    pairs = np.asarray(data.pairs)
+    pairs = pairs[is_category[pairs[:, 1]]]
+    titles = data.links["title"].to_numpy()
+    grouped = _group(pairs, np.arange(data.n_books))
+    return [frozenset(titles[links].tolist()) for links in grouped]
+
+
+def eligible_books(labels: Sequence[frozenset]) -> np.ndarray:
+    """bool (n_books,): the books with a label some other book has too."""
+    counts: dict = {}
+    for values in labels:
+        for value in values:
+            counts[value] = counts.get(value, 0) + 1
+    return np.array([any(counts[v] >= 2 for v in values) for values in labels], dtype=bool)
+
+
+def _columns(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return pq.read_schema(path).names
+
+
+def precision_at_k(
+    neighbours: np.ndarray, labels: Sequence[frozenset], ks: Sequence[int] = KS_PRECISION
+) -> tuple[dict[int, float], int]:
+    """Precision@k of metadata agreement, over the books whose labels another book shares.
+
+    Parameters
+    ----------
+    neighbours : int (n_books, >= max(ks)), each book's nearest books, best first
+    labels : one set per book; books agree when their sets intersect
+
+    Returns
+    -------
+    ({k: mean precision}, number of books averaged over)
+    """
+    eligible = eligible_books(labels)
+    rows = np.flatnonzero(eligible)
+    agree = np.array(
+        [[bool(labels[i] & labels[j]) for j in neighbours[i, : max(ks)]] for i in rows], bool
+    ).reshape(len(rows), -1)
+    result = {k: float(agree[:, :k].sum(1).mean() / k) if len(rows) else math.nan for k in ks}
+    return result, int(len(rows))
+
+
+# --------------------------------------------------------------------------- methods
+
+
+@dataclass
+class Fitted:
+    """A method fitted on the training split.
+
+    Attributes
+    ----------
+    books : the book representation (n_books, d), dense or scipy sparse; neighbours
+        are found by cosine over its rows. None: ``neighbours`` is given instead.
+    link_scores : book indices (b,) -> float scores (b, n_links)
+    seconds : time to fit
+    neighbours : (n_books, k) -> int (n_books, k), for a method without ``books``
+    info : anything worth reporting (parameters, epochs)
+    """
+
+    books: object
+    link_scores: Callable[[np.ndarray], np.ndarray]
+    seconds: float = 0.0
+    neighbours: Callable[[int], np.ndarray] | None = None
+    info: dict = field(default_factory=dict)
+
+    def nearest_books(self, k: int) -> np.ndarray:
+        """int64 (n_books, k): each book's ``k`` nearest, itself excluded."""
+        if self.books is None:
+            return self.neighbours(k)
+        return cosine_top_k(self.books, k=k)[0]
+
+
+@dataclass
+class Context:
+    """What a method is fitted on: the training split, as arrays and as a build."""
+
+    data: TrainingData
+    split: Split
+    split_dir: Path
+    work: Path
+    dim: int = 50
+    seed: int = 0
+    epochs: int | None = None
+    progress: bool = False
+
+    @property
+    def n_books(self) -> int:
+        return self.data.n_books
+
+    @property
+    def n_links(self) -> int:
+        return self.data.n_links
+
+    def link_sets(self):
+        """scipy CSR (n_books, n_links) of 1.0 where a book links to a link in training."""
+        from scipy import sparse
+
+        pairs = np.unique(self.split.train_pairs, axis=0)
+        ones = np.ones(len(pairs), dtype=np.float32)
+        shape = (self.n_books, self.n_links)
+        return sparse.csr_matrix((ones, (pairs[:, 0], pairs[:, 1])), shape=shape)
+
+
+def fit_popularity(ctx: Context) -> Fitted:
+    """Links by how many training books link to them; the same books for everyone."""
+    counts = np.asarray(ctx.link_sets().sum(0)).ravel().astype(np.float32)
+    book_sizes = np.bincount(ctx.split.train_pairs[:, 0], minlength=ctx.n_books)
+    ranking = np.lexsort((np.arange(ctx.n_books), -book_sizes))
+
+    def neighbours(k: int) -> np.ndarray:
+        head = ranking[: k + 1]
+        out = np.empty((ctx.n_books, k), dtype=np.int64)
+        for book in range(ctx.n_books):
+            out[book] = head[head != book][:k]
+        return out
+
+    return Fitted(None, lambda books: np.tile(counts, (len(books), 1)), neighbours=neighbours)
+
+
+def tfidf_matrix(link_sets):
+    """TF-IDF rows (scikit-learn, smoothed idf, unit rows) of a 0/1 book x link matrix."""
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    return TfidfTransformer(norm="l2", smooth_idf=True).fit_transform(link_sets).astype(np.float32)
+
+
+def fit_tfidf(ctx: Context) -> Fitted:
+    """TF-IDF rows of the link sets; links scored by the book's ``KNN`` nearest books."""
+    from scipy import sparse
+
+    sets = ctx.link_sets()
+    tfidf = tfidf_matrix(sets)
+    nearest, cosines = cosine_top_k(tfidf, k=KNN)
+    rows = np.repeat(np.arange(ctx.n_books), nearest.shape[1])
+    weights = sparse.csr_matrix(
+        (np.maximum(cosines.ravel(), 0), (rows, nearest.ravel())), shape=(ctx.n_books,) * 2
+    )
+
+    def link_scores(books: np.ndarray) -> np.ndarray:
+        return (weights[books] @ sets).toarray()
+
+    return Fitted(tfidf, link_scores, info={"knn": KNN})
+
+
+def fit_lsa(ctx: Context) -> Fitted:
+    """Truncated SVD of the TF-IDF matrix: books ``U S``, links by reconstruction."""
+    from sklearn.decomposition import TruncatedSVD
+
+    tfidf = tfidf_matrix(ctx.link_sets())
+    dim = min(ctx.dim, min(tfidf.shape) - 1)
+    svd = TruncatedSVD(n_components=dim, random_state=ctx.seed)
+    books = svd.fit_transform(tfidf).astype(np.float32)
+    components = svd.components_.astype(np.float32)
+    return Fitted(books, lambda b: books[b] @ components, info={"dim": dim})
+
+
+def fit_doc2vec(ctx: Context) -> Fitted:
+    """gensim Doc2Vec PV-DBOW on the training pairs (one worker, seeded)."""
+    try:
+        from gensim.models.doc2vec import Doc2Vec, TaggedDocument
+    except ImportError as exc:
+        raise EvaluateError("doc2vec needs gensim: pip install 'wikirec[dev]'") from exc
+    params = dict(DOC2VEC)
+    params["epochs"] = ctx.epochs or params["epochs"]
+    words = [[] for _ in range(ctx.n_books)]
+    for book, link in ctx.split.train_pairs.tolist():
+        words[book].append(str(link))
+    documents = [TaggedDocument(w, [b]) for b, w in enumerate(words)]
+    model = Doc2Vec(
+        documents, dm=0, vector_size=ctx.dim, min_count=1, workers=1, seed=ctx.seed, **params
+    )
+    books = np.asarray(model.dv.vectors, np.float32)  # tag b is row b
+    out = np.full((ctx.n_links, ctx.dim), 0.0, np.float32)
+    missing = np.ones(ctx.n_links, bool)
+    for key, row in model.wv.key_to_index.items():
+        out[int(key)] = model.syn1neg[row]
+        missing[int(key)] = False
+    low = np.float32(-1e30)
+
+    def link_scores(b: np.ndarray) -> np.ndarray:
+        scores = books[b] @ out.T
+        scores[:, missing] = low
+        return scores
+
+    return Fitted(books, link_scores, info=params)
+
+
+# gensim's PV-DBOW defaults but for the epochs: 100 (at the reference's 15 it has barely
+# moved from its random start on p15: same-author p@5 0.07).
+DOC2VEC = {"negative": 5, "hs": 0, "sample": 1e-3, "alpha": 0.025, "epochs": 100}
+
+BASELINES: dict[str, Callable[[Context], Fitted]] = {
+    "popularity": fit_popularity,
+    "tfidf": fit_tfidf,
+    "lsa": fit_lsa,
+    "doc2vec": fit_doc2vec,
+}
+
+
+def fit_trained(ctx: Context, name: str, options: dict) -> Fitted:
+    """Train a recipe of :data:`RECIPES` on the split's build (``WORK/models/NAME``):
+    ``wikirec train`` for the reference architecture, :mod:`wikirec.variants` for the
+    variants. Books are the book vectors; links are scored by cosine (plus the link
+    bias for a variant that has one), as the model was trained."""
+    from wikirec.train import load_vectors
+    from wikirec.variants import load_link_bias
+
+    options = dict(options)
+    trainer = options.pop("trainer", "train")
+    if ctx.epochs:
+        options["epochs"] = ctx.epochs
+    options.setdefault("dim", ctx.dim)
+    out = ctx.work / "models" / name
+    summary = _train(trainer, ctx, out, options)
+    vectors = load_vectors(out, normalize=True)
+    books, links = vectors.book_vectors, vectors.link_vectors
+    bias = load_link_bias(out)
+    if bias is not None:
+        links = links * np.float32(summary["params"]["scale"])
+
+    def link_scores(b: np.ndarray) -> np.ndarray:
+        scores = books[b] @ links.T
+        return scores + bias if bias is not None else scores
+
+    info = {**summary["params"], "epochs_run": summary["epochs_run"], "folder": str(out)}
+    return Fitted(books, link_scores, info=info)
+
+
+def _train(trainer: str, ctx: Context, out: Path, options: dict) -> dict:
+    if trainer == "variant":
+        from wikirec.variants import train_variant
+
+        return train_variant(ctx.split_dir, out, seed=ctx.seed, progress=ctx.progress, **options)
+    from wikirec.train import train
+
+    return train(
+        ctx.split_dir, out, seed=ctx.seed, overwrite=True, progress=ctx.progress, **options
+    )
+
+
+# Trained methods: ``wikirec train`` options (trainer "train") or a variant's
+# (trainer "variant", see wikirec.variants). "reference" is the tutorial's recipe.
+RECIPES: dict[str, dict] = {
+    "reference": {"trainer": "train", "dim": 50},
+    "cosine_bias": {"trainer": "variant"},
+}
+DEFAULT_MODEL = "cosine_bias"
+METHODS = (*BASELINES, *RECIPES)
+
+
+# --------------------------------------------------------------------------- run
+
+
+def evaluate(
+    data_dir: str | os.PathLike,
+    methods: Sequence[str] | None = None,
+    work_dir: str | os.PathLike | None = None,
+    seed: int = 0,
+    dim: int = 200,
+    epochs: int | None = None,
+    fraction: float = 0.1,
+    min_links: int = 5,
+    n_negatives: int = 100,
+    articles_dir: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> dict:
+    """Fit every method on one held-out split of the build in ``data_dir`` and measure it.
+
+    Parameters
+    ----------
+    methods : names of :data:`METHODS` (default: all, in that order)
+    work_dir : where the split's build and the trained models go (default: a
+        temporary folder, removed afterwards)
+    seed : seeds the split, the sampled non-links and every method
+    dim : vector length of lsa, doc2vec and the variants (the reference keeps its 50)
+    epochs : override the epochs of doc2vec and every trained recipe (quick runs)
+    articles_dir : parse folder for the categories (default: from ``build.json``)
+
+    Returns
+    -------
+    report : dict with ``params``, ``split``, ``eligible`` (books per metadata field)
+        and ``rows`` (one dict of metrics per method, with ``train_seconds``)
+    """
+    import tempfile
+
+    methods = list(methods or METHODS)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise EvaluateError(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}")
+    try:
+        data = load_training_data(data_dir)
+    except BuildError as exc:
+        raise EvaluateError(str(exc)) from exc
+    split = split_pairs(data.pairs, data.n_links, fraction, min_links, n_negatives, seed)
+    if len(split.eval_books) == 0:
+        raise EvaluateError(f"{data_dir}: no book has {min_links} links to hold some out")
+    labels = book_labels(data, articles_dir)
+    with tempfile.TemporaryDirectory(prefix="wikirec-evaluate-") as tmp:
+        work = Path(work_dir) if work_dir is not None else Path(tmp)
+        split_dir = write_split_build(data, split, work / "split")
+        ctx = Context(data, split, split_dir, work, dim, seed, epochs, progress)
+        rows = [_measure(name, ctx, labels) for name in methods]
+    eligible = {name: int(eligible_books(values).sum()) for name, values in labels.items()}
+    params = {"data_dir": str(data_dir), "seed": seed, "dim": dim, "epochs": epochs,
+              "methods": methods, "default_model": DEFAULT_MODEL}  # fmt: skip
+    counts = {"books": data.n_books, "links": data.n_links, "pairs": int(len(data.pairs))}
+    return {"params": params, "data": counts, "split": split.summary(), "eligible": eligible,
+            "rows": rows}  # fmt: skip
+
+
+def _measure(name: str, ctx: Context, labels: dict) -> dict:
+    """Fit one method (timed) and compute every metric."""
+    started = time.perf_counter()
+    fitted = BASELINES[name](ctx) if name in BASELINES else fit_trained(ctx, name, RECIPES[name])
+    seconds = time.perf_counter() - started
+    row: dict = {"method": name}
+    row.update(heldout_metrics(fitted.link_scores, ctx.split, ctx.n_links, progress=ctx.progress))
+    neighbours = fitted.nearest_books(max(KS_PRECISION))
+    for field_name, values in labels.items():
+        precision, _ = precision_at_k(neighbours, values)
+        row.update({f"{field_name} p@{k}": p for k, p in precision.items()})
+    row["train_seconds"] = round(seconds, 2)
+    row["info"] = fitted.info
+    return row
+
+
+# --------------------------------------------------------------------------- report
+
+
+def metric_columns() -> list[str]:
+    """The report's metric columns, in order."""
+    columns = [f"recall@{k}" for k in KS_RECALL] + ["auc"]
+    for name in (*FIELDS, CATEGORIES):
+        columns += [f"{name} p@{k}" for k in KS_PRECISION]
+    return [*columns, "train_seconds"]
+
+
+def report_table(report: dict, markdown: bool = False) -> str:
+    """The rows as an aligned text table, or a Markdown table; the best value of each
+    metric column (but seconds) is marked with ``*`` (Markdown: bold)."""
+    columns = metric_columns()
+    rows = report["rows"]
+    best = {c: max(r[c] for r in rows) for c in columns[:-1] if rows}
+    cells = [["method", *[c.replace("train_seconds", "train s") for c in columns]]]
+    for row in rows:
+        line = [row["method"] + (" (default)" if row["method"] == DEFAULT_MODEL else "")]
+        for column in columns:
+            value = row[column]
+            text = f"{value:.1f}" if column == "train_seconds" else f"{value:.3f}"
+            if column in best and value == best[column] and len(rows) > 1:
+                text = f"**{text}**" if markdown else f"{text}*"
+            line.append(text)
+        cells.append(line)
+    if markdown:
+        lines = ["| " + " | ".join(r) + " |" for r in cells]
+        lines.insert(1, "|" + "|".join(["---"] + ["---:"] * len(columns)) + "|")
+        return "\n".join(lines)
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
+    return "\n".join(
+        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
+                  enumerate(zip(r, widths, strict=True))).rstrip()
+        for r in cells
+    )  # fmt: skip
+
+
+def report_markdown(report: dict) -> str:
+    """The whole report as a Markdown document."""
+    split, eligible = report["split"], report["eligible"]
+    lines = [
+        f"# Evaluation of `{report['params']['data_dir']}`",
+        "",
+        f"{report['data']['books']:,} books, {report['data']['links']:,} links, "
+        f"{report['data']['pairs']:,} pairs. Held out: {split['hidden_pairs']:,} (book, link) "
+        f"pairs of {split['eval_books']:,} books (ceil({split['fraction']:.0%}) of the links of "
+        f"each book with >= {split['min_links']}), seed {split['seed']}; AUC against "
+        f"{split['n_negatives']} sampled non-links per book.",
+        "Metadata precision over the books whose value another book shares: "
+        + ", ".join(f"{name} {n:,}" for name, n in eligible.items())
+        + ".",
+        "",
+        report_table(report, markdown=True),
+        "",
+        f"Default model: `{report['params']['default_model']}`. Best of each column in bold.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict, out: str | os.PathLike) -> tuple[Path, Path]:
+    """Write ``out`` (Markdown) and the JSON beside it (``.json``), atomically."""
+    out = Path(out)
+    markdown = report_markdown(report)
+
+    def write(tmp: str) -> None:
+        Path(tmp).write_text(markdown, encoding="utf-8")
+
+    json_path = out.with_suffix(".json")
+    write_json_atomic(report, json_path)
+    write_atomic(out, write)
+    return out, json_path
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="measure the embeddings against baselines on held-out links and metadata",
+        description="Hide a seeded 10%% of each book's links, fit every method on the rest "
+        "and measure held-out link recall@10/@50 and AUC, and how often a book's nearest "
+        "books share its author, series, genre, country or a category.",
+    )
+    parser.add_argument("data", metavar="DATA_DIR", help="output folder of wikirec build")
+    parser.add_argument(
+        "--models", default=",".join(METHODS), metavar="LIST",
+        help=f"comma-separated methods (default: all: {','.join(METHODS)})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--out", metavar="FILE", help="Markdown report, JSON beside it "
+        "(default: DATA_DIR/evaluation/report.md)",
+    )  # fmt: skip
+    parser.add_argument("--work", metavar="DIR", help="split and models (default: OUT's folder)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dim", type=int, default=200, help="dimension of lsa, doc2vec, variants")
+    parser.add_argument("--epochs", type=int, default=None, help="override every method's epochs")
+    parser.add_argument("--fraction", type=float, default=0.1, help="links held out (0.1)")
+    parser.add_argument("--min-links", type=int, default=5, help="books with fewer: none held out")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from wikirec.train import TrainError
+    from wikirec.variants import VariantError
+
+    out = Path(args.out) if args.out else Path(args.data) / "evaluation" / "report.md"
+    work = Path(args.work) if args.work else out.parent / "work"
+    methods = [m.strip() for m in args.models.split(",") if m.strip()]
+    try:
+        report = evaluate(
+            args.data, methods, work_dir=work, seed=args.seed, dim=args.dim, epochs=args.epochs,
+            fraction=args.fraction, min_links=args.min_links, progress=not args.quiet,
+        )  # fmt: skip
+    except (EvaluateError, TrainError, VariantError) as exc:
+        print(f"wikirec evaluate: {exc}", file=sys.stderr)
+        return 2
+    print(report_table(report))
+    markdown, json_path = write_report(report, out)
+    print(f"wrote {markdown} and {json_path}")
+    return 0

@@ -1,0 +1,655 @@
+"""``wikirec export``: trained vectors in the formats other tools read.
+
+:func:`load_model` reads a model folder of ``wikirec train`` with the metadata of the
+build it was trained on (infobox fields, categories); ``wikirec plot`` uses it too.
+
+Formats (:func:`export`, ``wikirec export MODEL_DIR --format F --out PATH``):
+
+``projector`` (a folder)
+    ``vectors.tsv`` and ``metadata.tsv`` (books: title, author, genre, country, ...;
+    a header row), ``link_vectors.tsv`` and ``link_metadata.tsv`` (title, type,
+    books), and ``projector_config.json``: load the two book files with the "Load"
+    button of the TensorFlow Embedding Projector (projector.tensorflow.org), or serve
+    the folder with the standalone projector, which reads ``projector_config.json``.
+``tensorboard`` (a log folder)
+    ``projector_config.pbtxt``, a TensorFlow checkpoint holding two variables,
+    ``books`` and ``links``, and their metadata TSVs: ``tensorboard --logdir PATH``
+    shows both on the Projector tab (tensors ``books/.ATTRIBUTES/VARIABLE_VALUE`` and
+    ``links/.ATTRIBUTES/VARIABLE_VALUE``).
+``word2vec`` (a text file)
+    The word2vec text format (``gensim.models.KeyedVectors.load_word2vec_format``):
+    one token per row, titles in their URL form (underscores for spaces) behind a
+    kind prefix, ``book/The_Hobbit`` and ``link/category:fantasy_novels``
+    (:func:`word2vec_token`, :func:`word2vec_title`).
+``parquet`` (a file)
+    One table, ``kind`` ("book" or "link"), ``index`` (row among its kind), ``title``
+    and ``vector`` (a fixed-size list of float32): ``pandas.read_parquet(PATH)``.
+
+Vectors are exported scaled to length 1 (a dot product is then the cosine the
+recommender ranks by) unless ``normalize=False``. Every output appears whole or not
+at all: files through :func:`wikirec.io.write_atomic`, folders built beside the target
+and renamed into place. Only ``tensorboard`` imports TensorFlow (inside the function).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import re
+import shutil
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from wikirec import __version__
+from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
+from wikirec.titles import normalize_title
+
+BOOKS, LINKS = "books", "links"
+KINDS = (BOOKS, LINKS)
+MODEL_FILES = (
+    "train.json",
+    "book_vectors.npy",
+    "link_vectors.npy",
+    "book_titles.json",
+    "link_titles.json",
+)
+FORMATS = {
+    "projector": "folder: vectors.tsv, metadata.tsv, projector_config.json (Embedding Projector)",
+    "tensorboard": "log folder: checkpoint + projector_config.pbtxt (tensorboard --logdir)",
+    "word2vec": "text file: gensim's KeyedVectors.load_word2vec_format",
+    "parquet": "file: one table of kind, index, title, vector (pandas.read_parquet)",
+}
+WORD2VEC_PREFIX = {BOOKS: "book/", LINKS: "link/"}
+BOOK_METADATA = ("title", "author", "genre", "country", "language", "publisher", "series")
+CATEGORY_PREFIX = "category:"
+MANIFEST = "export.json"
+
+
+class ModelError(ValueError):
+    """A model folder, title or output that cannot be used; the message is one line."""
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass
+class Model:
+    """A trained model folder with the metadata of its build, as :func:`load_model`
+    returns it.
+
+    Attributes
+    ----------
+    path : the model folder
+    summary : the contents of ``train.json``
+    titles : ``{"books": [...], "links": [...]}``, titles in row order
+    vectors : ``{"books": array (n_books, dim), "links": array (n_links, dim)}``, float32,
+        rows of length 1 unless loaded with ``normalize=False``
+    data_dir : the build folder the metadata came from, or None
+    books, links : ``books.parquet`` and ``links.parquet`` of that build, or None
+    pairs : ``pairs.npy`` of that build (int32, (n_pairs, 2)), or None
+    metadata_note : why there is no metadata, when there is none
+    """
+
+    path: Path
+    summary: dict
+    titles: dict[str, list[str]]
+    vectors: dict[str, np.ndarray]
+    data_dir: Path | None = None
+    books: pd.DataFrame | None = None
+    links: pd.DataFrame | None = None
+    pairs: np.ndarray | None = None
+    metadata_note: str = ""
+    _lookup: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors[BOOKS].shape[1])
+
+    @property
+    def has_metadata(self) -> bool:
+        return self.books is not None
+
+    def require_metadata(self, what: str) -> None:
+        """Raise :class:`ModelError` saying ``what`` needs the build's metadata."""
+        if not self.has_metadata:
+            raise ModelError(f"{what} needs the build's metadata: {self.metadata_note}")
+
+    def find(self, title: str, kind: str = BOOKS) -> int:
+        """The row of ``title`` among ``kind``: exact, case-insensitive, or in MediaWiki's
+        normal form; raises :class:`ModelError` naming the closest titles."""
+        row = find_row(self.titles[kind], title, self._lookup.setdefault(kind, {}))
+        if row is None:
+            raise ModelError(unknown_title_message(title, kind, self.titles[kind]))
+        return row
+
+    def is_category(self) -> np.ndarray:
+        """Boolean per link: is it a ``Category:`` page."""
+        return np.array([t.lower().startswith(CATEGORY_PREFIX) for t in self.titles[LINKS]])
+
+    def book_link_pairs(self) -> np.ndarray:
+        """The distinct (book, link) pairs of the build, int64 (n, 2); needs metadata."""
+        self.require_metadata("linking books to pages")
+        pairs = np.asarray(self.pairs, dtype=np.int64)
+        if len(pairs) == 0:
+            return pairs.reshape(0, 2)
+        return np.unique(pairs, axis=0)
+
+
+def load_model(
+    model_dir: str | os.PathLike,
+    data_dir: str | os.PathLike | None = None,
+    normalize: bool = True,
+) -> Model:
+    """Read a ``wikirec train`` folder and, where it can be found, its build.
+
+    Parameters
+    ----------
+    model_dir : output folder of ``wikirec train``
+    data_dir : the build folder (``wikirec build``) the model was trained on; by default
+        the one ``train.json`` names (as written, or relative to a parent folder of the
+        model); without one, the model loads with titles only (``metadata_note`` says why)
+    normalize : scale each vector to length 1
+
+    Raises
+    ------
+    ModelError : one line, for a folder that is missing, lacks files, is from another
+        version of wikirec, or whose files disagree; or for a ``data_dir`` given that
+        cannot be read or is not the model's build
+    """
+    from wikirec.train import TrainError, load_vectors
+
+    folder = Path(model_dir)
+    summary = _check_model_folder(folder)
+    try:
+        vectors = load_vectors(folder, normalize=normalize)
+    except TrainError as exc:
+        raise ModelError(str(exc)) from exc
+    _check_shapes(folder, vectors, summary)
+    model = Model(
+        path=folder,
+        summary=summary,
+        titles={BOOKS: list(vectors.book_titles), LINKS: list(vectors.link_titles)},
+        vectors={BOOKS: vectors.book_vectors, LINKS: vectors.link_vectors},
+    )
+    _attach_metadata(model, data_dir)
+    return model
+
+
+def _check_model_folder(folder: Path) -> dict:
+    if not folder.is_dir():
+        raise ModelError(f"{folder}: no such model folder")
+    missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
+    if missing:
+        raise ModelError(
+            f"{folder}: not a finished `wikirec train` folder (missing {', '.join(missing)})"
+        )
+    try:
+        summary = json.loads((folder / "train.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{folder}: unreadable train.json ({exc})") from exc
+    version = summary.get("version") if isinstance(summary, dict) else None
+    if not isinstance(version, str) or _major(version) != _major(__version__):
+        raise ModelError(
+            f"{folder}: made by another version of wikirec ({version or 'unknown'}, this is "
+            f"{__version__}); train it again"
+        )
+    if not isinstance(summary.get("data"), dict) or "n_books" not in summary["data"]:
+        raise ModelError(f"{folder}: train.json lacks its data section; train it again")
+    return summary
+
+
+def _major(version: str) -> str:
+    """The part of a version that must match: major, and minor while major is 0."""
+    parts = version.split(".")
+    return ".".join(parts[:2]) if parts[0] == "0" else parts[0]
+
+
+def _check_shapes(folder: Path, vectors, summary: dict) -> None:
+    book, link = vectors.book_vectors, vectors.link_vectors
+    if book.ndim != 2 or link.ndim != 2 or book.shape[1] != link.shape[1]:
+        raise ModelError(
+            f"{folder}: book and link vectors have shapes {book.shape} and {link.shape}"
+        )
+    data = summary["data"]
+    if len(book) != data.get("n_books") or len(link) != data.get("n_links", len(link)):
+        raise ModelError(f"{folder}: the vectors do not match train.json (another run?)")
+    if not np.isfinite(book).all() or not np.isfinite(link).all():
+        raise ModelError(f"{folder}: the vectors hold NaN or infinite values")
+
+
+def _attach_metadata(model: Model, data_dir: str | os.PathLike | None) -> None:
+    """Fill ``books``, ``links``, ``pairs`` from the build (given, or found)."""
+    from wikirec.build import BuildError, load_training_data
+
+    candidates = [Path(data_dir)] if data_dir is not None else _build_candidates(model)
+    if not candidates:
+        model.metadata_note = f"{model.path}/train.json names no build folder; pass --data DIR"
+        return
+    for candidate in candidates:
+        try:
+            data = load_training_data(candidate)
+        except BuildError as exc:
+            if data_dir is not None:
+                raise ModelError(str(exc)) from exc
+            continue
+        if data.books["title"].tolist() != model.titles[BOOKS] or (
+            data.links["title"].tolist() != model.titles[LINKS]
+        ):
+            if data_dir is not None:
+                raise ModelError(f"{candidate}: not the build this model was trained on")
+            continue
+        model.data_dir, model.books, model.links = candidate, data.books, data.links
+        model.pairs = np.asarray(data.pairs)
+        return
+    named = model.summary["data"].get("dir")
+    model.metadata_note = (
+        f"the build folder {named!r} named in {model.path}/train.json is not found or does "
+        "not match; pass --data DIR"
+    )
+
+
+def _build_candidates(model: Model) -> list[Path]:
+    """The build folder named in train.json: as written, then under each parent of the
+    model folder (a relative path written from the project root)."""
+    named = model.summary["data"].get("dir")
+    if not named:
+        return []
+    path = Path(named)
+    if path.is_absolute():
+        return [path]
+    found = [path] + [parent / path for parent in model.path.resolve().parents]
+    return [p for p in dict.fromkeys(found) if (p / "build.json").is_file()]
+
+
+# --------------------------------------------------------------------------- titles
+
+
+def find_row(titles: Sequence[str], title: str, cache: dict[str, int] | None = None) -> int | None:
+    """The row of ``title`` in ``titles``: exact, case-insensitive, or in MediaWiki's
+    normal form (underscores, first letter); None when absent. ``cache`` keeps the
+    lookup tables between calls."""
+    cache = {} if cache is None else cache
+    if not cache:
+        for row, known in enumerate(titles):
+            cache.setdefault("=" + known, row)
+            cache.setdefault("~" + known.casefold(), row)
+    for candidate in (title, title.strip(), normalize_title(title)):
+        row = cache.get("=" + candidate, cache.get("~" + candidate.casefold()))
+        if row is not None:
+            return row
+    return None
+
+
+def unknown_title_message(title: str, kind: str, titles: Sequence[str]) -> str:
+    """One line: no such title, and the closest known ones."""
+    what = "book" if kind == BOOKS else "linked page"
+    folded = {t.casefold(): t for t in titles}
+    close = difflib.get_close_matches(title.casefold(), list(folded), n=3, cutoff=0.6)
+    hint = f"; did you mean: {', '.join(folded[c] for c in close)}?" if close else ""
+    return f"no {what} titled {title!r}{hint}"
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def metadata_table(model: Model, kind: str) -> pd.DataFrame:
+    """One row per vector of ``kind``: books get title and infobox columns, links get
+    title, type ("category" or "page") and books (how many books link to it)."""
+    if kind == BOOKS:
+        if not model.has_metadata:
+            return pd.DataFrame({"title": model.titles[BOOKS]})
+        return model.books.loc[:, list(BOOK_METADATA)].reset_index(drop=True)
+    table = pd.DataFrame({"title": model.titles[LINKS]})
+    table["type"] = np.where(model.is_category(), "category", "page")
+    if model.has_metadata:
+        table["books"] = model.links["count"].to_numpy()
+    return table
+
+
+def tsv_cell(value: object) -> str:
+    """A value safe in a TSV cell: tabs and line breaks become spaces."""
+    return re.sub(r"[\t\r\n]+", " ", "" if value is None else str(value)).strip()
+
+
+def write_metadata_tsv(table: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """The Embedding Projector's metadata file: a header row when there are several
+    columns, none for a single column (the projector's rule)."""
+    lines = []
+    if table.shape[1] > 1:
+        lines.append("\t".join(tsv_cell(c) for c in table.columns))
+    for row in table.itertuples(index=False):
+        lines.append("\t".join(tsv_cell(v) for v in row))
+    text = "\n".join(lines) + "\n"
+    return write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def write_vectors_tsv(vectors: np.ndarray, path: str | os.PathLike) -> Path:
+    """Tab-separated float rows (9 significant digits: float32 values come back exact)."""
+
+    def write(tmp: str) -> None:
+        np.savetxt(tmp, vectors, fmt="%.9g", delimiter="\t", encoding="utf-8")
+
+    return write_atomic(path, write)
+
+
+# --------------------------------------------------------------------------- word2vec
+
+
+def word2vec_token(kind: str, title: str) -> str:
+    """``book/The_Hobbit``: the kind's prefix and the title in URL form (whitespace to
+    underscores), one token for the word2vec format."""
+    return WORD2VEC_PREFIX[kind] + re.sub(r"\s", "_", title)
+
+
+def word2vec_title(token: str) -> tuple[str, str]:
+    """``(kind, title)`` back from a token of :func:`word2vec_token` (underscores become
+    spaces, as in Wikipedia URLs)."""
+    for kind, prefix in WORD2VEC_PREFIX.items():
+        if token.startswith(prefix):
+            return kind, token[len(prefix) :].replace("_", " ")
+    raise ValueError(f"{token!r} is not a wikirec word2vec token")
+
+
+def _unique_tokens(tokens: list[str]) -> list[str]:
+    """Tokens made unique (``X``, ``X~2``, ...): two titles differing only by a space and
+    an underscore would otherwise collide."""
+    seen: dict[str, int] = {}
+    out = []
+    for token in tokens:
+        n = seen.get(token, 0) + 1
+        seen[token] = n
+        out.append(token if n == 1 else f"{token}~{n}")
+    return out
+
+
+def write_word2vec(model: Model, path: str | os.PathLike, kinds: Sequence[str] = KINDS) -> Path:
+    """The word2vec text format: a ``count dim`` line, then ``token v1 v2 ...`` rows."""
+    tokens = _unique_tokens(
+        [word2vec_token(kind, title) for kind in kinds for title in model.titles[kind]]
+    )
+    vectors = np.concatenate([model.vectors[kind] for kind in kinds])
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(f"{len(tokens)} {vectors.shape[1]}\n")
+            for token, row in zip(tokens, vectors, strict=True):
+                f.write(token + " " + " ".join(f"{x:.9g}" for x in row.tolist()) + "\n")
+
+    return write_atomic(path, write)
+
+
+# --------------------------------------------------------------------------- parquet
+
+
+def vector_table(model: Model, kinds: Sequence[str] = KINDS) -> pa.Table:
+    """One row per vector: ``kind`` ("book"/"link"), ``index``, ``title``, ``vector``."""
+    parts = []
+    for kind in kinds:
+        vectors = np.ascontiguousarray(model.vectors[kind], dtype=np.float32)
+        values = pa.array(vectors.reshape(-1), type=pa.float32())
+        parts.append(
+            pa.table(
+                {
+                    "kind": pa.array([kind[:-1]] * len(vectors), pa.string()),
+                    "index": pa.array(np.arange(len(vectors), dtype=np.int32)),
+                    "title": pa.array(model.titles[kind], pa.string()),
+                    "vector": pa.FixedSizeListArray.from_arrays(values, model.dim),
+                }
+            )
+        )
+    return pa.concat_tables(parts)
+
+
+# --------------------------------------------------------------------------- folders
+
+
+def _files_for(kind: str) -> tuple[str, str]:
+    """The projector files of one kind: (vectors, metadata)."""
+    return (
+        ("vectors.tsv", "metadata.tsv")
+        if kind == BOOKS
+        else ("link_vectors.tsv", "link_metadata.tsv")
+    )
+
+
+def write_projector(model: Model, folder: Path, kinds: Sequence[str] = KINDS) -> list[str]:
+    """Vectors and metadata TSVs and the standalone projector's ``projector_config.json``."""
+    embeddings = []
+    for kind in kinds:
+        vectors_name, metadata_name = _files_for(kind)
+        write_vectors_tsv(model.vectors[kind], folder / vectors_name)
+        write_metadata_tsv(metadata_table(model, kind), folder / metadata_name)
+        embeddings.append(
+            {
+                "tensorName": f"wikirec {kind} ({model.path.name})",
+                "tensorShape": list(model.vectors[kind].shape),
+                "tensorPath": vectors_name,
+                "metadataPath": metadata_name,
+            }
+        )
+    write_json_atomic({"embeddings": embeddings}, folder / "projector_config.json")
+    return [name for kind in kinds for name in _files_for(kind)] + ["projector_config.json"]
+
+
+def tensorboard_tensor_name(kind: str) -> str:
+    """The checkpoint key of one kind's variable, as the Projector lists it."""
+    return f"{kind}/.ATTRIBUTES/VARIABLE_VALUE"
+
+
+def write_tensorboard(model: Model, folder: Path, kinds: Sequence[str] = KINDS) -> list[str]:
+    """A TensorBoard log folder: a checkpoint of one variable per kind, its ``checkpoint``
+    index (relative path), metadata TSVs and ``projector_config.pbtxt``."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    variables = {kind: tf.Variable(model.vectors[kind], name=kind) for kind in kinds}
+    tf.train.Checkpoint(**variables).write(str(folder / "embeddings"))
+    state = 'model_checkpoint_path: "embeddings"\nall_model_checkpoint_paths: "embeddings"\n'
+    write_atomic(folder / "checkpoint", lambda tmp: Path(tmp).write_text(state))
+    blocks = []
+    for kind in kinds:
+        metadata_name = f"{kind}_metadata.tsv"
+        write_metadata_tsv(metadata_table(model, kind), folder / metadata_name)
+        blocks.append(
+            "embeddings {\n"
+            f'  tensor_name: "{tensorboard_tensor_name(kind)}"\n'
+            f'  metadata_path: "{metadata_name}"\n'
+            "}\n"
+        )
+    write_atomic(
+        folder / "projector_config.pbtxt", lambda tmp: Path(tmp).write_text("".join(blocks))
+    )
+    written = sorted(p.name for p in folder.iterdir() if p.name.startswith("embeddings"))
+    return (
+        written + ["checkpoint"] + [f"{k}_metadata.tsv" for k in kinds] + ["projector_config.pbtxt"]
+    )
+
+
+def write_folder_atomic(out: Path, fill: Callable[[Path], list[str]]) -> list[str]:
+    """Build a folder beside ``out`` with ``fill(tmp_folder)``, then put it in place of
+    ``out``; ``out`` may be absent, empty, or an earlier export (it holds ``export.json``),
+    never anything else. On failure nothing changes."""
+    if out.exists() and not out.is_dir():
+        raise ModelError(f"{out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise ModelError(f"{out}: a folder that is not a wikirec export; choose another --out")
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = parent / f".{out.name}.{uuid.uuid4().hex[:8]}.tmp"
+        tmp.mkdir()
+    except OSError as exc:
+        raise ModelError(f"{out}: cannot write here ({exc.strerror or exc})") from exc
+    old = parent / f".{out.name}.{uuid.uuid4().hex[:8]}.old"
+    try:
+        names = fill(tmp)
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not out.exists():
+            os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return names
+
+
+# --------------------------------------------------------------------------- export
+
+
+def export(
+    model_dir: str | os.PathLike | Model,
+    fmt: str,
+    out: str | os.PathLike,
+    data_dir: str | os.PathLike | None = None,
+    kinds: Sequence[str] = KINDS,
+    normalize: bool = True,
+) -> dict:
+    """Write the vectors of a trained model in format ``fmt`` to ``out``.
+
+    Parameters
+    ----------
+    model_dir : a ``wikirec train`` folder, or a :class:`Model` already loaded (exported
+        as loaded: ``data_dir`` and ``normalize`` are then ignored)
+    fmt : one of :data:`FORMATS`: "projector", "tensorboard", "word2vec", "parquet"
+    out : a folder (projector, tensorboard) or a file (word2vec, parquet)
+    data_dir : the build folder for metadata (default: found from ``train.json``)
+    kinds : which vectors: ("books", "links") or one of them
+    normalize : export unit vectors (default) rather than the raw ones
+
+    Returns
+    -------
+    manifest : dict with ``format``, ``out``, ``files`` (names written), ``rows`` per
+        kind, ``dim``, ``normalized``, ``metadata`` (the build folder or None); folders
+        also get it as ``export.json``
+
+    Raises
+    ------
+    ModelError : one line, for a bad model folder, format, kind or output path
+    """
+    if fmt not in FORMATS:
+        raise ModelError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    kinds = tuple(dict.fromkeys(kinds))
+    if not kinds or any(k not in KINDS for k in kinds):
+        raise ModelError(f"kinds must be among {', '.join(KINDS)}, not {list(kinds)}")
+    if isinstance(model_dir, Model):
+        model = model_dir
+    else:
+        model = load_model(model_dir, data_dir, normalize)
+    out = Path(out)
+    manifest = {
+        "format": fmt,
+        "out": str(out),
+        "model": str(model.path),
+        "wikirec": __version__,
+        "rows": {k: len(model.titles[k]) for k in kinds},
+        "dim": model.dim,
+        "normalized": normalize,
+        "metadata": str(model.data_dir) if model.data_dir else None,
+    }
+    try:
+        manifest["files"] = _write_format(model, fmt, out, kinds, manifest)
+    except OSError as exc:
+        raise ModelError(f"{out}: cannot write ({exc.strerror or exc})") from exc
+    return manifest
+
+
+def _write_format(model: Model, fmt: str, out: Path, kinds, manifest: dict) -> list[str]:
+    if fmt in ("word2vec", "parquet"):
+        if out.is_dir():
+            raise ModelError(f"{out}: is a folder; --format {fmt} writes a file")
+        if fmt == "word2vec":
+            write_word2vec(model, out, kinds)
+        else:
+            write_table_atomic(vector_table(model, kinds), out)
+        return [out.name]
+    writer = write_projector if fmt == "projector" else write_tensorboard
+
+    def fill(folder: Path) -> list[str]:
+        names = writer(model, folder, kinds)
+        write_json_atomic({**manifest, "files": names}, folder / MANIFEST)
+        return names
+
+    return write_folder_atomic(out, fill)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="write the vectors for the Embedding Projector, TensorBoard, gensim or pandas",
+        description="Write a trained model's book and link vectors (unit length) with "
+        "their titles and metadata in another tool's format.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="formats:\n" + "\n".join(f"  {k:12s} {v}" for k, v in FORMATS.items()),
+    )
+    parser.add_argument("model", metavar="MODEL_DIR", help="output folder of wikirec train")
+    parser.add_argument("--format", required=True, choices=list(FORMATS), dest="fmt")
+    parser.add_argument("--out", required=True, metavar="PATH", help="folder or file to write")
+    parser.add_argument(
+        "--data", metavar="DIR", help="the build folder (default: the one train.json names)"
+    )
+    parser.add_argument(
+        "--kinds", nargs="+", choices=KINDS, default=list(KINDS), help="(default: both)"
+    )
+    parser.add_argument("--raw", action="store_true", help="the vectors as trained, not unit")
+    parser.add_argument("--quiet", action="store_true", help="print nothing on success")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        manifest = export(
+            args.model,
+            args.fmt,
+            args.out,
+            data_dir=args.data,
+            kinds=args.kinds,
+            normalize=not args.raw,
+        )
+    except ModelError as exc:
+        print(f"wikirec export: {exc}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        for line in summary_lines(manifest):
+            print(line)
+    return 0
+
+
+def summary_lines(manifest: dict) -> list[str]:
+    """What was written, and how to open it."""
+    rows = ", ".join(f"{n:,} {k}" for k, n in manifest["rows"].items())
+    out, fmt = Path(manifest["out"]), manifest["format"]
+    lines = [
+        f"exported {rows} ({manifest['dim']}-d, "
+        f"{'unit' if manifest['normalized'] else 'raw'} vectors) as {fmt}"
+    ]
+    if fmt in ("projector", "tensorboard"):
+        lines.append(f"wrote {out}/: {', '.join(manifest['files'])}")
+    else:
+        lines.append(f"wrote {out}")
+    if manifest["metadata"] is None:
+        lines.append("no build folder found: titles only (pass --data DIR for infobox fields)")
+    lines.append(
+        {
+            "projector": f"open: projector.tensorflow.org > Load > {out}/vectors.tsv and "
+            f"{out}/metadata.tsv (or serve {out}/ with the standalone projector)",
+            "tensorboard": f"open: tensorboard --logdir {out}  (Projector tab)",
+            "word2vec": f"open: gensim.models.KeyedVectors.load_word2vec_format('{out}'); "
+            "tokens book/Title_With_Underscores, link/...",
+            "parquet": f"open: pandas.read_parquet('{out}')",
+        }[fmt]
+    )
+    return lines

@@ -1,0 +1,456 @@
+"""``wikirec run``: the stages in order, each in its own folder, redone only when needed.
+
+A pipeline is a TOML file (``pipelines/books.toml`` and friends) that gives every
+stage's parameters. A run folder holds one sub-folder per stage and a
+``manifest.json`` that records, per stage, the parameters, the fingerprint of its
+inputs, the files it wrote (size and SHA-256), the library versions and the time
+taken. A stage whose parameters and inputs are unchanged, and whose outputs are
+still as recorded, is skipped; a stage that changed is redone with every stage after
+it. An interrupted stage resumes at the granularity it offers (parse chunks,
+training epochs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import importlib.metadata
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomllib
+
+from wikirec import __version__
+from wikirec.io import write_json_atomic
+
+PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
+STAGE_ORDER = ("parse", "build", "train", "evaluate", "export", "plot")
+MANIFEST = "manifest.json"
+
+
+class PipelineError(ValueError):
+    """Bad pipeline, bad option or bad run folder: the message is one line."""
+
+
+# --------------------------------------------------------------------------- configs
+
+
+def _defaults() -> dict[str, dict]:
+    """Every stage's parameters with their defaults: the reference recipe for books.
+    A pipeline file may set any of these and nothing else."""
+    return {
+        "pipeline": {"name": "", "description": ""},
+        "parse": {"dumps": [], "templates": [], "workers": 0, "limit": 0, "chunk_mb": 16.0},
+        "build": {"min_link_count": 5, "stop_links": "", "keep_case": False,
+                  "links": "wikilinks"},
+        "train": {"model": "reference", "dim": 50, "epochs": 15, "batch_positives": 1024,
+                  "negative_ratio": 2, "learning_rate": 0.001, "seed": 0,
+                  "optimizer": "adam", "negatives": "uniform", "mode": "classification",
+                  "patience": 3},
+        "evaluate": {"enabled": True, "models": [], "epochs": 0},
+        "export": {"enabled": True, "formats": ["projector", "word2vec", "parquet"]},
+        "plot": {"enabled": True, "methods": ["umap"], "color": "genre", "top": 10},
+        "report": {"examples": [], "k": 5},
+    }  # fmt: skip
+
+
+def find_pipeline(name: str) -> Path:
+    """A pipeline by name (``books``: ``pipelines/books.toml``) or by path."""
+    path = Path(name)
+    if path.suffix == ".toml" and path.is_file():
+        return path
+    candidate = PIPELINES / f"{name}.toml"
+    if candidate.is_file():
+        return candidate
+    known = ", ".join(sorted(p.stem for p in PIPELINES.glob("*.toml")))
+    raise PipelineError(f"no pipeline {name!r} (known: {known}; or give a .toml path)")
+
+
+def load_config(name: str, overrides: list[str] = ()) -> dict[str, dict]:
+    """The pipeline's parameters over the defaults, then ``--set section.key=value``
+    overrides; an unknown key or a wrong type is one line naming the key."""
+    path = find_pipeline(name)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PipelineError(f"{path}: not valid TOML ({exc})") from exc
+    config = _defaults()
+    _merge(config, raw, str(path))
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or "." not in key:
+            raise PipelineError(f"--set {item!r}: expected section.key=value, e.g. train.dim=64")
+        section, _, name_ = key.strip().partition(".")
+        _merge(config, {section: {name_: _parse_value(value.strip())}}, "--set")
+    config["pipeline"]["name"] = config["pipeline"]["name"] or path.stem
+    return config
+
+
+def _parse_value(text: str):
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # a bare word is a string
+
+
+def _merge(config: dict, raw: dict, where: str) -> None:
+    for section, values in raw.items():
+        if section not in config:
+            raise PipelineError(
+                f"{where}: unknown section [{section}] (known: {', '.join(config)})"
+            )
+        if not isinstance(values, dict):
+            raise PipelineError(f"{where}: [{section}] must be a table")
+        for key, value in values.items():
+            if key not in config[section]:
+                raise PipelineError(
+                    f"{where}: unknown key {section}.{key} (known: {', '.join(config[section])})"
+                )
+            config[section][key] = _checked(value, config[section][key], f"{section}.{key}", where)
+
+
+def _checked(value, default, key: str, where: str):
+    expected = type(default)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if expected is list and isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise PipelineError(
+            f"{where}: {key} must be {expected.__name__}, not {type(value).__name__} ({value!r})"
+        )
+    return value
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_outputs(folder: Path) -> dict[str, dict]:
+    """Size and SHA-256 of every file a stage wrote (checkpoints and chunk parts,
+    which exist to resume, are left out)."""
+    files = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if path.is_file() and not relative.startswith(("chunks/", "checkpoint/", ".")):
+            files[relative] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
+    return files
+
+
+def input_fingerprint(paths: list[Path]) -> str:
+    """Dumps are fingerprinted by path, size and modification time (hashing 100 GB
+    to decide whether to skip a stage would cost more than the stage)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            stat = file.stat()
+            digest.update(f"{file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    names = [
+        "wikirec",
+        "mwparserfromhell",
+        "numpy",
+        "pandas",
+        "pyarrow",
+        "tensorflow-cpu",
+        "tensorflow",
+        "keras",
+        "scikit-learn",
+        "umap-learn",
+    ]
+    found = {}
+    for name in names:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def read_manifest(run_dir: Path) -> dict:
+    path = run_dir / MANIFEST
+    if not path.is_file():
+        return {"version": __version__, "stages": {}}
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise PipelineError(f"{path}: unreadable manifest ({exc})") from exc
+    if manifest.get("version") != __version__:
+        raise PipelineError(
+            f"{run_dir}: made by wikirec {manifest.get('version')}, this is {__version__}; "
+            "use another --out (nothing here was changed)"
+        )
+    return manifest
+
+
+# --------------------------------------------------------------------------- stages
+
+
+@dataclass
+class Stage:
+    name: str
+    inputs: Callable[[Path, dict], list[Path]]  # what the stage reads
+    run: Callable[[Path, dict, dict], dict]  # (run_dir, config, state) -> summary
+
+
+def _stage_parse(run_dir: Path, config: dict, state: dict) -> dict:
+    from wikirec.parse import BOOK_TEMPLATES, parse_dumps
+
+    params = config["parse"]
+    summary = parse_dumps(
+        params["dumps"], run_dir / "parse", templates=params["templates"] or BOOK_TEMPLATES,
+        workers=params["workers"] or None, limit=params["limit"] or None,
+        chunk_bytes=int(params["chunk_mb"] * 2**20), progress=state["progress"],
+        on_error=lambda line: print(f"wikirec run: parse: {line}", file=sys.stderr),
+    )  # fmt: skip
+    if summary.pages == 0:
+        raise PipelineError(f"parse: nothing usable was read from {params['dumps']}")
+    return {"line": summary.line(), "kept": summary.kept, "redirects": summary.redirects}
+
+
+def _stage_build(run_dir: Path, config: dict, state: dict) -> dict:
+    from wikirec.build import build_training_data, summary_lines
+
+    params = config["build"]
+    summary = build_training_data(
+        run_dir / "parse", run_dir / "build", min_link_count=params["min_link_count"],
+        stop_links=params["stop_links"] or None, keep_case=params["keep_case"],
+        progress=state["progress"],
+    )  # fmt: skip
+    return {"lines": summary_lines(summary)}
+
+
+def _stage_train(run_dir: Path, config: dict, state: dict) -> dict:
+    from wikirec.train import train
+
+    params = dict(config["train"])
+    out = run_dir / "train"
+    resume = state["resume"] and (out / "checkpoint").is_dir()
+    summary = train(
+        run_dir / "build",
+        out,
+        resume=resume,
+        overwrite=not resume,
+        progress=state["progress"],
+        **params,
+    )
+    return {
+        "epochs_run": summary["epochs_run"],
+        "loss": summary["loss"],
+        "seconds": summary["total_seconds"],
+    }
+
+
+STAGES: dict[str, Stage] = {
+    "parse": Stage(
+        "parse", lambda run, cfg: [Path(p) for p in cfg["parse"]["dumps"]], _stage_parse
+    ),
+    "build": Stage("build", lambda run, cfg: [run / "parse"], _stage_build),
+    "train": Stage("train", lambda run, cfg: [run / "build"], _stage_train),
+}
+
+
+def _upstream_fingerprint(stage: Stage, run_dir: Path, config: dict, manifest: dict) -> str:
+    """Fingerprint of what the stage reads: dumps by path/size/mtime; a stage folder by
+    the hashes its manifest entry recorded."""
+    digest = hashlib.sha256()
+    for path in stage.inputs(run_dir, config):
+        entry = manifest["stages"].get(path.name) if path.parent == run_dir else None
+        if entry is not None:
+            digest.update(json.dumps(entry["outputs"], sort_keys=True).encode())
+        else:
+            digest.update(input_fingerprint([path]).encode())
+    return digest.hexdigest()
+
+
+def _stage_key(name: str, config: dict, upstream: str) -> str:
+    params = {"params": config[name], "upstream": upstream, "version": __version__}
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+
+
+def _still_valid(entry: dict | None, key: str, folder: Path) -> bool:
+    if entry is None or entry.get("key") != key:
+        return False
+    for relative, recorded in entry["outputs"].items():
+        path = folder / relative
+        if not path.is_file() or path.stat().st_size != recorded["bytes"]:
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------- run
+
+
+def run_pipeline(
+    pipeline: str,
+    out: str | os.PathLike | None = None,
+    dumps: list[str] | None = None,
+    start: str | None = None,
+    until: str | None = None,
+    overrides: list[str] = (),
+    progress: bool = False,
+    log: Callable[[str], None] = lambda line: None,
+) -> dict:
+    """Run a pipeline's stages into ``out`` (default ``artifacts/<pipeline>``), skipping
+    the ones whose inputs and parameters are unchanged. ``start`` forces that stage and
+    the ones after it; ``until`` stops after that stage. Returns the manifest."""
+    config = load_config(pipeline, list(overrides))
+    if dumps:
+        config["parse"]["dumps"] = list(dumps)
+    names = [n for n in STAGE_ORDER if n in STAGES]
+    for option, value in (("--from", start), ("--until", until)):
+        if value is not None and value not in names:
+            raise PipelineError(f"{option} {value}: no such stage (stages: {', '.join(names)})")
+    if not config["parse"]["dumps"]:
+        raise PipelineError(f"{pipeline}: no dump given (--dump PATH or parse.dumps)")
+    for dump in config["parse"]["dumps"]:
+        if not Path(dump).exists():
+            raise PipelineError(f"{dump}: no such file or folder")
+    run_dir = Path(out or Path("artifacts") / config["pipeline"]["name"])
+    run_dir.mkdir(parents=True, exist_ok=True)
+    manifest = read_manifest(run_dir)
+    manifest["pipeline"] = config["pipeline"]["name"]
+    forced = False
+    stop_at = names.index(until) if until else len(names) - 1
+    for name in names[: stop_at + 1]:
+        stage = STAGES[name]
+        if name != "parse" and not _enabled(config, name):
+            continue
+        forced = forced or name == start
+        upstream = _upstream_fingerprint(stage, run_dir, config, manifest)
+        key = _stage_key(name, config, upstream)
+        entry = manifest["stages"].get(name)
+        if not forced and _still_valid(entry, key, run_dir / name):
+            log(f"{name}: unchanged, skipped ({run_dir / name})")
+            continue
+        forced = True  # everything after a redone stage is redone too
+        log(f"{name}: running ...")
+        # Started before with the same key and not finished: the stage may resume.
+        state = {"progress": progress, "resume": manifest.get("pending", {}).get(name) == key}
+        manifest.setdefault("pending", {})[name] = key
+        write_json_atomic(manifest, run_dir / MANIFEST)
+        started = time.perf_counter()
+        summary = stage.run(run_dir, config, state)
+        manifest["stages"][name] = {
+            "key": key,
+            "params": config[name],
+            "inputs": upstream,
+            "outputs": describe_outputs(run_dir / name),
+            "versions": _versions(),
+            "seconds": round(time.perf_counter() - started, 3),
+            "summary": summary,
+        }
+        manifest["pending"].pop(name, None)
+        write_json_atomic(manifest, run_dir / MANIFEST)
+        log(f"{name}: done in {manifest['stages'][name]['seconds']:.1f} s")
+    manifest["config"] = copy.deepcopy(config)
+    manifest["run_dir"] = str(run_dir)
+    write_json_atomic(manifest, run_dir / MANIFEST)
+    return manifest
+
+
+def _enabled(config: dict, name: str) -> bool:
+    return bool(config.get(name, {}).get("enabled", True))
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run a pipeline: parse, build, train, evaluate, export, plot",
+        description="Run a pipeline's stages into a run folder, redoing only what changed.",
+    )
+    parser.add_argument("pipeline", help="a pipeline name (books, films, ...) or a .toml path")
+    parser.add_argument(
+        "--dump",
+        action="append",
+        metavar="PATH",
+        help="dump file or folder (repeatable; default: the pipeline's)",
+    )
+    parser.add_argument("--out", metavar="DIR", help="run folder (default: artifacts/NAME)")
+    parser.add_argument("--from", dest="start", metavar="STAGE", help="redo from this stage")
+    parser.add_argument("--until", metavar="STAGE", help="stop after this stage")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a parameter, e.g. train.dim=64",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    def log(line: str) -> None:
+        print(f"wikirec run: {line}", file=sys.stderr, flush=True)
+
+    try:
+        manifest = run_pipeline(
+            args.pipeline, out=args.out, dumps=args.dump, start=args.start, until=args.until,
+            overrides=args.overrides, progress=not args.quiet, log=log,
+        )  # fmt: skip
+    except (PipelineError, ValueError, OSError) as exc:
+        print(f"wikirec run: {exc}", file=sys.stderr)
+        return 2
+    for line in report_lines(manifest, Path(manifest["run_dir"])):
+        print(line)
+    return 0
+
+
+def report_lines(manifest: dict, run_dir: Path) -> list[str]:
+    """What a run produced, for people: counts, where the files are, and example
+    recommendations for the titles the pipeline names under ``[report]``."""
+    stages = manifest["stages"]
+    lines = [f"run folder: {run_dir}"]
+    if "parse" in stages:
+        lines.append(f"parse: {stages['parse']['summary']['line']}")
+    if "build" in stages:
+        lines.extend(f"build: {line}" for line in stages["build"]["summary"]["lines"][:3])
+    if "train" in stages:
+        train = stages["train"]["summary"]
+        lines.append(f"train: {train['epochs_run']} epochs, final loss {train['loss'][-1]:.4f}, "
+                     f"{train['seconds']:.1f} s")
+    for name in ("evaluate", "export", "plot"):
+        if name in stages:
+            lines.extend(f"{name}: {line}" for line in stages[name]["summary"].get("lines", []))
+    lines.extend(_example_lines(manifest, run_dir))
+    return lines
+
+
+def _example_lines(manifest: dict, run_dir: Path) -> list[str]:
+    if "train" not in manifest["stages"]:
+        return []
+    from wikirec.recommend import Recommender, RecommendError
+
+    report = manifest["config"]["report"]
+    recommender = Recommender.load(run_dir / "train")
+    lines = []
+    for title in report["examples"]:
+        try:
+            found = recommender.most_similar(title, topn=report["k"])
+        except RecommendError as exc:
+            lines.append(f"like {title!r}: {exc}")
+            continue
+        shown = ", ".join(f"{name} ({score:.2f})" for name, score in found)
+        lines.append(f"books like {title!r}: {shown}")
+    return lines

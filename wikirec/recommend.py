@@ -1,0 +1,635 @@
+"""Queries over trained vectors: the :class:`Recommender` API and ``wikirec recommend``.
+
+:class:`Recommender` loads a trained model folder (``wikirec train``) and answers the
+way gensim's ``KeyedVectors`` does, over two vocabularies: books and the pages they
+link to ("links")::
+
+    rec = Recommender.load("artifacts/p15/model")
+    rec.most_similar("The Son of Tarzan", topn=5)        # closest books, itself excluded
+    rec.most_similar("The Son of Tarzan", least=True)    # the farthest books
+    rec.most_similar(Link("science fiction"), among="links")  # pages like a page
+    rec.most_similar(positive=["Dune", Link("ecology")], negative=[Link("war")])
+    rec.books_about("world war ii")                      # a page against the books
+    rec.links_for("The Son of Tarzan")                   # pages for a book
+    rec.recommend_for_liked(["Tarzan the Terrible", "The Beasts of Tarzan"])
+
+Every answer is a list of ``(title, cosine similarity)``, best first (``least=True``:
+lowest first). A term is a title (looked up as a book, then as a page), a
+:class:`Book` or :class:`Link` to say which, or a vector. Several terms are combined
+as word2vec users combine words: the mean of the unit vectors of the positive terms
+minus those of the negative ones, and the query terms never come back as answers.
+
+Titles are found exactly, then case-insensitively, then in MediaWiki's normal form
+(underscores, first letter), then through the dump's redirects (the parse folder's
+``redirects.parquet``, found from the model's ``train.json`` and the build's
+``build.json``, or given). An unknown title raises :class:`UnknownTitleError`, one
+line with the closest known titles: ``No book 'War & Peace'. Did you mean: War and
+Peace?``.
+
+Speed: vectors are kept as unit rows (float32), so a query is one matrix-vector
+product and a partial sort (``numpy.argpartition``); :func:`cosine_top_k` answers for
+every row of a matrix in batches whose score block stays under a memory budget,
+never an n x n matrix. It also takes scipy sparse rows (TF-IDF), and the evaluation
+uses it for every method's neighbours.
+
+This module does not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wikirec.progress import progress_bar
+from wikirec.titles import normalize_title
+
+BOOKS, LINKS = "books", "links"
+KIND_NAMES = {BOOKS: "book", LINKS: "page"}
+MAX_SUGGESTIONS = 3
+CUTOFF = 0.6  # difflib's ratio a title needs to be suggested
+MAX_REDIRECT_HOPS = 8
+SCORE_BUDGET = 2**25  # floats in one block of query x item scores (128 MB)
+
+
+class RecommendError(ValueError):
+    """Bad input for a query or a model folder; the message is one line."""
+
+
+class UnknownTitleError(RecommendError, KeyError):
+    """A title that is neither found nor redirected; ``suggestions`` are the closest
+    known titles."""
+
+    def __init__(self, title: str, kinds: Sequence[str], suggestions: list[str]) -> None:
+        self.title, self.kinds, self.suggestions = title, tuple(kinds), suggestions
+        what = " or ".join(KIND_NAMES[k] for k in kinds)
+        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"No {what} {title!r}.{hint}")
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class Book:
+    """A query term that must be a book."""
+
+    title: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A query term that must be a linked page."""
+
+    title: str
+
+
+Term = str | Book | Link | np.ndarray
+
+
+# --------------------------------------------------------------------------- search
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (float32, shape kept); rows of zeros stay zero."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+def top_k(scores: np.ndarray, k: int, least: bool = False) -> np.ndarray:
+    """Positions of the ``k`` highest scores (``least``: lowest), best first.
+
+    ``scores`` has shape (n,) or (m, n); the result (k,) or (m, k), int64. Scores of
+    ``-inf`` (``least``: ``+inf``) mark excluded items; ties go to the lower position.
+    """
+    keyed = -scores if not least else scores
+    n = keyed.shape[-1]
+    k = min(k, n)
+    if k <= 0:
+        return np.zeros(keyed.shape[:-1] + (0,), dtype=np.int64)
+    part = np.argpartition(keyed, k - 1, axis=-1)[..., :k] if k < n else np.indices(keyed.shape)[-1]
+    part = np.sort(part, axis=-1)  # ties: the lower position first (stable sort below)
+    order = np.argsort(np.take_along_axis(keyed, part, axis=-1), axis=-1, kind="stable")
+    return np.take_along_axis(part, order, axis=-1).astype(np.int64)
+
+
+def cosine_top_k(
+    queries,
+    items=None,
+    k: int = 10,
+    least: bool = False,
+    exclude_self: bool | None = None,
+    batch_size: int | None = None,
+    progress: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` items closest by cosine to every query, in batches.
+
+    Parameters
+    ----------
+    queries : array (m, d) or scipy sparse matrix (m, d)
+    items : same kind, shape (n, d); None: the queries themselves
+    k : neighbours per query
+    least : the farthest instead
+    exclude_self : leave out item ``i`` for query ``i`` (default: when ``items`` is None)
+    batch_size : queries per block (default: as many as fit ``SCORE_BUDGET`` scores)
+    progress : a progress bar on stderr
+
+    Returns
+    -------
+    indices : int64 (m, k), best first
+    scores : float32 (m, k), the cosines
+
+    Memory: one (batch_size, n) block of scores at a time, never (m, n).
+    """
+    if exclude_self is None:
+        exclude_self = items is None
+    q = _unit_matrix(queries)
+    x = q if items is None else _unit_matrix(items)
+    m, n = q.shape[0], x.shape[0]
+    k = min(k, n - 1 if exclude_self else n)
+    batch = batch_size or max(1, min(m, SCORE_BUDGET // max(n, 1)))
+    indices = np.zeros((m, max(k, 0)), dtype=np.int64)
+    scores = np.zeros((m, max(k, 0)), dtype=np.float32)
+    with progress_bar(total=m, desc="neighbours", unit="query", enabled=progress) as bar:
+        for start in range(0, m, batch):
+            stop = min(start + batch, m)
+            block = _dense(q[start:stop] @ x.T)
+            if exclude_self:
+                rows = np.arange(stop - start)
+                block[rows, np.arange(start, stop)] = np.inf if least else -np.inf
+            found = top_k(block, k, least=least)
+            indices[start:stop] = found
+            scores[start:stop] = np.take_along_axis(block, found, axis=1)
+            bar.update(stop - start)
+    return indices, scores
+
+
+def _unit_matrix(matrix):
+    """Unit rows of a dense array (float32) or a scipy sparse matrix (CSR)."""
+    if hasattr(matrix, "tocsr"):
+        from sklearn.preprocessing import normalize
+
+        return normalize(matrix.tocsr().astype(np.float32), norm="l2", axis=1)
+    return unit_rows(matrix)
+
+
+def _dense(block) -> np.ndarray:
+    if hasattr(block, "toarray"):
+        return block.toarray().astype(np.float32, copy=False)
+    return np.asarray(block, dtype=np.float32)
+
+
+# --------------------------------------------------------------------------- titles
+
+
+class TitleIndex:
+    """The titles of one vocabulary, found exactly or case-insensitively.
+
+    Parameters
+    ----------
+    titles : the titles in row order (length n)
+    kind : ``"books"`` or ``"links"`` (for messages)
+    """
+
+    def __init__(self, titles: Sequence[str], kind: str) -> None:
+        self.titles = list(titles)
+        self.kind = kind
+        self.exact: dict[str, int] = {}
+        self.folded: dict[str, int] = {}
+        self._char_profiles: CharProfiles | None = None
+        for row, title in enumerate(self.titles):
+            self.exact.setdefault(title, row)
+            self.folded.setdefault(title.casefold(), row)
+
+    def __len__(self) -> int:
+        return len(self.titles)
+
+    def find(self, title: str) -> int | None:
+        """The row of ``title``: exact, case-insensitive, or in MediaWiki's normal form."""
+        for candidate in (title, normalize_title(title)):
+            row = self.exact.get(candidate)
+            if row is None:
+                row = self.folded.get(candidate.casefold())
+            if row is not None:
+                return row
+        return None
+
+    def close_matches(self, title: str, n: int = MAX_SUGGESTIONS) -> list[tuple[float, str]]:
+        """Up to ``n`` ``(similarity, title)`` most like ``title``: difflib's ratio of the
+        case-folded titles, at least ``CUTOFF``.
+
+        Only the titles whose character counts allow that ratio (a vectorised upper
+        bound, difflib's ``quick_ratio`` over characters folded into 64 classes) are
+        compared one by one, so a miss costs milliseconds, not seconds, at 1M titles.
+        """
+        folded = title.casefold()
+        keys = list(self.folded)
+        bound = self._profiles().upper_bounds(folded)
+        matcher = difflib.SequenceMatcher(b=folded)
+        found: list[tuple[float, str]] = []
+        for position in np.flatnonzero(bound >= CUTOFF):
+            matcher.set_seq1(keys[position])
+            ratio = matcher.ratio()
+            if ratio >= CUTOFF:
+                found.append((ratio, self.titles[self.folded[keys[position]]]))
+        found.sort(key=lambda pair: (-pair[0], pair[1]))
+        return found[:n]
+
+    def _profiles(self) -> CharProfiles:
+        if self._char_profiles is None:
+            self._char_profiles = CharProfiles(list(self.folded))
+        return self._char_profiles
+
+
+class CharProfiles:
+    """Character counts of many strings, folded into ``CLASSES`` classes (uint16, (n,
+    CLASSES)), for a vectorised upper bound of difflib's ratio against one string."""
+
+    CLASSES = 64
+
+    def __init__(self, strings: list[str]) -> None:
+        self.lengths = np.fromiter((len(s) for s in strings), dtype=np.int64, count=len(strings))
+        codes = self._codes("".join(strings))
+        owner = np.repeat(np.arange(len(strings)), self.lengths)
+        flat = owner * self.CLASSES + codes
+        counts = np.bincount(flat, minlength=len(strings) * self.CLASSES)
+        self.counts = np.minimum(counts, 2**16 - 1).astype(np.uint16).reshape(-1, self.CLASSES)
+
+    @classmethod
+    def _codes(cls, text: str) -> np.ndarray:
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        return (points % cls.CLASSES).astype(np.int64)
+
+    def upper_bounds(self, text: str) -> np.ndarray:
+        """float (n,): no string's difflib ratio against ``text`` can exceed these."""
+        query = np.bincount(self._codes(text), minlength=self.CLASSES).astype(np.uint16)
+        common = np.minimum(self.counts, query).sum(1, dtype=np.int64)
+        return 2.0 * common / np.maximum(self.lengths + len(text), 1)
+
+
+class Redirects:
+    """The dump's redirects (``source``, ``target``), followed case-insensitively.
+
+    Parameters
+    ----------
+    table : a pyarrow table with string columns ``source`` and ``target``
+    """
+
+    def __init__(self, table) -> None:
+        import pyarrow.compute as pc
+
+        self._pc = pc
+        self.sources = table.column("source")
+        self.targets = table.column("target")
+        self._lower = None
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> Redirects:
+        """Read ``redirects.parquet`` (or a parse folder holding it)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = Path(path)
+        if path.is_dir():
+            path = path / "redirects.parquet"
+        try:
+            return cls(pq.read_table(path, columns=["source", "target"]))
+        except (OSError, KeyError, pa.ArrowException) as exc:
+            raise RecommendError(f"{path}: cannot read the redirects ({exc})") from exc
+
+    def targets_of(self, title: str) -> list[str]:
+        """Where ``title`` redirects, each hop of the chain in turn (may be empty)."""
+        chain: list[str] = []
+        current = normalize_title(title)
+        for _ in range(MAX_REDIRECT_HOPS):
+            target = self._target(current)
+            if target is None and not chain:
+                target = self._target_folded(current)
+            if target is None or target in chain:
+                break
+            chain.append(target)
+            current = target
+        return chain
+
+    def _target(self, title: str) -> str | None:
+        pc = self._pc
+        found = pc.filter(self.targets, pc.equal(self.sources, title))
+        return found[0].as_py() if len(found) else None
+
+    def _target_folded(self, title: str) -> str | None:
+        pc = self._pc
+        if self._lower is None:
+            self._lower = pc.utf8_lower(self.sources)
+        found = pc.filter(self.targets, pc.equal(self._lower, title.lower()))
+        return found[0].as_py() if len(found) else None
+
+
+# --------------------------------------------------------------------------- API
+
+
+class Recommender:
+    """Book and link vectors with their titles, queried by cosine similarity.
+
+    Parameters
+    ----------
+    book_titles : list of str, length n_books
+    book_vectors : array (n_books, dim); scaled to unit rows here
+    link_titles : list of str, length n_links
+    link_vectors : array (n_links, dim)
+    redirects : :class:`Redirects` used for titles not found directly, or None
+    """
+
+    def __init__(
+        self,
+        book_titles: Sequence[str],
+        book_vectors: np.ndarray,
+        link_titles: Sequence[str],
+        link_vectors: np.ndarray,
+        redirects: Redirects | None = None,
+    ) -> None:
+        if len(book_titles) != len(book_vectors) or len(link_titles) != len(link_vectors):
+            raise RecommendError("the titles do not match the vectors")
+        if np.ndim(book_vectors) != 2 or np.shape(book_vectors)[1:] != np.shape(link_vectors)[1:]:
+            raise RecommendError("book and link vectors must be 2-d with the same width")
+        self.vectors = {BOOKS: unit_rows(book_vectors), LINKS: unit_rows(link_vectors)}
+        self.titles = {BOOKS: TitleIndex(book_titles, BOOKS), LINKS: TitleIndex(link_titles, LINKS)}
+        self.redirects = redirects
+
+    @classmethod
+    def load(
+        cls, model_dir: str | os.PathLike, redirects: str | os.PathLike | None = None
+    ) -> Recommender:
+        """Load the vectors of a ``wikirec train`` folder.
+
+        ``redirects``: a ``redirects.parquet`` (or its folder); by default the one of the
+        parse folder the model was built from, when it can be found (else none).
+        """
+        from wikirec.train import TrainError, load_vectors
+
+        try:
+            vectors = load_vectors(model_dir, normalize=True)
+        except TrainError as exc:
+            raise RecommendError(str(exc)) from exc
+        path = redirects if redirects is not None else find_redirects(model_dir)
+        table = Redirects.read(path) if path is not None else None
+        return cls(
+            vectors.book_titles, vectors.book_vectors, vectors.link_titles, vectors.link_vectors,
+            redirects=table,
+        )  # fmt: skip
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors[BOOKS].shape[1])
+
+    def __len__(self) -> int:
+        return len(self.titles[BOOKS])
+
+    # ---------------------------------------------------------------- lookups
+
+    def index(self, title: str, kind: str = BOOKS) -> int:
+        """The row of ``title`` among ``kind`` (books or links); raises
+        :class:`UnknownTitleError` with suggestions."""
+        found = self._find(title, (kind,))
+        if found is None:
+            raise self._unknown(title, (kind,))
+        return found[1]
+
+    def resolve(self, term: Term, kinds: Sequence[str] = (BOOKS, LINKS)) -> tuple[str, int]:
+        """``(kind, row)`` of a title term: a :class:`Book`, a :class:`Link`, or a
+        string tried as each of ``kinds`` in turn."""
+        if isinstance(term, Book):
+            return BOOKS, self.index(term.title, BOOKS)
+        if isinstance(term, Link):
+            return LINKS, self.index(term.title, LINKS)
+        if not isinstance(term, str):
+            raise RecommendError(f"a query term is a title, Book, Link or vector, not {term!r}")
+        found = self._find(term, kinds)
+        if found is None:
+            raise self._unknown(term, kinds)
+        return found
+
+    def __contains__(self, title: str) -> bool:
+        return self._find(title, (BOOKS, LINKS)) is not None
+
+    def _find(self, title: str, kinds: Sequence[str]) -> tuple[str, int] | None:
+        for kind in kinds:
+            row = self.titles[kind].find(title)
+            if row is not None:
+                return kind, row
+        if self.redirects is not None:
+            for target in self.redirects.targets_of(title):
+                for kind in kinds:
+                    row = self.titles[kind].find(target)
+                    if row is not None:
+                        return kind, row
+        return None
+
+    def _unknown(self, title: str, kinds: Sequence[str]) -> UnknownTitleError:
+        matches = sorted(
+            (match for kind in kinds for match in self.titles[kind].close_matches(title)),
+            key=lambda pair: (-pair[0], pair[1]),
+        )
+        unique = list(dict.fromkeys(t for _, t in matches))[:MAX_SUGGESTIONS]
+        return UnknownTitleError(title, kinds, unique)
+
+    def vector(self, term: Term) -> np.ndarray:
+        """The unit vector (dim,) of a term (a vector is scaled to unit length)."""
+        if isinstance(term, np.ndarray):
+            return unit_rows(term.reshape(-1))
+        kind, row = self.resolve(term)
+        return self.vectors[kind][row]
+
+    def similarity(self, a: Term, b: Term) -> float:
+        """The cosine of two terms (books, pages or vectors)."""
+        return float(self.vector(a) @ self.vector(b))
+
+    # ---------------------------------------------------------------- queries
+
+    def most_similar(
+        self,
+        positive: Term | Iterable[Term] | None = None,
+        negative: Term | Iterable[Term] | None = None,
+        topn: int = 10,
+        among: str = BOOKS,
+        least: bool = False,
+        exclude: Iterable[str] = (),
+    ) -> list[tuple[str, float]]:
+        """The ``topn`` books (``among="links"``: pages) closest by cosine to the query.
+
+        The query is the mean of the unit vectors of ``positive`` minus those of
+        ``negative`` (each a title, :class:`Book`, :class:`Link` or vector). Query
+        terms of the kind searched, and titles in ``exclude``, are left out. ``least``:
+        the farthest, lowest similarity first. Returns ``[(title, cosine), ...]``.
+        """
+        if among not in self.vectors:
+            raise RecommendError(f"among must be {BOOKS!r} or {LINKS!r}, not {among!r}")
+        plus, minus = _as_terms(positive), _as_terms(negative)
+        if not plus and not minus:
+            raise RecommendError("an empty query: give at least one title")
+        resolved = [(self._resolved(t, among), 1.0) for t in plus]
+        resolved += [(self._resolved(t, among), -1.0) for t in minus]
+        query = np.zeros(self.dim, dtype=np.float32)
+        skip: list[int] = []
+        for (kind, row, vector), weight in resolved:
+            query += weight * vector
+            if kind == among:
+                skip.append(row)
+        skip += [self.index(title, among) for title in exclude]
+        query = unit_rows(query / len(resolved))
+        return self._answer(query, among, topn, least, skip)
+
+    def least_similar(self, *args, **kwargs) -> list[tuple[str, float]]:
+        """:meth:`most_similar` with ``least=True``: the farthest first."""
+        return self.most_similar(*args, least=True, **kwargs)
+
+    def books_about(self, page: str, topn: int = 10, least: bool = False):
+        """Books whose vectors are closest to the page's ("books about World War II")."""
+        return self.most_similar(Link(page), topn=topn, among=BOOKS, least=least)
+
+    def links_for(self, book: str, topn: int = 10, least: bool = False):
+        """Pages whose vectors are closest to the book's."""
+        return self.most_similar(Book(book), topn=topn, among=LINKS, least=least)
+
+    def similar_links(self, page: str, topn: int = 10, least: bool = False):
+        """Pages closest to a page ("steven pinker" -> "evolutionary psychology")."""
+        return self.most_similar(Link(page), topn=topn, among=LINKS, least=least)
+
+    def recommend_for_liked(
+        self, liked: Iterable[str], topn: int = 10, least: bool = False
+    ) -> list[tuple[str, float]]:
+        """Books for a reader who liked ``liked`` (their mean vector), those excluded."""
+        return self.most_similar([Book(t) for t in liked], topn=topn, among=BOOKS, least=least)
+
+    def all_most_similar(
+        self, among: str = BOOKS, topn: int = 10, least: bool = False, progress: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every item's ``topn`` neighbours among its own kind, itself excluded, in
+        batches (see :func:`cosine_top_k`): indices int64 (n, topn), cosines (n, topn)."""
+        return cosine_top_k(self.vectors[among], k=topn, least=least, progress=progress)
+
+    def _resolved(self, term: Term, among: str) -> tuple[str | None, int, np.ndarray]:
+        if isinstance(term, np.ndarray):
+            if term.shape != (self.dim,):
+                raise RecommendError(f"a query vector must have shape ({self.dim},)")
+            return None, -1, unit_rows(term)
+        kind, row = self.resolve(term)
+        return kind, row, self.vectors[kind][row]
+
+    def _answer(self, query: np.ndarray, among: str, topn: int, least: bool, skip: list[int]):
+        scores = self.vectors[among] @ query
+        if skip:
+            scores[skip] = np.inf if least else -np.inf
+        n_left = len(scores) - len(set(skip))
+        rows = top_k(scores, min(topn, n_left), least=least)
+        titles = self.titles[among].titles
+        return [(titles[r], float(scores[r])) for r in rows]
+
+
+def _as_terms(terms) -> list:
+    if terms is None:
+        return []
+    if isinstance(terms, (str, Book, Link, np.ndarray)):
+        return [terms]
+    return list(terms)
+
+
+def find_redirects(model_dir: str | os.PathLike) -> Path | None:
+    """The ``redirects.parquet`` a model was built from: ``train.json`` names the
+    build, whose ``build.json`` names the parse folder. None when not found."""
+    try:
+        train = json.loads((Path(model_dir) / "train.json").read_text(encoding="utf-8"))
+        data_dir = Path(train["data"]["dir"])
+        build = json.loads((data_dir / "build.json").read_text(encoding="utf-8"))
+        path = Path(build["params"]["articles_dir"]) / "redirects.parquet"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return path if path.is_file() else None
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "recommend",
+        help="books (or pages) like a book, a page, or several",
+        description="Query a trained model: the books closest to TITLE by cosine (TITLE "
+        "is looked up as a book, then as a linked page; case-insensitively and through "
+        "redirects). Terms combine as in word2vec: TITLE, --about and --liked add, "
+        "--minus subtracts.",
+    )
+    parser.add_argument("model", metavar="MODEL_DIR", help="output folder of wikirec train")
+    parser.add_argument("title", metavar="TITLE", nargs="?", help="a book or page title")
+    parser.add_argument("-k", "--top", type=int, default=10, metavar="K", help="answers (10)")
+    parser.add_argument("--least", action="store_true", help="the farthest instead")
+    parser.add_argument("--links", action="store_true", help="answer with pages, not books")
+    parser.add_argument(
+        "--about", action="append", default=[], metavar="PAGE", help="add a page (repeatable)"
+    )
+    parser.add_argument(
+        "--liked", action="append", default=[], metavar="BOOK", help="add a liked book"
+    )
+    parser.add_argument(
+        "--minus", action="append", default=[], metavar="TITLE", help="subtract a book or page"
+    )
+    parser.add_argument("--redirects", metavar="FILE", help="redirects.parquet (default: found)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    positive: list[Term] = ([args.title] if args.title else []) + [Link(p) for p in args.about]
+    positive += [Book(t) for t in args.liked]
+    if not positive and not args.minus:
+        print("wikirec recommend: give a TITLE, --about PAGE or --liked BOOK", file=sys.stderr)
+        return 2
+    if args.top < 1:
+        print(f"wikirec recommend: -k must be at least 1, not {args.top}", file=sys.stderr)
+        return 2
+    among = LINKS if args.links else BOOKS
+    try:
+        rec = Recommender.load(args.model, redirects=args.redirects)
+        answers = rec.most_similar(
+            positive, args.minus, topn=args.top, among=among, least=args.least
+        )
+    except RecommendError as exc:
+        print(f"wikirec recommend: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(answer_json(args, among, answers), indent=2, ensure_ascii=False))
+    else:
+        print(format_table(answers))
+    return 0
+
+
+def answer_json(args: argparse.Namespace, among: str, answers: list[tuple[str, float]]) -> dict:
+    """The query and its answers as one JSON object."""
+    return {
+        "query": {
+            "title": args.title, "about": args.about, "liked": args.liked,
+            "minus": args.minus, "among": among, "least": args.least, "k": args.top,
+        },
+        "results": [
+            {"rank": rank, "title": title, "similarity": round(score, 6)}
+            for rank, (title, score) in enumerate(answers, 1)
+        ],
+    }  # fmt: skip
+
+
+def format_table(answers: list[tuple[str, float]]) -> str:
+    """An aligned table: rank, title, similarity (4 decimals)."""
+    rows = [(str(rank), title, f"{score:.4f}") for rank, (title, score) in enumerate(answers, 1)]
+    header = ("rank", "title", "similarity")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    lines = [
+        f"{r[0]:>{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}" for r in [header, *rows]
+    ]
+    return "\n".join(line.rstrip() for line in lines)

@@ -1,0 +1,765 @@
+"""Stage 3, ``wikirec train``: training pairs in, book and link vectors out.
+
+Trains a model of :data:`wikirec.model.MODELS` (``"reference"``: the tutorial's
+dual-embedding model) on the pairs written by ``wikirec build``, with batches from
+:class:`wikirec.batches.PairSampler`. The defaults are the reference recipe: 50
+dimensions, 15 epochs of ``n_pairs // 1024`` batches of 1,024 positives and 2,048
+negatives, classification, Keras' Adam with learning rate 0.001.
+
+Optimizers (``optimizer=``, ``--optimizer``); both train the same Keras model, from
+the same initial weights, on the same batches:
+
+``adam`` (default, the reference)
+    Keras ``Model.fit`` with Adam (:class:`wikirec.model.RowSumAdam`, textbook Adam as
+    the reference's Keras 2 ran it): every step updates every row of both
+    embedding tables (and their moments), about 4 million numbers on the reference's
+    data, whatever the batch touches. ``steps_per_execution`` and ``jit_compile``
+    (XLA) are passed to ``Model.compile``.
+``sparse-adam``
+    Lazy (row-wise) Adam in a TensorFlow loop: a step computes the loss and its
+    gradient by hand for the rows in the batch and updates only those rows and their
+    moments (the rule of TensorFlow Addons' ``LazyAdam``), about 262,144 examples'
+    worth of steps per call into TensorFlow. Rows not in a batch keep their moments instead of
+    decaying them, so this is not the same optimiser as dense Adam, only a close
+    cousin; its loss is computed from the logit (no clipping of the probability).
+    ``jit_compile`` compiles the per-example maths with XLA.
+
+Early stopping: the reference had no validation set, so training stops when the
+training loss (mean over an epoch) has not fallen by more than ``min_delta`` below
+its best for ``patience`` epochs in a row (default 3; ``patience=0`` never stops).
+
+Writes to ``OUT``::
+
+    model.keras          the Keras model (keras.models.load_model(path, safe_mode=True))
+    book_vectors.npy     float32, shape (n_books, dim): rows of book_embedding
+    link_vectors.npy     float32, shape (n_links, dim): rows of link_embedding
+    book_titles.json     the books' titles, in row order; link_titles.json likewise
+    train.json           parameters, loss, seconds and examples/s per epoch
+    checkpoint/          the last epoch's state, for ``resume=True``
+
+``train.json`` is removed first and written last: a folder without it holds no
+finished run. Epoch ``e`` draws its batches from ``numpy.random.default_rng([seed,
+e])`` and the model starts from ``keras.utils.set_random_seed(seed)``, so the same
+command on the same machine gives the same vectors, and a resumed run continues
+with the batches an uninterrupted run would have used.
+
+This module imports TensorFlow only inside its functions (``wikirec parse`` and
+``wikirec build`` start without it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wikirec import __version__
+from wikirec.batches import MODES, NEGATIVES, EpochBatches, PairSampler
+from wikirec.build import BuildError, load_training_data, write_npy_atomic
+from wikirec.io import write_atomic, write_json_atomic
+from wikirec.progress import progress_bar
+
+OPTIMIZERS = {
+    "adam": "Keras Adam through Model.fit, every row updated each step (the reference)",
+    "sparse-adam": "lazy row-wise Adam in a TensorFlow loop: only the batch's rows updated",
+}
+# The models of wikirec.model.MODELS this stage trains (named here: MODELS needs Keras).
+# Variants needing other maths are trained by wikirec.variants.
+MODEL_NAMES = ("reference",)
+# Options that only change speed may differ when resuming; everything else must match.
+SPEED_OPTIONS = ("epochs", "patience", "min_delta", "steps_per_execution", "jit_compile")
+EXAMPLES_PER_CALL = 262_144  # sparse-adam: about a quarter of a second per call
+
+
+class TrainError(ValueError):
+    """Bad input for the train stage; the message is one line."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run (saved in ``train.json`` and the checkpoint)."""
+
+    model: str = "reference"
+    dim: int = 50
+    epochs: int = 15
+    batch_positives: int = 1024
+    negative_ratio: int = 2
+    learning_rate: float = 0.001
+    seed: int = 0
+    mode: str = "classification"
+    negatives: str = "uniform"
+    optimizer: str = "adam"
+    patience: int = 3
+    min_delta: float = 1e-4
+    steps_per_execution: int = 1
+    jit_compile: bool = False
+
+    def check(self) -> None:
+        """Raise :class:`TrainError` naming the first bad parameter."""
+        rules = [
+            (self.model in MODEL_NAMES, f"unknown model {self.model!r} ({', '.join(MODEL_NAMES)})"),
+            (self.dim >= 1, f"the dimension must be at least 1, not {self.dim}"),
+            (self.epochs >= 1, f"epochs must be at least 1, not {self.epochs}"),
+            (self.batch_positives >= 1, "batch positives must be at least 1"),
+            (self.negative_ratio >= 0, "the negative ratio must be 0 or more"),
+            (self.learning_rate > 0, f"the learning rate must be > 0, not {self.learning_rate}"),
+            (self.mode in MODES, f"mode must be one of {', '.join(MODES)}"),
+            (self.negatives in NEGATIVES, f"negatives must be one of {', '.join(NEGATIVES)}"),
+            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
+            (self.patience >= 0, "patience must be 0 or more"),
+            (self.steps_per_execution >= 1, "steps per execution must be at least 1"),
+        ]
+        for ok, message in rules:
+            if not ok:
+                raise TrainError(message)
+
+    @property
+    def batch_size(self) -> int:
+        return self.batch_positives * (1 + self.negative_ratio)
+
+
+@dataclass
+class Vectors:
+    """Trained vectors and their names, as :func:`load_vectors` returns them.
+
+    Attributes
+    ----------
+    book_titles : list of str, length n_books
+    book_vectors : ndarray of float32, shape (n_books, dim)
+    link_titles : list of str, length n_links
+    link_vectors : ndarray of float32, shape (n_links, dim)
+    """
+
+    book_titles: list[str]
+    book_vectors: np.ndarray
+    link_titles: list[str]
+    link_vectors: np.ndarray
+
+
+# --------------------------------------------------------------------------- trainers
+
+
+class KerasTrainer:
+    """The reference: ``Model.fit`` with the model's own (dense) Adam."""
+
+    suffix = ".keras"
+
+    def __init__(self, model, config: TrainConfig) -> None:
+        self.model, self.config = model, config
+
+    @classmethod
+    def create(cls, config: TrainConfig, n_books: int, n_links: int) -> KerasTrainer:
+        from wikirec.model import build_model
+
+        model = build_model(
+            n_books, n_links, dim=config.dim, mode=config.mode, name=config.model,
+            learning_rate=config.learning_rate,
+            steps_per_execution=config.steps_per_execution, jit_compile=config.jit_compile,
+        )  # fmt: skip
+        return cls(model, config)
+
+    @classmethod
+    def restore(cls, path: Path, config: TrainConfig, n_books: int, n_links: int):
+        import keras
+
+        import wikirec.model  # noqa: F401  (registers RowSumAdam for loading)
+
+        return cls(keras.models.load_model(path, safe_mode=True), config)
+
+    def run_epoch(self, batches: EpochBatches, report) -> float:
+        """Train on every batch; ``report(steps_done, running_loss)``; return the mean loss."""
+        import keras
+
+        x = {"book": batches.book.reshape(-1, 1), "link": batches.link.reshape(-1, 1)}
+        y = batches.label.reshape(-1, 1)
+
+        class Progress(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                report(batch + 1, float((logs or {}).get("loss", math.nan)))
+
+        history = self.model.fit(
+            x, y, batch_size=batches.batch_size, epochs=1, shuffle=False, verbose=0,
+            callbacks=[Progress()],
+        )  # fmt: skip
+        return float(history.history["loss"][-1])
+
+    def save(self, path: Path) -> None:
+        save_keras_atomic(self.model, path)
+
+    def export(self):
+        return compile_plain(self.model, self.config)
+
+
+class SparseAdamTrainer:
+    """Lazy row-wise Adam on the reference model's variables, in a ``tf.function`` loop.
+
+    Per step, for a batch of B (book, link, label): the distinct rows touched are
+    found (``tf.unique``), the cosine, the loss and their gradient with respect to
+    each example's two vectors are computed in closed form, summed per row, and
+    Adam's rule is applied to those rows and their moments only.
+    """
+
+    suffix = ".npz"
+    beta_1, beta_2, epsilon = 0.9, 0.999, 1e-7  # Keras' Adam defaults
+
+    def __init__(self, model, config: TrainConfig) -> None:
+        import tensorflow as tf
+
+        self.model, self.config = model, config
+        self.classification = config.mode == "classification"
+        book = model.get_layer("book_embedding").embeddings.numpy()
+        link = model.get_layer("link_embedding").embeddings.numpy()
+        scalars = np.zeros(2, np.float32)
+        if self.classification:
+            kernel, bias = model.layers[-1].get_weights()
+            scalars = np.array([kernel.item(), bias.item()], np.float32)
+        self.variables = {
+            "book": tf.Variable(book), "book_m": tf.Variable(np.zeros_like(book)),
+            "book_v": tf.Variable(np.zeros_like(book)), "link": tf.Variable(link),
+            "link_m": tf.Variable(np.zeros_like(link)), "link_v": tf.Variable(np.zeros_like(link)),
+            "scalars": tf.Variable(scalars), "scalars_m": tf.Variable(np.zeros(2, np.float32)),
+            "scalars_v": tf.Variable(np.zeros(2, np.float32)),
+            "step": tf.Variable(0.0),
+        }  # fmt: skip
+        spec = [tf.TensorSpec([None, None], tf.int32)] * 2 + [tf.TensorSpec([None, None])]
+        self._chunk = tf.function(self._chunk_graph, input_signature=spec)
+        self._maths = tf.function(self._maths_graph, jit_compile=config.jit_compile)
+
+    @classmethod
+    def create(cls, config: TrainConfig, n_books: int, n_links: int) -> SparseAdamTrainer:
+        from wikirec.model import build_model
+
+        model = build_model(
+            n_books, n_links, dim=config.dim, mode=config.mode, name=config.model,
+            learning_rate=config.learning_rate,
+        )  # fmt: skip
+        return cls(model, config)
+
+    @classmethod
+    def restore(cls, path: Path, config: TrainConfig, n_books: int, n_links: int):
+        trainer = cls.create(config, n_books, n_links)
+        with np.load(path, allow_pickle=False) as state:
+            for name, variable in trainer.variables.items():
+                if state[name].shape != tuple(variable.shape):
+                    raise TrainError(f"{path}: checkpoint does not fit this model ({name})")
+                variable.assign(state[name])
+        return trainer
+
+    def _maths_graph(self, b, link, y, scalars):
+        """Loss and gradients for one batch of vectors ``b``, ``link`` of shape (B, dim)."""
+        import tensorflow as tf
+
+        inv_b = tf.math.rsqrt(tf.maximum(tf.reduce_sum(b * b, 1, keepdims=True), 1e-12))
+        inv_l = tf.math.rsqrt(tf.maximum(tf.reduce_sum(link * link, 1, keepdims=True), 1e-12))
+        unit_b, unit_l = b * inv_b, link * inv_l
+        cosine = tf.reduce_sum(unit_b * unit_l, 1, keepdims=True)  # (B, 1)
+        y = y[:, None]
+        n = tf.cast(tf.shape(b)[0], tf.float32)
+        if self.classification:
+            logit = cosine * scalars[0] + scalars[1]
+            loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(y, logit))
+            d_logit = (tf.sigmoid(logit) - y) / n
+            d_cosine = d_logit * scalars[0]
+            d_scalars = tf.stack([tf.reduce_sum(d_logit * cosine), tf.reduce_sum(d_logit)])
+        else:
+            loss = tf.reduce_mean(tf.square(cosine - y))
+            d_cosine = 2.0 * (cosine - y) / n
+            d_scalars = tf.zeros(2)
+        d_b = d_cosine * (unit_l - cosine * unit_b) * inv_b
+        d_link = d_cosine * (unit_b - cosine * unit_l) * inv_l
+        return loss, d_b, d_link, d_scalars
+
+    def _adam_rows(self, name: str, rows, grad, lr_t) -> None:
+        import tensorflow as tf
+
+        var, m, v = (self.variables[k] for k in (name, f"{name}_m", f"{name}_v"))
+        m_rows = self.beta_1 * tf.gather(m, rows) + (1 - self.beta_1) * grad
+        v_rows = self.beta_2 * tf.gather(v, rows) + (1 - self.beta_2) * tf.square(grad)
+        m.scatter_update(tf.IndexedSlices(m_rows, rows))
+        v.scatter_update(tf.IndexedSlices(v_rows, rows))
+        update = lr_t * m_rows / (tf.sqrt(v_rows) + self.epsilon)
+        var.scatter_sub(tf.IndexedSlices(update, rows))
+
+    def _step(self, books, links, labels):
+        import tensorflow as tf
+
+        values = self.variables
+        values["step"].assign_add(1.0)
+        t = values["step"]
+        lr_t = self.config.learning_rate * tf.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+        unique_books, book_pos = tf.unique(books)
+        unique_links, link_pos = tf.unique(links)
+        loss, d_b, d_link, d_scalars = self._maths(
+            tf.gather(values["book"], books), tf.gather(values["link"], links), labels,
+            values["scalars"],
+        )  # fmt: skip
+        # Each example's gradient, summed per distinct row: shape (n_unique, dim).
+        grad_books = tf.math.unsorted_segment_sum(d_b, book_pos, tf.shape(unique_books)[0])
+        grad_links = tf.math.unsorted_segment_sum(d_link, link_pos, tf.shape(unique_links)[0])
+        self._adam_rows("book", unique_books, grad_books, lr_t)
+        self._adam_rows("link", unique_links, grad_links, lr_t)
+        if self.classification:
+            m = values["scalars_m"].assign(
+                self.beta_1 * values["scalars_m"] + (1 - self.beta_1) * d_scalars
+            )
+            v = values["scalars_v"].assign(
+                self.beta_2 * values["scalars_v"] + (1 - self.beta_2) * tf.square(d_scalars)
+            )
+            values["scalars"].assign_sub(lr_t * m / (tf.sqrt(v) + self.epsilon))
+        return loss
+
+    def _chunk_graph(self, books, links, labels):
+        """Run ``books.shape[0]`` steps; return the sum of their losses."""
+        import tensorflow as tf
+
+        total = tf.constant(0.0)
+        for k in tf.range(tf.shape(books)[0]):
+            total += self._step(books[k], links[k], labels[k])
+        return total
+
+    def run_epoch(self, batches: EpochBatches, report) -> float:
+        per_call = max(1, EXAMPLES_PER_CALL // batches.batch_size)
+        total = 0.0
+        for start in range(0, batches.n_steps, per_call):
+            stop = min(start + per_call, batches.n_steps)
+            part = slice(start, stop)
+            total += float(self._chunk(batches.book[part], batches.link[part], batches.label[part]))
+            report(stop, total / stop)
+        return total / batches.n_steps
+
+    def save(self, path: Path) -> None:
+        arrays = {name: variable.numpy() for name, variable in self.variables.items()}
+
+        def write(tmp: str) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+
+        write_atomic(path, write)
+
+    def export(self):
+        """The Keras model with the trained weights copied in."""
+        values = self.variables
+        self.model.get_layer("book_embedding").embeddings.assign(values["book"].numpy())
+        self.model.get_layer("link_embedding").embeddings.assign(values["link"].numpy())
+        if self.classification:
+            kernel, bias = values["scalars"].numpy()
+            self.model.layers[-1].set_weights([np.array([[kernel]]), np.array([bias])])
+        slots = {"iteration": np.int64(values["step"].numpy())}
+        for table in ("book", "link"):
+            slots[f"{table}_embedding_embeddings_momentum"] = values[f"{table}_m"].numpy()
+            slots[f"{table}_embedding_embeddings_velocity"] = values[f"{table}_v"].numpy()
+        if self.classification:
+            for i, name in enumerate(("dense_kernel", "dense_bias")):
+                shape = (1, 1) if i == 0 else (1,)
+                slots[f"{name}_momentum"] = values["scalars_m"].numpy()[i].reshape(shape)
+                slots[f"{name}_velocity"] = values["scalars_v"].numpy()[i].reshape(shape)
+        return compile_plain(self.model, self.config, slots)
+
+
+TRAINERS = {"adam": KerasTrainer, "sparse-adam": SparseAdamTrainer}
+
+
+def compile_plain(model, config: TrainConfig, slots: dict[str, np.ndarray] | None = None):
+    """``model`` compiled with stock Keras Adam and the mode's loss, so the saved file
+    loads anywhere without wikirec. The new optimizer is built and given the trained
+    optimizer's state: the variables of ``model``'s current optimizer (same names), or
+    ``slots`` (variable name suffix -> array, e.g. ``book_embedding_embeddings_momentum``).
+    """
+    import keras
+
+    from wikirec.model import LOSSES
+
+    old = getattr(model, "optimizer", None)
+    state = dict(slots or {})
+    if old is not None and old.built:
+        state.update({v.path.split("/", 1)[1]: v.numpy() for v in old.variables})
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=LOSSES[config.mode])
+    model.optimizer.build(model.trainable_variables)
+    for variable in model.optimizer.variables:
+        value = state.get(variable.path.split("/", 1)[1])
+        if value is not None and tuple(value.shape) == tuple(variable.shape):
+            variable.assign(value)
+    return model
+
+
+def save_keras_atomic(model, path: str | os.PathLike) -> Path:
+    """``model.save`` to a temporary ``.keras`` file beside ``path``, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp.keras")
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------- run
+
+
+def train(
+    data_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    model: str = "reference",
+    dim: int = 50,
+    epochs: int = 15,
+    batch_positives: int = 1024,
+    negative_ratio: int = 2,
+    learning_rate: float | None = None,
+    seed: int = 0,
+    resume: bool = False,
+    progress: bool = False,
+    mode: str = "classification",
+    negatives: str = "uniform",
+    optimizer: str = "adam",
+    patience: int = 3,
+    min_delta: float = 1e-4,
+    steps_per_execution: int = 1,
+    jit_compile: bool = False,
+    overwrite: bool = False,
+) -> dict:
+    """Train on the build in ``data_dir``, write the model and vectors to ``out_dir``.
+
+    Parameters
+    ----------
+    data_dir : output folder of ``wikirec build``
+    out_dir : output folder; must not hold another run's checkpoint unless ``resume``
+        (continue it) or ``overwrite`` (start again)
+    model : name in :data:`wikirec.model.MODELS`
+    dim : vector length
+    epochs : at most this many epochs of ``n_pairs // batch_positives`` steps
+    batch_positives : positives per batch; a batch has ``batch_positives * (1 +
+        negative_ratio)`` examples
+    negative_ratio : negatives per positive
+    learning_rate : Adam's learning rate (default 0.001, as the reference)
+    seed : seeds the initial weights and every epoch's batches
+    resume : continue the run checkpointed in ``out_dir`` (``epochs`` may grow)
+    progress : progress bars on stderr
+    mode : "classification" (labels 1/0) or "regression" (labels 1/-1)
+    negatives : "uniform" (the reference) or "frequency" (links by count ** 0.75)
+    optimizer : "adam" (the reference) or "sparse-adam" (see the module docstring)
+    patience, min_delta : early stopping on the training loss
+    steps_per_execution, jit_compile : passed to Keras (``adam``; a resumed run keeps
+        the checkpoint's); ``jit_compile`` also applies to ``sparse-adam``'s maths
+    overwrite : discard a checkpoint found in ``out_dir``
+
+    Returns
+    -------
+    summary : dict, also written to ``out_dir/train.json``
+    """
+    config = TrainConfig(
+        model=model, dim=dim, epochs=epochs, batch_positives=batch_positives,
+        negative_ratio=negative_ratio, learning_rate=learning_rate or 0.001, seed=seed,
+        mode=mode, negatives=negatives, optimizer=optimizer, patience=patience,
+        min_delta=min_delta, steps_per_execution=steps_per_execution, jit_compile=jit_compile,
+    )  # fmt: skip
+    config.check()
+    data, data_id = _load_data(data_dir)
+    sampler = _make_sampler(data, config, data_dir)
+    out = Path(out_dir)
+    checkpoint = _prepare_out(out, resume, overwrite)
+    state = _read_checkpoint(checkpoint, config, data_id) if resume else None
+    trainer, history = _start(config, data, state, checkpoint)
+    started_epoch = len(history)
+    history = _epochs(trainer, sampler, config, history, checkpoint, data_id, progress)
+    return _finish(out, trainer, data, config, history, data_dir, started_epoch)
+
+
+def _load_data(data_dir):
+    try:
+        data = load_training_data(data_dir)
+    except BuildError as exc:
+        raise TrainError(str(exc)) from exc
+    identity = json.dumps(
+        [data.summary.get(k) for k in ("books", "distinct_links", "pairs", "params")],
+        sort_keys=True,
+    )
+    return data, hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+
+def _make_sampler(data, config: TrainConfig, data_dir) -> PairSampler:
+    if len(data.pairs) == 0:
+        raise TrainError(f"{data_dir}: the build has no pairs to train on")
+    if config.batch_positives > len(data.pairs):
+        raise TrainError(
+            f"{data_dir}: a batch of {config.batch_positives:,} positives is larger than the "
+            f"data ({len(data.pairs):,} pairs); lower --batch-positives"
+        )
+    try:
+        return PairSampler(
+            np.asarray(data.pairs), data.n_books, data.n_links, config.negative_ratio,
+            mode=config.mode, negatives=config.negatives, seed=config.seed,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise TrainError(f"{data_dir}: {exc}") from exc
+
+
+def _prepare_out(out: Path, resume: bool, overwrite: bool) -> Path:
+    if out.exists() and not out.is_dir():
+        raise TrainError(f"{out}: exists and is not a folder")
+    checkpoint = out / "checkpoint"
+    has_checkpoint = (checkpoint / "state.json").is_file()
+    if resume and not has_checkpoint:
+        raise TrainError(f"{out}: no checkpoint to resume (checkpoint/state.json)")
+    if has_checkpoint and not resume and not overwrite:
+        raise TrainError(
+            f"{out}: holds a run already; pass --resume to continue it or --overwrite "
+            "to start again"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "train.json").unlink(missing_ok=True)
+    if overwrite and not resume:
+        (checkpoint / "state.json").unlink(missing_ok=True)
+    return checkpoint
+
+
+def _read_checkpoint(checkpoint: Path, config: TrainConfig, data_id: str) -> dict:
+    try:
+        state = json.loads((checkpoint / "state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TrainError(f"{checkpoint}: unreadable checkpoint ({exc})") from exc
+    if state.get("data_id") != data_id:
+        raise TrainError(f"{checkpoint}: was trained on other data than this build")
+    saved = state.get("config", {})
+    for name, value in asdict(config).items():
+        if name not in SPEED_OPTIONS and saved.get(name) != value:
+            raise TrainError(
+                f"{checkpoint}: was trained with {name}={saved.get(name)!r}, not {value!r}"
+            )
+    return state
+
+
+def _start(config: TrainConfig, data, state: dict | None, checkpoint: Path):
+    """A new trainer (seeded) or the checkpointed one, and the epoch history so far."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    trainer_class = TRAINERS[config.optimizer]
+    if state is None:
+        return trainer_class.create(config, data.n_books, data.n_links), []
+    path = checkpoint / state["file"]
+    if not path.is_file():
+        raise TrainError(f"{checkpoint}: checkpoint file {state['file']} is missing")
+    return trainer_class.restore(path, config, data.n_books, data.n_links), state["history"]
+
+
+def should_stop(losses: list[float], patience: int, min_delta: float) -> bool:
+    """True when none of the last ``patience`` losses fell more than ``min_delta`` below
+    ``best``, the lowest loss before them (``patience=0``: never)."""
+    if patience <= 0 or len(losses) <= patience:
+        return False
+    best_before = min(losses[:-patience])
+    return all(loss >= best_before - min_delta for loss in losses[-patience:])
+
+
+def _epochs(trainer, sampler, config, history, checkpoint, data_id, progress) -> list[dict]:
+    """Train the remaining epochs, checkpointing each; return the whole history."""
+    first = len(history)
+    if first >= config.epochs or should_stop(_losses(history), config.patience, config.min_delta):
+        return history
+    with ThreadPoolExecutor(max_workers=1) as pool:  # draws epoch e+1 during epoch e
+        upcoming = pool.submit(sampler.epoch, first, config.batch_positives)
+        for epoch in range(first, config.epochs):
+            batches = upcoming.result()
+            if epoch + 1 < config.epochs:
+                upcoming = pool.submit(sampler.epoch, epoch + 1, config.batch_positives)
+            history.append(_one_epoch(trainer, batches, epoch, config, progress))
+            _write_checkpoint(checkpoint, trainer, config, history, data_id)
+            if should_stop(_losses(history), config.patience, config.min_delta):
+                break
+    return history
+
+
+def _one_epoch(trainer, batches: EpochBatches, epoch: int, config, progress: bool) -> dict:
+    started = time.perf_counter()
+    desc = f"epoch {epoch + 1}/{config.epochs}"
+    with progress_bar(total=batches.n_steps, desc=desc, unit="step", enabled=progress) as bar:
+
+        def report(steps_done: int, loss: float) -> None:
+            bar.update(steps_done - bar.n)
+            bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+
+        loss = trainer.run_epoch(batches, report)
+    seconds = time.perf_counter() - started
+    if not math.isfinite(loss):
+        raise TrainError(f"epoch {epoch + 1}: the loss is {loss}; lower --learning-rate")
+    examples = batches.n_steps * batches.batch_size
+    return {
+        "epoch": epoch + 1,
+        "loss": loss,
+        "seconds": round(seconds, 3),
+        "examples": examples,
+        "examples_per_second": round(examples / seconds, 1),
+    }
+
+
+def _losses(history: list[dict]) -> list[float]:
+    return [h["loss"] for h in history]
+
+
+def _write_checkpoint(checkpoint: Path, trainer, config, history, data_id) -> None:
+    """The state after the last epoch: the weights file first, then ``state.json``
+    naming it, then the older weights files go."""
+    name = f"epoch-{len(history):04d}{trainer.suffix}"
+    trainer.save(checkpoint / name)
+    state = {"config": asdict(config), "data_id": data_id, "file": name, "history": history}
+    write_json_atomic(state, checkpoint / "state.json")
+    for old in checkpoint.glob("epoch-*"):
+        if old.name != name:
+            old.unlink(missing_ok=True)
+
+
+def _finish(out: Path, trainer, data, config, history, data_dir, started_epoch) -> dict:
+    model = trainer.export()
+    book = np.asarray(model.get_layer("book_embedding").embeddings.numpy(), np.float32)
+    link = np.asarray(model.get_layer("link_embedding").embeddings.numpy(), np.float32)
+    save_keras_atomic(model, out / "model.keras")
+    write_npy_atomic(book, out / "book_vectors.npy")
+    write_npy_atomic(link, out / "link_vectors.npy")
+    write_json_atomic(data.books["title"].tolist(), out / "book_titles.json")
+    write_json_atomic(data.links["title"].tolist(), out / "link_titles.json")
+    summary = _summary(config, data, history, data_dir, started_epoch)
+    write_json_atomic(summary, out / "train.json")
+    return summary
+
+
+def _summary(config: TrainConfig, data, history: list[dict], data_dir, started_epoch) -> dict:
+    seconds = sum(h["seconds"] for h in history)
+    examples = sum(h["examples"] for h in history)
+    losses = _losses(history)
+    stopped = len(history) < config.epochs
+    return {
+        "version": __version__,
+        "params": asdict(config),
+        "data": {
+            "dir": str(data_dir),
+            "n_books": data.n_books,
+            "n_links": data.n_links,
+            "n_pairs": int(len(data.pairs)),
+        },
+        "epochs_run": len(history),
+        "resumed_after_epoch": started_epoch or None,
+        "stopped_early": stopped,
+        "best_epoch": int(np.argmin(losses)) + 1 if losses else None,
+        "loss": losses,
+        "seconds": [h["seconds"] for h in history],
+        "examples_per_second": round(examples / seconds, 1) if seconds else None,
+        "total_seconds": round(seconds, 3),
+        "history": history,
+    }
+
+
+def load_vectors(model_dir: str | os.PathLike, normalize: bool = True) -> Vectors:
+    """Read the vectors of a finished run; ``normalize`` scales each row to length 1
+    (rows of zeros stay zero), so a dot product is a cosine."""
+    folder = Path(model_dir)
+    if not (folder / "train.json").is_file():
+        raise TrainError(f"{folder}: not a finished run (no train.json; run `wikirec train`)")
+    try:
+        books = np.load(folder / "book_vectors.npy", allow_pickle=False)
+        links = np.load(folder / "link_vectors.npy", allow_pickle=False)
+        book_titles = json.loads((folder / "book_titles.json").read_text(encoding="utf-8"))
+        link_titles = json.loads((folder / "link_titles.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TrainError(f"{folder}: cannot read the vectors ({exc})") from exc
+    if len(book_titles) != len(books) or len(link_titles) != len(links):
+        raise TrainError(f"{folder}: the titles do not match the vectors")
+    if normalize:
+        books, links = l2_normalize(books), l2_normalize(links)
+    return Vectors(book_titles, books, link_titles, links)
+
+
+def l2_normalize(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (float32, shape kept); rows of zeros stay zero."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_command(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train the dual-embedding model on built pairs",
+        description="Train book and link embeddings on the pairs of `wikirec build`. The "
+        "defaults are the reference recipe (Keras Adam, 15 epochs, 1,024 positives and "
+        "2,048 negatives a batch). Faster: --optimizer sparse-adam.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="optimizers:\n"
+        + "\n".join(f"  {name:12s} {text}" for name, text in OPTIMIZERS.items()),
+    )
+    parser.add_argument("data", metavar="DATA_DIR", help="output folder of wikirec build")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    defaults = TrainConfig()
+    parser.add_argument("--model", default=defaults.model, choices=MODEL_NAMES)
+    parser.add_argument("--dim", type=int, default=defaults.dim, help="vector length (50)")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="at most N epochs (15)")
+    parser.add_argument(
+        "--batch-positives", type=int, default=defaults.batch_positives, help="(1024)"
+    )
+    parser.add_argument(
+        "--negative-ratio", type=int, default=defaults.negative_ratio, help="negatives per positive"
+    )
+    parser.add_argument("--learning-rate", type=float, default=None, help="(0.001)")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--mode", default=defaults.mode, choices=MODES)
+    parser.add_argument(
+        "--negatives",
+        default=defaults.negatives,
+        choices=NEGATIVES,
+        help="links of negatives: uniform (the reference) or by frequency**0.75",
+    )
+    parser.add_argument("--optimizer", default=defaults.optimizer, choices=list(OPTIMIZERS))
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=defaults.patience,
+        help="stop after N epochs without the training loss improving (0: never; 3)",
+    )
+    parser.add_argument(
+        "--steps-per-execution", type=int, default=1, help="Keras steps per call (adam)"
+    )
+    parser.add_argument("--jit-compile", action="store_true", help="compile with XLA")
+    parser.add_argument("--resume", action="store_true", help="continue the run in DIR")
+    parser.add_argument("--overwrite", action="store_true", help="discard a run found in DIR")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        summary = train(
+            args.data, args.out, model=args.model, dim=args.dim, epochs=args.epochs,
+            batch_positives=args.batch_positives, negative_ratio=args.negative_ratio,
+            learning_rate=args.learning_rate, seed=args.seed, resume=args.resume,
+            progress=not args.quiet, mode=args.mode, negatives=args.negatives,
+            optimizer=args.optimizer, patience=args.patience,
+            steps_per_execution=args.steps_per_execution, jit_compile=args.jit_compile,
+            overwrite=args.overwrite,
+        )  # fmt: skip
+    except TrainError as exc:
+        print(f"wikirec train: {exc}", file=sys.stderr)
+        return 2
+    losses = summary["loss"]
+    stop = ", stopped early" if summary["stopped_early"] else ""
+    print(
+        f"trained {summary['epochs_run']} epochs{stop} in {summary['total_seconds']:.1f} s "
+        f"({summary['examples_per_second']:,.0f} examples/s); loss {losses[0]:.4f} -> "
+        f"{losses[-1]:.4f}"
+    )
+    print(f"wrote {Path(args.out)}/model.keras, book_vectors.npy, link_vectors.npy, train.json")
+    return 0
