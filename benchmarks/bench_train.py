@@ -1,6 +1,7 @@
 """Training speed against its anchors, on generated data of the reference's shape.
 
     python benchmarks/bench_train.py [--rounds 2] [--examples 1000000] [--quality]
+    python benchmarks/bench_train.py --data-only   # just write the build, print its folder
 
 Generates (once, cached under artifacts/bench/) book records of the reference's shape
 (37,020 books, about 41,000 links kept, about 773,000 pairs; planted authors, genres,
@@ -340,6 +341,11 @@ def main() -> int:
     parser.add_argument(
         "--fast", default="16384:0.016", help="fast recipes for --quality: POSITIVES:LR,..."
     )
+    parser.add_argument(
+        "--data-only", action="store_true",
+        help="write the generated records and their build (artifacts/bench/train-build-sSEED) "
+        "and stop: the data `wikirec evaluate` measures the reference's shape on",
+    )  # fmt: skip
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -353,6 +359,11 @@ def main() -> int:
     summary = build_training_data(articles, data_dir)
     build_seconds = time.perf_counter() - started
     data = load_training_data(data_dir)
+    if args.data_only:
+        print(
+            f"{data_dir}: {data.n_books:,} books, {data.n_links:,} links, {len(data.pairs):,} pairs"
+        )
+        return 0
     print(
         f"data: {data.n_books:,} books, {data.n_links:,} links, {len(data.pairs):,} pairs "
         f"(reference: {REFERENCE['books']:,}, {REFERENCE['links']:,}, "

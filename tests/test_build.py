@@ -216,3 +216,23 @@ def test_cli_prints_counts_and_top_links(p15_articles, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "1,411 kept" in out and "812 seen on >= 5 books" in out and "11,688 kept" in out
     assert "science fiction (186)" in out
+
+
+def test_external_links_are_normalised_urls(p15_articles, p15_records, tmp_path, capsys):
+    out = tmp_path / "ext"
+    args = ["build", str(p15_articles), "--out", str(out), "--quiet"]
+    assert main([*args, "--links", "external_links", "--min-link-count", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "3,867 distinct URLs" in printed and "89 seen on >= 2 books" in printed
+    data = load_training_data(out)
+    titles = data.links.title.tolist()
+    assert not any(t.startswith(("http", "www.", "//")) or t.endswith("/") for t in titles)
+    # The Caldecott Medal winners page, cited by 28 p15 books, is the most shared URL.
+    assert titles[0].startswith("ala.org/ala/mgrps/divs/alsc/") and data.links["count"][0] == 28
+    # An independent recount from the raw records: the books that cite T. R. Hickman's
+    # bibliography, directly or through a Wayback Machine copy, with or without www.
+    raw = [json.loads(line) for line in p15_records.read_text(encoding="utf-8").splitlines()]
+    citing = {r[0] for r in raw if any("trhickman.com/Biblio.html" in u for u in r[3])}
+    link = titles.index("trhickman.com/Biblio.html")
+    books = set(data.books.title.to_numpy()[data.pairs[data.pairs[:, 1] == link, 0]])
+    assert books == citing and len(books) == 6

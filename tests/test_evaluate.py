@@ -1,5 +1,6 @@
 """The evaluation: metrics against hand-computed values, the held-out split on the p15
-records, the baselines, the variant trainer, ``wikirec evaluate`` and ``classify``.
+records, the baselines (doc2vec above chance), ``wikirec evaluate`` and ``classify``.
+(``cosine_bias`` through ``wikirec train`` is tested in test_train.py.)
 
 The trained methods run with tiny epochs and dimensions: these tests check the
 plumbing and the arithmetic; the quality numbers come from ``wikirec evaluate``.
@@ -17,8 +18,8 @@ from scipy import sparse
 from wikirec import evaluate as ev
 from wikirec.build import load_training_data
 from wikirec.cli import main
-from wikirec.recommend import Recommender, unit_rows
-from wikirec.variants import positive_weights, segment_sum, train_variant
+from wikirec.recommend import unit_rows
+from wikirec.variants import positive_weights, segment_sum
 
 
 @pytest.fixture(scope="module")
@@ -157,26 +158,18 @@ def test_segment_sum_and_rare_link_weights():
     np.testing.assert_allclose(weights, [1 / 1.4, 3 / 1.4], rtol=1e-6)
 
 
-def test_variant_is_reproducible_and_its_keras_model_agrees(p15_build, tmp_path):
-    import keras
-
-    options = {"dim": 8, "epochs": 2, "batch_positives": 512, "seed": 3}
-    first = train_variant(p15_build, tmp_path / "a", **options)
-    train_variant(p15_build, tmp_path / "b", save_keras=False, **options)
-    for name in ("book_vectors.npy", "link_vectors.npy", "link_bias.npy"):
-        np.testing.assert_array_equal(
-            np.load(tmp_path / "a" / name), np.load(tmp_path / "b" / name)
-        )
-    assert first["epochs_run"] == 2 and first["loss"][1] < first["loss"][0]
-    model = keras.models.load_model(tmp_path / "a" / "model.keras", safe_mode=True)
-    books, links = np.array([[0], [5], [7]]), np.array([[1], [0], [9]])
-    predicted = model.predict({"book": books, "link": links}, verbose=0)[:, 0]
-    u = unit_rows(np.load(tmp_path / "a" / "book_vectors.npy"))[books[:, 0]]
-    v = unit_rows(np.load(tmp_path / "a" / "link_vectors.npy"))[links[:, 0]]
-    logit = 5.0 * (u * v).sum(1) + np.load(tmp_path / "a" / "book_bias.npy")[books[:, 0]]
-    logit += np.load(tmp_path / "a" / "link_bias.npy")[links[:, 0]]
-    np.testing.assert_allclose(predicted, 1 / (1 + np.exp(-logit)), atol=1e-5)
-    assert len(Recommender.load(tmp_path / "a").most_similar("The Son of Tarzan", topn=3)) == 3
+def test_doc2vec_baseline_ranks_held_out_links_above_chance(data, split, tmp_path):
+    """gensim PV-DBOW on the p15 split, as ``wikirec evaluate`` fits it (100 epochs).
+    Measured here (50 dimensions): AUC 0.86, recall@50 0.62, same-author p@5 0.46; with
+    the reference's 15 epochs (the broken baseline this guards against) AUC 0.34,
+    recall@50 0.05, p@5 0.06. Required: AUC > 0.75, recall@50 > 0.4, p@5 > 0.3."""
+    ctx = ev.Context(data, split, tmp_path, tmp_path, dim=50, seed=0)
+    fitted = ev.fit_doc2vec(ctx)
+    metrics = ev.heldout_metrics(fitted.link_scores, split, data.n_links)
+    assert metrics["auc"] > 0.75 and metrics["recall@50"] > 0.4
+    labels = ev.book_labels(data)
+    precision, _ = ev.precision_at_k(fitted.nearest_books(10), labels["author"])
+    assert precision[5] > 0.3
 
 
 # --------------------------------------------------------------------------- end to end

@@ -54,7 +54,7 @@ def test_find_is_forgiving_about_case_and_suggests(model):
     row = model.find("the son of tarzan")
     assert model.titles[BOOKS][row] == "The Son of Tarzan"
     assert model.find("Science_fiction", LINKS) == model.titles[LINKS].index("science fiction")
-    with pytest.raises(ModelError, match="did you mean: The Son of Tarzan"):
+    with pytest.raises(ModelError, match="Did you mean: The Son of Tarzan"):
         model.find("The Sun of Tarzan")
 
 

@@ -14,7 +14,16 @@ import pytest
 
 from wikirec import parse as parse_module
 from wikirec.cli import main
-from wikirec.dump import RawPage, extract_tag, iter_pages, plan_chunks, unescape, write_multistream
+from wikirec.dump import (
+    RawPage,
+    extract_tag,
+    index_name_for,
+    index_path_for,
+    iter_pages,
+    plan_chunks,
+    unescape,
+    write_multistream,
+)
 from wikirec.parse import parse_dumps
 
 BOOKS = {"Animalia (book)", "Animal Farm", "A Modest Proposal"}
@@ -147,6 +156,31 @@ def test_multistream_with_and_without_index_and_workers_agree(multistream, fragm
     for articles, redirects in outputs:
         pd.testing.assert_frame_equal(articles, expected_articles)
         pd.testing.assert_frame_equal(redirects, expected_redirects)
+
+
+def test_multistream_writer_index_and_failure(fragment, multistream, tmp_path):
+    """The project's one dump writer: every index offset starts a bz2 stream holding the
+    pages it lists; a failure midway leaves no file behind."""
+    _, pages, _ = fragment_parts(fragment)
+    index = index_path_for(multistream)
+    assert index == index_name_for(multistream)
+    data = multistream.read_bytes()
+    lines = bz2.decompress(index.read_bytes()).decode().splitlines()
+    assert len(lines) == len(pages) == 206
+    for line in lines[::37]:
+        offset, page_id, title = line.split(":", 2)
+        stream = bz2.BZ2Decompressor().decompress(data[int(offset) :])
+        assert f"<id>{page_id}</id>".encode() in stream
+        assert f"<title>{title}</title>" in unescape(stream)
+
+    def broken():
+        yield from list(page_entries(pages))[:50]
+        raise OSError("disk full")
+
+    target = tmp_path / "broken-pages-articles-multistream.xml.bz2"
+    with pytest.raises(OSError, match="disk full"):
+        write_multistream(target, b"<mediawiki>", broken(), pages_per_stream=10)
+    assert not any(tmp_path.iterdir())
 
 
 def test_folder_of_partitions_and_plain_xml(fragment, fragment_out, tmp_path):

@@ -230,8 +230,8 @@ def test_neighbour_map_notes_that_2d_need_not_keep_neighbours(cli_run):
     [
         (["--color-by", "colour"], "no book has a 'colour' field"),
         (["--color-by", "category", "--values", "Martian novels"], "'Martian novels'"),
-        (["--highlight", "The Sun of Tarzan"], "did you mean: The Son of Tarzan"),
-        (["--bars", "Nowhere Book"], "no book titled 'Nowhere Book'"),
+        (["--highlight", "The Sun of Tarzan"], "Did you mean: The Son of Tarzan"),
+        (["--bars", "Nowhere Book"], "No book 'Nowhere Book'"),
         (
             ["--kind", "links", "--links", "categories", "--neighbours", "science fiction"],
             "not among the category pages",

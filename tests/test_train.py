@@ -237,11 +237,14 @@ def test_outputs_and_the_saved_model_reloads(p15_build, data, tmp_path):
     )
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "sparse-adam"])
-def test_resuming_an_interrupted_run(p15_build, tmp_path, monkeypatch, optimizer):
+@pytest.mark.parametrize(
+    "model, optimizer",
+    [("reference", "adam"), ("reference", "sparse-adam"), ("cosine_bias", "sparse-adam")],
+)
+def test_resuming_an_interrupted_run(p15_build, tmp_path, monkeypatch, model, optimizer):
     """Killed during epoch 3 of 4: the folder is not a finished run; --resume finishes
     it, and gives exactly what an uninterrupted run gives."""
-    options = {"optimizer": optimizer, "epochs": 4, **QUICK}
+    options = {"model": model, "optimizer": optimizer, "epochs": 4, **QUICK}
     train(p15_build, tmp_path / "whole", **options)
     one_epoch = train_module._one_epoch
 
@@ -262,6 +265,12 @@ def test_resuming_an_interrupted_run(p15_build, tmp_path, monkeypatch, optimizer
     assert summary["resumed_after_epoch"] == 2 and summary["epochs_run"] == 4
     whole, resumed = load_vectors(tmp_path / "whole"), load_vectors(tmp_path / "cut")
     assert np.array_equal(whole.book_vectors, resumed.book_vectors)
+    assert np.array_equal(whole.link_vectors, resumed.link_vectors)
+    if model == "cosine_bias":  # its biases are restored from the checkpoint too
+        for name in ("book_bias.npy", "link_bias.npy"):
+            assert np.array_equal(
+                np.load(tmp_path / "whole" / name), np.load(tmp_path / "cut" / name)
+            )
     assert summary["loss"] == json.loads((tmp_path / "whole" / "train.json").read_text())["loss"]
     with pytest.raises(TrainError, match="dim=16, not 8"):
         train(p15_build, tmp_path / "cut", resume=True, **{**options, "dim": 8})
@@ -291,6 +300,10 @@ def test_training_stops_early_when_the_loss_stalls(p15_build, tmp_path):
         ({"dim": 0}, "dimension must be at least 1"),
         ({"batch_positives": 20_000}, "larger than the data"),
         ({"optimizer": "sgd"}, "optimizer must be one of"),
+        ({"model": "cosine_bias", "optimizer": "adam"}, "cosine_bias trains with sparse-adam"),
+        ({"model": "cosine_bias", "mode": "regression"}, "classification mode only"),
+        ({"model": "cosine_bias", "scale": 0}, "scale must be > 0"),
+        ({"model": "word2vec"}, "unknown model 'word2vec'"),
     ],
 )
 def test_bad_parameters_are_refused_before_writing(p15_build, tmp_path, change, message):
@@ -323,3 +336,66 @@ def test_cli_trains(p15_build, tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("trained 2 epochs in ") and "examples/s" in out
     assert json.loads((tmp_path / "run" / "train.json").read_text())["params"]["dim"] == 8
+
+
+# --------------------------------------------------------------------------- cosine_bias
+
+
+def test_reference_recipe_is_unchanged_and_cosine_bias_brings_its_own():
+    reference = train_module.TrainConfig.for_model("reference")
+    assert (reference.dim, reference.epochs, reference.batch_positives) == (50, 15, 1024)
+    assert (reference.negative_ratio, reference.learning_rate) == (2, 0.001)
+    assert (reference.optimizer, reference.negatives) == ("adam", "uniform")
+    bias = train_module.TrainConfig.for_model("cosine_bias", dim=None, epochs=3)
+    assert (bias.dim, bias.epochs, bias.batch_positives, bias.negative_ratio) == (200, 3, 256, 5)
+    assert (bias.learning_rate, bias.optimizer, bias.scale, bias.rare_weight) == (
+        0.01, "sparse-adam", 5.0, 0.5,
+    )  # fmt: skip
+
+
+def test_cosine_bias_through_the_cli(p15_build, data, tmp_path, capsys):
+    """`wikirec train --model cosine_bias`: its recipe for what is not given, its biases
+    on disk, a Keras model whose output is sigmoid(5 cos + b_book + c_link)."""
+    import keras
+
+    from wikirec.recommend import Recommender
+
+    run = tmp_path / "run"
+    args = ["train", str(p15_build), "--out", str(run), "--quiet", "--model", "cosine_bias"]
+    assert main([*args, "--epochs", "2", "--dim", "8"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("trained 2 epochs in ") and "link_bias.npy" in out
+    saved = json.loads((run / "train.json").read_text())
+    params = saved["params"]
+    assert (params["model"], params["dim"], params["batch_positives"]) == ("cosine_bias", 8, 256)
+    assert (params["negative_ratio"], params["learning_rate"], params["scale"]) == (5, 0.01, 5.0)
+    assert saved["loss"][1] < saved["loss"][0] and saved["epochs_run"] == 2
+    book_bias, link_bias = np.load(run / "book_bias.npy"), np.load(run / "link_bias.npy")
+    assert book_bias.shape == (data.n_books,) and link_bias.shape == (data.n_links,)
+    assert np.abs(link_bias).max() > 0  # trained, not the zeros it starts from
+    model = keras.models.load_model(run / "model.keras", safe_mode=True)
+    books, links = np.array([[0], [5], [7]]), np.array([[1], [0], [9]])
+    predicted = model.predict({"book": books, "link": links}, verbose=0)[:, 0]
+    unit = load_vectors(run)
+    cosine = (unit.book_vectors[books[:, 0]] * unit.link_vectors[links[:, 0]]).sum(1)
+    logit = 5.0 * cosine + book_bias[books[:, 0]] + link_bias[links[:, 0]]
+    np.testing.assert_allclose(predicted, 1 / (1 + np.exp(-logit)), atol=1e-5)
+    assert len(Recommender.load(run).most_similar("The Son of Tarzan", topn=3)) == 3
+    # A reference run over it leaves no stale biases behind.
+    assert main(["train", str(p15_build), "--out", str(run), "--quiet", "--overwrite",
+                 "--epochs", "1", "--dim", "8", "--optimizer", "sparse-adam"]) == 0  # fmt: skip
+    assert not (run / "link_bias.npy").exists() and not (run / "book_bias.npy").exists()
+
+
+def test_cosine_bias_is_reproducible(p15_build, tmp_path):
+    runs = []
+    for name, seed in (("a", 0), ("b", 0), ("c", 1)):
+        summary = train(p15_build, tmp_path / name, model="cosine_bias", epochs=2, seed=seed,
+                        **QUICK)  # fmt: skip
+        bias = np.load(tmp_path / name / "link_bias.npy")
+        runs.append((summary["loss"], load_vectors(tmp_path / name, normalize=False), bias))
+    (loss_a, a, bias_a), (loss_b, b, bias_b), (_, c, _) = runs
+    assert loss_a == loss_b and np.array_equal(bias_a, bias_b)
+    assert np.array_equal(a.book_vectors, b.book_vectors)
+    assert np.array_equal(a.link_vectors, b.link_vectors)
+    assert not np.allclose(a.book_vectors, c.book_vectors)

@@ -15,6 +15,13 @@ fixes it lacked:
 5. stop links are removed (``wikirec/data/stop_links.txt`` or a user file);
 6. links seen on fewer than ``min_link_count`` distinct books are dropped.
 
+With ``links="external_links"`` the books' external links (URLs) are the links
+instead, as the reference suggested trying: steps 2-5 do not apply to URLs; each URL
+is normalised by :func:`normalize_url` (scheme, ``www.``, fragment and trailing slash
+dropped, host lower-cased, Wayback Machine copies unwrapped to the page they archive),
+so ``http://www.Example.com/a/`` and ``https://example.com/a`` are one link; then
+step 6 applies as for wikilinks.
+
 Writes to ``OUT``::
 
     books.parquet   index, title, author, genre, country, language, publisher, series,
@@ -35,10 +42,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -97,6 +106,9 @@ INFOBOX_COLUMNS = (
 )
 TOP_LINKS = 25
 MAX_REDIRECT_HOPS = 32
+LINK_SOURCES = ("wikilinks", "external_links")
+# A Wayback Machine copy: web.archive.org/web/<timestamp, maybe with a suffix>/<url>
+WAYBACK = re.compile(r"^web\.archive\.org/web/[0-9a-z_*]+/(.+)$")
 
 
 class BuildError(ValueError):
@@ -228,14 +240,69 @@ def read_stop_links(path: str | os.PathLike | None = None) -> list[str]:
 # --------------------------------------------------------------------------- books
 
 
-def _read_articles(articles_dir: Path) -> tuple[pa.Table, pa.Table | None]:
+def normalize_url(url: str) -> str | None:
+    """One spelling per web page, so that the same page cited by two books is one link:
+    scheme, user info, ``www.`` and the ``#fragment`` dropped, the host lower-cased (the
+    path and query keep their case: servers may tell them apart), a trailing slash
+    dropped, and a Wayback Machine copy (``web.archive.org/web/TIME/URL``) replaced by
+    the page it archives. ``None`` for text without a host.
+
+    >>> normalize_url("HTTPS://www.Example.com/Path/?q=1#top")
+    'example.com/Path?q=1'
+    >>> normalize_url("http://web.archive.org/web/2005/http://www.example.com/a/")
+    'example.com/a'
+    """
+    text = url.strip()
+    for _ in range(3):  # an archived copy of an archived copy is rare; stop anyway
+        parts = urlsplit(text if "//" in text[:12] else "//" + text)
+        try:
+            host, port = (parts.hostname or "").rstrip("."), parts.port
+        except ValueError:  # a port that is not a number
+            return None
+        if not host or " " in host:
+            return None
+        host = host.removeprefix("www.")
+        path = parts.path.rstrip("/")
+        query = f"?{parts.query}" if parts.query else ""
+        normal = f"{host}{f':{port}' if port else ''}{path}{query}"
+        archived = WAYBACK.match(normal)
+        if archived is None:
+            return normal
+        text = archived[1]
+    return normal
+
+
+def _clean_urls(raw_urls: list[str]) -> tuple[tuple[list[str], np.ndarray], dict[str, int]]:
+    """The :func:`_clean_links` of external links: normalise each distinct raw URL."""
+    code = np.full(len(raw_urls), -1, dtype=np.int64)
+    titles: list[str] = []
+    index: dict[str, int] = {}
+    valid = 0
+    for position, url in enumerate(raw_urls):
+        normal = normalize_url(url)
+        if normal is None:
+            continue
+        valid += 1
+        if normal not in index:
+            index[normal] = len(titles)
+            titles.append(normal)
+        code[position] = index[normal]
+    counts = {"read": len(raw_urls), "content_namespaces": valid, "after_redirects": valid,
+              "after_case_folding": len(titles), "after_stop_links": len(titles),
+              "stop_links_found": 0, "redirects_used": 0, "redirect_loops": 0}  # fmt: skip
+    return (titles, code), counts
+
+
+def _read_articles(
+    articles_dir: Path, links: str = "wikilinks"
+) -> tuple[pa.Table, pa.Table | None]:
     if articles_dir.is_file() and articles_dir.name == "articles.parquet":
         articles_dir = articles_dir.parent
     path = articles_dir / "articles.parquet"
     if not path.is_file():
         raise BuildError(f"{articles_dir}: no articles.parquet (run `wikirec parse` first)")
     try:
-        articles = pq.read_table(path, columns=["title", "infobox", "wikilinks"])
+        articles = pq.read_table(path, columns=["title", "infobox", links])
         redirect_path = articles_dir / "redirects.parquet"
         redirects = None
         if redirect_path.is_file():
@@ -302,6 +369,7 @@ def build_training_data(
     keep_case: bool = False,
     top_links: int = TOP_LINKS,
     progress: bool = False,
+    links: str = "wikilinks",
 ) -> dict:
     """Build the training pairs of ``articles_dir`` into ``out_dir``; return the summary.
 
@@ -314,6 +382,8 @@ def build_training_data(
     keep_case : keep MediaWiki's case instead of folding links to lower case
     top_links : how many of the most frequent kept links the summary lists
     progress : show a progress bar on stderr
+    links : "wikilinks" (the reference's) or "external_links" (URLs, normalised by
+        :func:`normalize_url`; ``stop_links`` and ``keep_case`` do not apply)
 
     Returns
     -------
@@ -322,32 +392,37 @@ def build_training_data(
     started = time.perf_counter()
     if min_link_count < 1:
         raise BuildError(f"--min-link-count must be at least 1, not {min_link_count}")
+    if links not in LINK_SOURCES:
+        raise BuildError(f"--links must be one of {', '.join(LINK_SOURCES)}, not {links!r}")
     articles_dir, out = Path(articles_dir), Path(out_dir)
     stops = stop_links if isinstance(stop_links, list) else read_stop_links(stop_links)
     with progress_bar(total=5, desc="build", enabled=progress) as bar:
-        articles, redirects = _read_articles(articles_dir)
+        articles, redirects = _read_articles(articles_dir, links)
         bar.update()
         book_rows, book_counts = _select_books(articles.column("title").to_pylist())
         book_of_row = np.full(articles.num_rows, -1, dtype=np.int64)
         book_of_row[book_rows] = np.arange(len(book_rows))
-        wikilinks = articles.column("wikilinks").combine_chunks()
+        wikilinks = articles.column(links).combine_chunks()
         occurrence_book = book_of_row[pc.list_parent_indices(wikilinks).to_numpy()]
         encoded = pc.list_flatten(wikilinks).dictionary_encode()
         raw_titles = encoded.dictionary.to_pylist()
         raw_codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         bar.update()
-        link_of_raw, counts = _clean_links(raw_titles, redirects, stops, keep_case)
+        if links == "wikilinks":
+            link_of_raw, counts = _clean_links(raw_titles, redirects, stops, keep_case)
+        else:
+            link_of_raw, counts = _clean_urls(raw_titles)
         bar.update()
         link_title, link_code = link_of_raw
         codes = link_code[raw_codes]
         on_book = occurrence_book >= 0
-        pairs, links, steps = _filter_pairs(
+        pairs, link_table, steps = _filter_pairs(
             occurrence_book[on_book], codes[on_book], link_title, min_link_count
         )
         bar.update()
         summary = _summary(
             articles.num_rows, book_counts, len(book_rows), len(raw_codes),
-            int(on_book.sum()), counts, steps, pairs, links, top_links,
+            int(on_book.sum()), counts, steps, pairs, link_table, top_links,
         )  # fmt: skip
         summary["params"] = {
             "articles_dir": str(articles_dir),
@@ -357,6 +432,7 @@ def build_training_data(
             else str(stop_links if stop_links is not None else DEFAULT_STOP_LINKS),
             "n_stop_links": len(stops),
             "keep_case": keep_case,
+            "links": links,
         }
         summary["version"] = __version__
         summary["redirects_available"] = 0 if redirects is None else redirects.num_rows
@@ -365,7 +441,7 @@ def build_training_data(
         n_pairs = np.bincount(pairs[:, 0], minlength=len(book_rows))
         summary["books"]["without_pairs"] = int((n_pairs == 0).sum())
         summary["seconds"] = round(time.perf_counter() - started, 3)
-        _write_build(out, _book_table(titles, infoboxes, n_pairs), links, pairs, summary)
+        _write_build(out, _book_table(titles, infoboxes, n_pairs), link_table, pairs, summary)
         bar.update()
     return summary
 
@@ -578,6 +654,13 @@ def add_command(subparsers) -> None:
     )
     parser.add_argument("--keep-case", action="store_true", help="do not fold links to lower case")
     parser.add_argument(
+        "--links",
+        choices=LINK_SOURCES,
+        default="wikilinks",
+        help="which links make the pairs: wikilinks (default) or external_links (URLs, "
+        "normalised: scheme, www. and trailing slash dropped, host lower-cased)",
+    )
+    parser.add_argument(
         "--top", type=int, default=TOP_LINKS, metavar="N", help="show the N most frequent links"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -594,6 +677,7 @@ def run(args: argparse.Namespace) -> int:
             keep_case=args.keep_case,
             top_links=max(args.top, 0),
             progress=not args.quiet,
+            links=args.links,
         )
     except BuildError as exc:
         print(f"wikirec build: {exc}", file=sys.stderr)
@@ -608,19 +692,31 @@ def summary_lines(summary: dict) -> list[str]:
     """The summary as a few lines for people."""
     books, links = summary["books"], summary["distinct_links"]
     occ, pairs = summary["link_occurrences"], summary["pairs"]
+    if summary["params"].get("links") == "external_links":
+        link_line = (
+            f"links: {links['read']:,} distinct URLs, {links['content_namespaces']:,} with a "
+            f"host, {links['after_case_folding']:,} after normalising, {links['kept']:,} "
+            f"seen on >= {summary['params']['min_link_count']} books"
+        )
+    else:
+        link_line = (
+            f"links: {links['read']:,} distinct targets, {links['content_namespaces']:,} in "
+            f"content namespaces, {links['after_redirects']:,} after redirects "
+            f"({links['redirects_used']:,} resolved), {links['after_case_folding']:,} after "
+            f"case folding, {links['after_stop_links']:,} after stop links, "
+            f"{links['kept']:,} seen on >= {summary['params']['min_link_count']} books"
+        )
     lines = [
         f"books: {books['read']:,} read, {books['not_main_namespace']:,} not in the main "
         f"namespace, {books['duplicate_titles']:,} repeated, {books['kept']:,} kept "
         f"({books['without_pairs']:,} without any kept link)",
-        f"links: {links['read']:,} distinct targets, {links['content_namespaces']:,} in "
-        f"content namespaces, {links['after_redirects']:,} after redirects "
-        f"({links['redirects_used']:,} resolved), {links['after_case_folding']:,} after "
-        f"case folding, {links['after_stop_links']:,} after stop links, "
-        f"{links['kept']:,} seen on >= {summary['params']['min_link_count']} books",
+        link_line,
         f"pairs: {occ['read']:,} link occurrences, {pairs['kept']:,} kept "
         f"({pairs['unique']:,} distinct) in {summary['seconds']:.1f} s",
     ]
     if summary["top_links"]:
         top = ", ".join(f"{t} ({c:,})" for t, c in summary["top_links"])
-        lines.append(f"most frequent links kept (add non-content ones to --stop-links): {top}")
+        urls = summary["params"].get("links") == "external_links"
+        hint = "" if urls else " (add non-content ones to --stop-links)"
+        lines.append(f"most frequent links kept{hint}: {top}")
     return lines

@@ -7,39 +7,46 @@ keeps heavy imports (TensorFlow) inside its handlers, so ``wikirec parse`` start
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
-from wikirec import (
-    __version__,
-    build,
-    classify,
-    evaluate,
-    export,
-    parse,
-    pipeline,
-    plot,
-    recommend,
-    synth,
-    train,
-)
+from wikirec import __version__
 
-STAGES = (synth, parse, build, train, recommend, evaluate, classify, plot, export, pipeline)
+# Subcommand -> the module that registers it, in the order ``wikirec --help`` lists them.
+# Only the module of the command being run is imported: pandas, scikit-learn and the
+# plotting libraries cost seconds of start-up that ``wikirec parse`` should not pay.
+COMMANDS = {
+    "generate": "synth",
+    "parse": "parse",
+    "build": "build",
+    "train": "train",
+    "recommend": "recommend",
+    "evaluate": "evaluate",
+    "classify": "classify",
+    "plot": "plot",
+    "export": "export",
+    "run": "pipeline",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every subcommand, or only ``command``'s when it is known."""
     parser = argparse.ArgumentParser(
         prog="wikirec",
         description="Turn a Wikipedia dump into entity embeddings and recommendations.",
     )
     parser.add_argument("--version", action="version", version=f"wikirec {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for stage in STAGES:
-        stage.add_command(subparsers)
+    names = [command] if command in COMMANDS else list(COMMANDS)
+    for name in names:
+        importlib.import_module(f"wikirec.{COMMANDS[name]}").add_command(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv else None
+    args = build_parser(command).parse_args(argv)
     try:
         return args.handler(args)
     except KeyboardInterrupt:

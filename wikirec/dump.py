@@ -11,14 +11,19 @@ Pages come out as raw, still XML-escaped bytes (:class:`RawPage`): the caller de
 which few deserve decoding. Nothing here expands an XML entity beyond the five
 predefined ones and character references: no DTD is read, so no entity-expansion
 attack can blow up memory.
+
+Writing goes the other way (:class:`DumpWriter`, :func:`write_multistream`): the one
+writer of dumps in the project, used by the synthetic dump generator and the tests.
 """
 
 from __future__ import annotations
 
 import bz2
+import collections
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,17 +108,23 @@ def detect_kind(path: Path) -> str:
     raise DumpError(f"{path}: not a MediaWiki XML dump (no <mediawiki> root, not bz2, not NDJSON)")
 
 
-def index_path_for(path: Path) -> Path | None:
-    """The index Wikipedia publishes beside a multistream dump, if present:
+def index_name_for(path: str | os.PathLike) -> Path:
+    """Where Wikipedia puts the index of the multistream dump at ``path``:
     ``NAME.xml.bz2`` → ``NAME-index.txt.bz2``, and for partitions
     ``...-multistream3.xml-p1p41242.bz2`` → ``...-multistream-index3.txt-p1p41242.bz2``."""
+    path = Path(path)
     partition = _PARTITION.match(path.name)
     if partition is not None:
         stem, number, pages = partition.groups()
         name = f"{stem}-index{number}.txt{pages or ''}.bz2"
     else:
         name = re.sub(r"(\.xml)?\.bz2$", "", path.name) + "-index.txt.bz2"
-    candidate = path.with_name(name)
+    return path.with_name(name)
+
+
+def index_path_for(path: Path) -> Path | None:
+    """The index beside a multistream dump (:func:`index_name_for`), if it exists."""
+    candidate = index_name_for(path)
     return candidate if candidate.is_file() else None
 
 
@@ -122,13 +133,22 @@ _PARTITION = re.compile(r"^(.*-multistream)(\d+)\.xml(-p\d+p\d+)?\.bz2$")
 
 def read_stream_offsets(index: Path) -> list[int]:
     """The distinct stream offsets listed in a multistream index (``offset:id:title``)."""
-    offsets: set[int] = set()
+    # Read in large blocks, not line by line: the index of the full English dump has
+    # about 23 million lines, and planning runs before any worker starts.
+    offsets: set[bytes] = set()
+    carry = b""
     with bz2.open(index, "rb") as f:
-        for line in f:
-            head = line.split(b":", 1)[0]
-            if head.isdigit():
-                offsets.add(int(head))
-    return sorted(offsets)
+        while block := f.read(INDEX_READ):
+            block = carry + block
+            cut = block.rfind(b"\n") + 1
+            offsets.update(_INDEX_OFFSET.findall(block, 0, cut))
+            carry = block[cut:]
+    offsets.update(_INDEX_OFFSET.findall(carry + b"\n"))
+    return sorted(int(o) for o in offsets)
+
+
+INDEX_READ = 1 << 22
+_INDEX_OFFSET = re.compile(rb"^(\d+):", re.MULTILINE)
 
 
 def plan_chunks(path: Path, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> list[Chunk]:
@@ -345,10 +365,167 @@ def unescape(raw: bytes) -> str:
     return _ENTITY.sub(_entity, text) if "&" in text else text
 
 
+class DumpWriter:
+    """One dump file written the way Wikipedia publishes them: ``kind`` ``"xml"`` (plain),
+    ``"bz2"`` (one bz2 stream) or ``"multistream"`` (``pages-articles-multistream``: the
+    header, every ``pages_per_stream`` pages and the footer as one bz2 stream each),
+    with, for multistream, its ``index`` (``offset:page_id:title`` a line, bz2).
+
+    Call :meth:`write` with the header, :meth:`page` for each page, then :meth:`close`
+    with the footer (or :meth:`abort`). Both files are written as ``NAME.part`` and
+    renamed into place by :meth:`close`: a dump is whole or absent. With
+    ``background``, compression runs in one background thread (bz2 releases the GIL),
+    in order, so making the next pages overlaps compressing the last ones. The bytes
+    do not depend on ``background``.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        kind: str = "multistream",
+        pages_per_stream: int = 100,
+        index: str | os.PathLike | None = None,
+        compresslevel: int = 9,
+        background: bool = False,
+    ) -> None:
+        if kind not in ("xml", "bz2", "multistream"):
+            raise ValueError(f"{path}: kind must be xml, bz2 or multistream, not {kind!r}")
+        self.path = Path(path)
+        self.part = self.path.with_name(self.path.name + ".part")
+        self.kind = kind
+        self.pages_per_stream = pages_per_stream
+        self.index = Path(index) if index is not None and kind == "multistream" else None
+        self.compresslevel = compresslevel
+        self.pool = ThreadPoolExecutor(max_workers=1) if background and kind != "xml" else None
+        self.f = open(self.part, "wb")
+        self.index_part = self.index.with_name(self.index.name + ".part") if self.index else None
+        self.index_file = (
+            bz2.BZ2File(self.index_part, "wb", compresslevel=compresslevel)
+            if self.index_part is not None
+            else None
+        )
+        self.compressor = bz2.BZ2Compressor(compresslevel) if kind == "bz2" else None
+        self.group: list[bytes] = []
+        self.group_pages: list[tuple[int, str]] = []
+        self.group_bytes = 0
+        self.pending: collections.deque[tuple[Future, list[tuple[int, str]]]] = collections.deque()
+        self.xml_bytes = 0
+        self.pages = 0
+        self.streams = 0
+        self.first_id: int | None = None
+        self.last_id: int | None = None
+
+    def write(self, data: bytes) -> None:
+        """Header or footer bytes: their own stream in a multistream file."""
+        self.xml_bytes += len(data)
+        if self.kind == "xml":
+            self.f.write(data)
+        else:
+            self._flush_group()
+            self._submit(data, [])
+
+    def page(self, page_id: int, title: str, data: bytes) -> None:
+        """One ``<page>`` element's XML; ``title`` as the index lists it (not escaped)."""
+        self.xml_bytes += len(data)
+        self.pages += 1
+        if self.first_id is None:
+            self.first_id = page_id
+        self.last_id = page_id
+        if self.kind == "xml":
+            self.f.write(data)
+            return
+        self.group.append(data)
+        self.group_pages.append((page_id, title))
+        self.group_bytes += len(data)
+        if self.kind == "multistream" and len(self.group) >= self.pages_per_stream:
+            self._flush_group()
+        elif self.kind == "bz2" and self.group_bytes >= 1 << 20:
+            self._flush_group()
+
+    def close(self, footer: bytes, final: str | os.PathLike | None = None) -> int:
+        """Write the footer and finish the file, renamed to ``final`` if given (its index
+        then to :func:`index_name_for` ``final``). Returns the file's size in bytes."""
+        try:
+            self.write(footer)
+            self._flush_group()
+            while self.pending:
+                self._drain_one()
+            if self.compressor is not None:
+                self.f.write(self.compressor.flush())
+            size = self.f.tell()
+            self.f.close()
+            if self.index_file is not None:
+                self.index_file.close()
+        except BaseException:
+            self.abort()
+            raise
+        self._shutdown()
+        if final is not None:
+            self.path = Path(final)
+            if self.index is not None:
+                self.index = index_name_for(self.path)
+        os.replace(self.part, self.path)
+        if self.index is not None and self.index_part is not None:
+            os.replace(self.index_part, self.index)
+        return size
+
+    def abort(self) -> None:
+        """Stop and delete the partial files."""
+        for future, _ in self.pending:
+            future.cancel()
+        self.pending.clear()
+        self._shutdown()
+        self.f.close()
+        if self.index_file is not None:
+            self.index_file.close()
+        for part in (self.part, self.index_part):
+            if part is not None:
+                part.unlink(missing_ok=True)
+
+    def _shutdown(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def _submit(self, data: bytes, pages: list[tuple[int, str]]) -> None:
+        if self.kind == "multistream":
+            job = (bz2.compress, data, self.compresslevel)
+        else:
+            assert self.compressor is not None
+            job = (self.compressor.compress, data)
+        future: Future
+        if self.pool is None:
+            future = Future()
+            future.set_result(job[0](*job[1:]))
+        else:
+            future = self.pool.submit(*job)
+        self.pending.append((future, pages))
+        # At most a few groups in flight: memory stays bounded however fast pages come.
+        while len(self.pending) > 4 or (self.pending and self.pending[0][0].done()):
+            self._drain_one()
+
+    def _drain_one(self) -> None:
+        future, pages = self.pending.popleft()
+        data = future.result()
+        offset = self.f.tell()
+        self.f.write(data)
+        if self.kind == "multistream":
+            self.streams += 1
+            if self.index_file is not None and pages:
+                self.index_file.write(
+                    "".join(f"{offset}:{pid}:{title}\n" for pid, title in pages).encode("utf-8")
+                )
+
+    def _flush_group(self) -> None:
+        if self.group:
+            self._submit(b"".join(self.group), self.group_pages)
+            self.group, self.group_pages, self.group_bytes = [], [], 0
+
+
 def write_multistream(
     path: str | os.PathLike,
     header: bytes,
-    pages: Iterator[tuple[int, str, bytes]],
+    pages: Iterable[tuple[int, str, bytes]],
     footer: bytes = b"</mediawiki>\n",
     pages_per_stream: int = 100,
     write_index: bool = True,
@@ -356,39 +533,20 @@ def write_multistream(
 ) -> dict[str, int]:
     """Write a dump the way Wikipedia publishes ``pages-articles-multistream``: the header
     as one bz2 stream, every ``pages_per_stream`` pages as one stream, the footer as the
-    last; with ``write_index``, ``NAME-index.txt.bz2`` beside it (``offset:id:title``).
+    last; with ``write_index``, its index beside it (:func:`index_name_for`,
+    ``offset:id:title``). Atomic, as :class:`DumpWriter`.
 
-    ``pages`` yields ``(page_id, title, page_xml)``. Returns the counts written.
+    ``pages`` yields ``(page_id, title, page_xml)``. Returns the counts written:
+    ``pages``, ``streams`` (every bz2 stream, header and footer included), ``xml_bytes``.
     """
-    path = Path(path)
-    stem = path.name[: -len(".xml.bz2")] if path.name.endswith(".xml.bz2") else path.stem
-    index_lines: list[bytes] = []
-    counts = {"pages": 0, "streams": 0, "xml_bytes": len(header) + len(footer)}
-    with open(path, "wb") as out:
-        out.write(bz2.compress(header, compresslevel))
-        group: list[tuple[int, str, bytes]] = []
-        for page in pages:
-            group.append(page)
-            counts["pages"] += 1
-            counts["xml_bytes"] += len(page[2])
-            if len(group) == pages_per_stream:
-                _write_stream(out, group, index_lines, compresslevel)
-                counts["streams"] += 1
-        if group:
-            _write_stream(out, group, index_lines, compresslevel)
-            counts["streams"] += 1
-        out.write(bz2.compress(footer, compresslevel))
-    if write_index:
-        index = path.with_name(stem + "-index.txt.bz2")
-        with bz2.open(index, "wb") as f:
-            f.writelines(index_lines)
-    return counts
-
-
-def _write_stream(
-    out, group: list[tuple[int, str, bytes]], index_lines: list[bytes], compresslevel: int
-) -> None:
-    offset = out.tell()
-    out.write(bz2.compress(b"".join(xml for _, _, xml in group), compresslevel))
-    index_lines.extend(f"{offset}:{page_id}:{title}\n".encode() for page_id, title, _ in group)
-    group.clear()
+    index = index_name_for(path) if write_index else None
+    writer = DumpWriter(path, "multistream", pages_per_stream, index, compresslevel)
+    try:
+        writer.write(header)
+        for page_id, title, xml in pages:
+            writer.page(page_id, title, xml)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close(footer)
+    return {"pages": writer.pages, "streams": writer.streams, "xml_bytes": writer.xml_bytes}

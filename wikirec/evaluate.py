@@ -34,9 +34,11 @@ Methods (:data:`BASELINES` and :data:`RECIPES`)
     links scored by the rank-``dim`` reconstruction. ``doc2vec``: gensim's Doc2Vec
     PV-DBOW over the same pairs (a book is a document whose words are its links,
     repeats kept; one worker, seeded, so reproducible), links scored by the document
-    vector against the output weights, as it was trained. Trained recipes (``wikirec
-    train`` on the training split, written to ``WORK/split``): book vectors, links
-    scored by cosine, as ``wikirec recommend`` does.
+    vector against the output weights (rows found through gensim's own vocabulary
+    order, ``wv.key_to_index``), as it was trained. Trained recipes (:data:`RECIPES`,
+    :func:`wikirec.train.train` on the training split, written to ``WORK/split``):
+    book vectors, links scored by cosine (cosine_bias: its logit's scale and link
+    bias), as ``wikirec recommend`` does.
 
 This module imports TensorFlow only through ``wikirec.train`` inside the functions
 that train.
@@ -315,13 +317,14 @@ def precision_at_k(
 
     Returns
     -------
-    ({k: mean precision}, number of books averaged over)
+    ({k: mean precision}, number of books averaged over); nan when no book is counted
+    (a field nobody fills, such as ``series`` on generated data)
     """
     eligible = eligible_books(labels)
     rows = np.flatnonzero(eligible)
     agree = np.array(
         [[bool(labels[i] & labels[j]) for j in neighbours[i, : max(ks)]] for i in rows], bool
-    ).reshape(len(rows), -1)
+    ).reshape(len(rows), max(ks))
     result = {k: float(agree[:, :k].sum(1).mean() / k) if len(rows) else math.nan for k in ks}
     return result, int(len(rows))
 
@@ -484,20 +487,20 @@ BASELINES: dict[str, Callable[[Context], Fitted]] = {
 
 
 def fit_trained(ctx: Context, name: str, options: dict) -> Fitted:
-    """Train a recipe of :data:`RECIPES` on the split's build (``WORK/models/NAME``):
-    ``wikirec train`` for the reference architecture, :mod:`wikirec.variants` for the
-    variants. Books are the book vectors; links are scored by cosine (plus the link
-    bias for a variant that has one), as the model was trained."""
-    from wikirec.train import load_vectors
+    """Train a recipe of :data:`RECIPES` with :func:`wikirec.train.train` on the split's
+    build (``WORK/models/NAME``). Books are the book vectors; links are scored by cosine
+    (scaled, plus the link bias, for a model that has one), as the model was trained."""
+    from wikirec.train import load_vectors, train
     from wikirec.variants import load_link_bias
 
     options = dict(options)
-    trainer = options.pop("trainer", "train")
     if ctx.epochs:
         options["epochs"] = ctx.epochs
     options.setdefault("dim", ctx.dim)
     out = ctx.work / "models" / name
-    summary = _train(trainer, ctx, out, options)
+    summary = train(
+        ctx.split_dir, out, seed=ctx.seed, overwrite=True, progress=ctx.progress, **options
+    )
     vectors = load_vectors(out, normalize=True)
     books, links = vectors.book_vectors, vectors.link_vectors
     bias = load_link_bias(out)
@@ -512,23 +515,11 @@ def fit_trained(ctx: Context, name: str, options: dict) -> Fitted:
     return Fitted(books, link_scores, info=info)
 
 
-def _train(trainer: str, ctx: Context, out: Path, options: dict) -> dict:
-    if trainer == "variant":
-        from wikirec.variants import train_variant
-
-        return train_variant(ctx.split_dir, out, seed=ctx.seed, progress=ctx.progress, **options)
-    from wikirec.train import train
-
-    return train(
-        ctx.split_dir, out, seed=ctx.seed, overwrite=True, progress=ctx.progress, **options
-    )
-
-
-# Trained methods: ``wikirec train`` options (trainer "train") or a variant's
-# (trainer "variant", see wikirec.variants). "reference" is the tutorial's recipe.
+# Trained methods: the options of ``wikirec.train.train``; what is not given is the
+# model's own recipe (train.MODEL_DEFAULTS). "reference" is the tutorial's recipe.
 RECIPES: dict[str, dict] = {
-    "reference": {"trainer": "train", "dim": 50},
-    "cosine_bias": {"trainer": "variant"},
+    "reference": {"model": "reference", "dim": 50},
+    "cosine_bias": {"model": "cosine_bias"},
 }
 DEFAULT_MODEL = "cosine_bias"
 METHODS = (*BASELINES, *RECIPES)
@@ -604,7 +595,9 @@ def _measure(name: str, ctx: Context, labels: dict) -> dict:
     neighbours = fitted.nearest_books(max(KS_PRECISION))
     for field_name, values in labels.items():
         precision, _ = precision_at_k(neighbours, values)
-        row.update({f"{field_name} p@{k}": p for k, p in precision.items()})
+        # None (JSON null, "n/a" in the table): no book has a value another book shares
+        row.update({f"{field_name} p@{k}": None if math.isnan(p) else p
+                    for k, p in precision.items()})  # fmt: skip
     row["train_seconds"] = round(seconds, 2)
     row["info"] = fitted.info
     return row
@@ -623,15 +616,23 @@ def metric_columns() -> list[str]:
 
 def report_table(report: dict, markdown: bool = False) -> str:
     """The rows as an aligned text table, or a Markdown table; the best value of each
-    metric column (but seconds) is marked with ``*`` (Markdown: bold)."""
+    metric column (but seconds) is marked with ``*`` (Markdown: bold); a metric no book
+    could be measured on (None) reads ``n/a``."""
     columns = metric_columns()
     rows = report["rows"]
-    best = {c: max(r[c] for r in rows) for c in columns[:-1] if rows}
+    best = {}
+    for column in columns[:-1]:
+        values = [r[column] for r in rows if r[column] is not None]
+        if values:
+            best[column] = max(values)
     cells = [["method", *[c.replace("train_seconds", "train s") for c in columns]]]
     for row in rows:
         line = [row["method"] + (" (default)" if row["method"] == DEFAULT_MODEL else "")]
         for column in columns:
             value = row[column]
+            if value is None:
+                line.append("n/a")
+                continue
             text = f"{value:.1f}" if column == "train_seconds" else f"{value:.3f}"
             if column in best and value == best[column] and len(rows) > 1:
                 text = f"**{text}**" if markdown else f"{text}*"
@@ -717,7 +718,6 @@ def add_command(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from wikirec.train import TrainError
-    from wikirec.variants import VariantError
 
     out = Path(args.out) if args.out else Path(args.data) / "evaluation" / "report.md"
     work = Path(args.work) if args.work else out.parent / "work"
@@ -727,7 +727,7 @@ def run(args: argparse.Namespace) -> int:
             args.data, methods, work_dir=work, seed=args.seed, dim=args.dim, epochs=args.epochs,
             fraction=args.fraction, min_links=args.min_links, progress=not args.quiet,
         )  # fmt: skip
-    except (EvaluateError, TrainError, VariantError) as exc:
+    except (EvaluateError, TrainError) as exc:
         print(f"wikirec evaluate: {exc}", file=sys.stderr)
         return 2
     print(report_table(report))

@@ -34,7 +34,6 @@ and renamed into place. Only ``tensorboard`` imports TensorFlow (inside the func
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import re
@@ -51,7 +50,7 @@ import pyarrow as pa
 
 from wikirec import __version__
 from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
-from wikirec.titles import normalize_title
+from wikirec.recommend import TitleIndex, UnknownTitleError
 
 BOOKS, LINKS = "books", "links"
 KINDS = (BOOKS, LINKS)
@@ -108,7 +107,7 @@ class Model:
     links: pd.DataFrame | None = None
     pairs: np.ndarray | None = None
     metadata_note: str = ""
-    _lookup: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    _lookup: dict[str, TitleIndex] = field(default_factory=dict, repr=False)
 
     @property
     def dim(self) -> int:
@@ -126,9 +125,13 @@ class Model:
     def find(self, title: str, kind: str = BOOKS) -> int:
         """The row of ``title`` among ``kind``: exact, case-insensitive, or in MediaWiki's
         normal form; raises :class:`ModelError` naming the closest titles."""
-        row = find_row(self.titles[kind], title, self._lookup.setdefault(kind, {}))
+        index = self._lookup.get(kind)
+        if index is None:
+            index = self._lookup[kind] = TitleIndex(self.titles[kind], kind)
+        row = index.find(title)
         if row is None:
-            raise ModelError(unknown_title_message(title, kind, self.titles[kind]))
+            suggestions = [t for _, t in index.close_matches(title)]
+            raise ModelError(str(UnknownTitleError(title, [kind], suggestions)))
         return row
 
     def is_category(self) -> np.ndarray:
@@ -271,31 +274,6 @@ def _build_candidates(model: Model) -> list[Path]:
 
 
 # --------------------------------------------------------------------------- titles
-
-
-def find_row(titles: Sequence[str], title: str, cache: dict[str, int] | None = None) -> int | None:
-    """The row of ``title`` in ``titles``: exact, case-insensitive, or in MediaWiki's
-    normal form (underscores, first letter); None when absent. ``cache`` keeps the
-    lookup tables between calls."""
-    cache = {} if cache is None else cache
-    if not cache:
-        for row, known in enumerate(titles):
-            cache.setdefault("=" + known, row)
-            cache.setdefault("~" + known.casefold(), row)
-    for candidate in (title, title.strip(), normalize_title(title)):
-        row = cache.get("=" + candidate, cache.get("~" + candidate.casefold()))
-        if row is not None:
-            return row
-    return None
-
-
-def unknown_title_message(title: str, kind: str, titles: Sequence[str]) -> str:
-    """One line: no such title, and the closest known ones."""
-    what = "book" if kind == BOOKS else "linked page"
-    folded = {t.casefold(): t for t in titles}
-    close = difflib.get_close_matches(title.casefold(), list(folded), n=3, cutoff=0.6)
-    hint = f"; did you mean: {', '.join(folded[c] for c in close)}?" if close else ""
-    return f"no {what} titled {title!r}{hint}"
 
 
 # --------------------------------------------------------------------------- metadata

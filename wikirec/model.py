@@ -122,8 +122,9 @@ def cosine_bias(
                 + book_bias[book] + link_bias[link]
 
     then a sigmoid (classification) or the logit itself (regression). Trained by
-    :func:`wikirec.variants.train_variant` (lazy Adam, rare links weighted up); the
-    evaluation's default model (see ``wikirec evaluate``).
+    ``wikirec train --model cosine_bias`` (:class:`wikirec.train.CosineBiasTrainer`:
+    NumPy lazy Adam, rare links weighted up, :mod:`wikirec.variants`), which saves this
+    architecture with the trained weights; the evaluation's default model.
     """
     book = keras.Input(name="book", shape=(1,), dtype="int32")
     link = keras.Input(name="link", shape=(1,), dtype="int32")

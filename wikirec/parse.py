@@ -12,6 +12,12 @@ book`` and its aliases by default), plus every redirect. Writes::
 Each chunk's rows are written atomically under ``OUT/chunks/`` before the final
 tables are assembled, so a killed run picks up where it stopped.
 
+Chunks run in a local process pool, or with ``scheduler="dask"`` / ``"tcp://HOST:PORT"``
+on Dask distributed (an optional dependency: ``pip install 'wikirec[dask]'``): a local
+cluster, or an existing one whose workers can read the dumps at the same paths. Dask
+workers send each chunk's tables back and this process writes them, so only the dumps,
+not ``OUT``, need to be shared.
+
 Only pages that pass a cheap byte-level test for the template reach
 mwparserfromhell; this module must not import TensorFlow.
 """
@@ -21,13 +27,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 import re
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import mwparserfromhell
@@ -384,11 +392,12 @@ def read_records(chunk: Chunk, stats: ChunkStats) -> Iterator[tuple[str, dict]]:
 # --------------------------------------------------------------------------- chunks
 
 
-def parse_chunk(
-    chunk: Chunk, parts_dir: str, templates: tuple[str, ...], limit: int | None
-) -> ChunkStats:
-    """Parse one chunk and write its rows atomically under ``parts_dir``. Runs in a
-    worker process; returns the chunk's counts and error lines."""
+def read_chunk(
+    chunk: Chunk, templates: tuple[str, ...], limit: int | None
+) -> tuple[pa.Table, pa.Table, ChunkStats]:
+    """Parse one chunk: its articles (``ARTICLE_SCHEMA``, at most ``limit`` rows), its
+    redirects (``REDIRECT_SCHEMA``) and its counts and error lines. Writes nothing, so
+    it can run on a Dask worker that does not see the output folder."""
     matcher = TemplateMatcher(templates)
     stats = ChunkStats(input_bytes=chunk.size)
     articles: list[dict] = []
@@ -414,13 +423,30 @@ def parse_chunk(
         stats.errors.append(f"{chunk.path}: cannot read ({exc})")
     stats.kept = len(articles)
     stats.redirects = len(redirects)
-    base = Path(parts_dir) / chunk.key
-    write_table_atomic(pa.Table.from_pylist(articles, ARTICLE_SCHEMA), f"{base}.articles.parquet")
-    write_table_atomic(
-        pa.Table.from_pylist(redirects, REDIRECT_SCHEMA), f"{base}.redirects.parquet"
+    return (
+        pa.Table.from_pylist(articles, ARTICLE_SCHEMA),
+        pa.Table.from_pylist(redirects, REDIRECT_SCHEMA),
+        stats,
     )
-    write_json_atomic(asdict(stats), f"{base}.done.json")  # last: marks the chunk done
+
+
+def parse_chunk(
+    chunk: Chunk, parts_dir: str, templates: tuple[str, ...], limit: int | None
+) -> ChunkStats:
+    """Parse one chunk and write its rows atomically under ``parts_dir``. Runs in a
+    worker process; returns the chunk's counts and error lines."""
+    articles, redirects, stats = read_chunk(chunk, templates, limit)
+    _write_chunk(Path(parts_dir), chunk, articles, redirects, stats)
     return stats
+
+
+def _write_chunk(
+    parts: Path, chunk: Chunk, articles: pa.Table, redirects: pa.Table, stats: ChunkStats
+) -> None:
+    base = parts / chunk.key
+    write_table_atomic(articles, f"{base}.articles.parquet")
+    write_table_atomic(redirects, f"{base}.redirects.parquet")
+    write_json_atomic(asdict(stats), f"{base}.done.json")  # last: marks the chunk done
 
 
 def _load_done(parts_dir: Path, chunk: Chunk) -> ChunkStats | None:
@@ -453,6 +479,7 @@ def parse_dumps(
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     progress: bool = False,
     on_error=None,
+    scheduler: str | None = None,
 ) -> ParseSummary:
     """Parse dumps (files or folders of them) into ``out_dir``. Returns the counts.
 
@@ -460,11 +487,20 @@ def parse_dumps(
     processes (default: all cores); ``limit`` keeps at most that many pages.
     ``on_error`` is called with each error line as it is found (default: collected
     in the summary only). Chunks already done by an earlier run with the same inputs
-    and parameters are reused.
+    and parameters are reused, whichever scheduler ran them.
+
+    ``scheduler``: ``None`` runs the chunks in a local process pool; ``"dask"`` on a
+    local Dask cluster of ``workers`` processes (loopback only, no dashboard) started
+    and closed here; ``"tcp://HOST:PORT"`` on the existing Dask cluster at that
+    address (``workers`` is then the cluster's business), whose workers must read
+    the dumps at the same paths as this process. Same outputs in every case. Raises
+    :class:`SchedulerError` (one line) for a bad value, a missing Dask, or a cluster
+    that cannot be reached or cannot read the dumps; nothing is written then.
     """
     started = time.perf_counter()
     templates = tuple(templates)
     TemplateMatcher(templates)  # fail early on an empty list
+    scheduler = check_scheduler(scheduler)
     report = on_error or (lambda line: None)
     out = Path(out_dir)
     summary = ParseSummary(out_dir=str(out))
@@ -485,7 +521,6 @@ def parse_dumps(
         [Path(c.path) for c in chunks if c.number == 0], templates, limit, chunk_bytes
     )
     parts = out / "chunks" / fingerprint
-    parts.mkdir(parents=True, exist_ok=True)
     done: dict[int, ChunkStats] = {}
     for i, chunk in enumerate(chunks):
         stats = _load_done(parts, chunk)
@@ -494,11 +529,24 @@ def parse_dumps(
     summary.chunks_resumed = len(done)
     todo = [i for i in range(len(chunks)) if i not in done]
     total = sum(c.size for c in chunks)
-    with progress_bar(
-        total=total, unit="B", unit_scale=True, desc="parse", enabled=progress
-    ) as bar:
+    workers = workers or os.cpu_count() or 1
+    with ExitStack() as stack:
+        client = None
+        if scheduler is not None and todo:
+            # Connected (and checked) before anything is written: a cluster that
+            # cannot run the chunks leaves the output folder as it was.
+            inputs = sorted({chunks[i].path for i in todo})
+            client = stack.enter_context(_dask_client(scheduler, min(workers, len(todo)), inputs))
+        parts.mkdir(parents=True, exist_ok=True)
+        bar = stack.enter_context(
+            progress_bar(total=total, unit="B", unit_scale=True, desc="parse", enabled=progress)
+        )
         bar.update(sum(chunks[i].size for i in done))
-        for i, stats in _run_chunks(chunks, todo, parts, templates, limit, workers, done):
+        if client is not None:
+            running = _run_dask(client, scheduler, chunks, todo, parts, templates, limit, done)
+        else:
+            running = _run_chunks(chunks, todo, parts, templates, limit, workers, done)
+        for i, stats in running:
             done[i] = stats
             for line in stats.errors:
                 report(line)
@@ -535,9 +583,8 @@ def _limit_reached(done: dict[int, ChunkStats], limit: int | None) -> bool:
     return False
 
 
-def _run_chunks(chunks, todo, parts, templates, limit, workers, done):
+def _run_chunks(chunks, todo, parts, templates, limit, workers: int, done):
     """Yield ``(index, stats)`` as chunks finish, in a process pool when it pays."""
-    workers = workers or os.cpu_count() or 1
     if workers == 1 or len(todo) <= 1:
         for i in todo:
             if _limit_reached(done, limit):
@@ -585,6 +632,142 @@ def _assemble(chunks, done, parts: Path, out: Path, limit: int | None) -> list[i
     return used
 
 
+# --------------------------------------------------------------------------- Dask
+
+DASK_INSTALL = "pip install 'wikirec[dask]' (or: pip install 'dask[distributed]')"
+DASK_CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler, and to see its first worker
+_ADDRESS = re.compile(r"tcp://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}")
+
+
+class SchedulerError(ValueError):
+    """A scheduler that cannot run the parse: the message is one line."""
+
+
+def check_scheduler(scheduler: str | None) -> str | None:
+    """``None``, ``"dask"`` or a ``tcp://HOST:PORT`` address, stripped; anything else, or
+    Dask missing, raises :class:`SchedulerError`."""
+    if scheduler is None:
+        return None
+    value = str(scheduler).strip()
+    if value != "dask" and _ADDRESS.fullmatch(value) is None:
+        raise SchedulerError(
+            f"scheduler {scheduler!r}: expected 'dask' (a local Dask cluster) or the "
+            "address of a Dask scheduler, tcp://HOST:PORT"
+        )
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise SchedulerError(
+            f"scheduler {value!r} needs Dask distributed: {DASK_INSTALL}"
+        ) from None
+    return value
+
+
+def _worker_probe(paths: list[str]) -> tuple[str, list[str]]:
+    """Run on each Dask worker before any chunk: its wikirec version, and which of the
+    dump ``paths`` it cannot read."""
+    return __version__, [p for p in paths if not os.access(p, os.R_OK)]
+
+
+@contextmanager
+def _dask_client(scheduler: str, workers: int, inputs: list[str]) -> Iterator:
+    """A ``distributed.Client`` on a new local cluster (``"dask"``) or the cluster at an
+    address, checked: it has a worker, every worker runs this wikirec and can read the
+    ``inputs``. Closes what it started."""
+    from distributed import Client, LocalCluster
+
+    with ExitStack() as stack:
+        if scheduler == "dask":
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,  # parsing holds the GIL: one process per core
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    # The scheduler serves health checks over HTTP even without a
+                    # dashboard: a free loopback port, not 8787 (busy if two parses run).
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                    silence_logs=logging.ERROR,
+                )
+            )
+            client = stack.enter_context(Client(cluster))
+        else:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout=DASK_CONNECT_TIMEOUT))
+            except (OSError, TimeoutError):
+                raise SchedulerError(
+                    f"cannot reach a Dask scheduler at {scheduler} within "
+                    f"{DASK_CONNECT_TIMEOUT:g} s (start one with: dask scheduler)"
+                ) from None
+            try:
+                client.wait_for_workers(1, timeout=DASK_CONNECT_TIMEOUT)
+            except (OSError, TimeoutError):
+                raise SchedulerError(
+                    f"the Dask scheduler at {scheduler} has no worker (start some with: "
+                    f"dask worker {scheduler})"
+                ) from None
+        absolute = [os.path.abspath(p) for p in inputs]
+        try:
+            answers = client.run(_worker_probe, absolute)
+        except Exception as exc:  # a worker without wikirec cannot even load the probe
+            raise SchedulerError(
+                f"the Dask workers at {scheduler} cannot run wikirec's tasks "
+                f"({type(exc).__name__}); install wikirec {__version__} on every worker"
+            ) from None
+        for worker, (version, unreadable) in sorted(answers.items()):
+            if version != __version__:
+                raise SchedulerError(
+                    f"Dask worker {worker} runs wikirec {version}, this is {__version__}: "
+                    "install the same version on every worker"
+                )
+            if unreadable:
+                raise SchedulerError(
+                    f"Dask worker {worker} cannot read {unreadable[0]}: the dumps must be "
+                    "on a path every worker can read (a shared path)"
+                )
+        yield client
+
+
+def _run_dask(client, scheduler: str, chunks, todo, parts: Path, templates, limit, done):
+    """Yield ``(index, stats)`` as chunks finish on the Dask cluster; the tables come back
+    here and are written under ``parts`` as the process pool's workers write them."""
+    from distributed import KilledWorker, as_completed
+
+    pending = {}
+    for rank, i in enumerate(todo):
+        # Absolute paths: a worker's working folder is not ours. Earlier chunks first,
+        # so that ``limit`` is reached with the fewest chunks parsed.
+        chunk = replace(chunks[i], path=os.path.abspath(chunks[i].path))
+        future = client.submit(
+            read_chunk, chunk, templates, limit, pure=False, priority=len(todo) - rank
+        )
+        pending[future] = i
+    try:
+        for future in as_completed(list(pending)):
+            i = pending.pop(future)
+            try:
+                articles, redirects, stats = future.result()
+            except (KilledWorker, OSError) as exc:
+                raise SchedulerError(
+                    f"{chunks[i].path}: the Dask cluster at {scheduler} lost chunk "
+                    f"{chunks[i].key} ({type(exc).__name__}); finished chunks are kept, "
+                    "rerun to resume"
+                ) from None
+            future.release()
+            absolute = os.path.abspath(chunks[i].path)
+            if absolute != chunks[i].path:  # error lines name the file as the user did
+                stats.errors = [line.replace(absolute, chunks[i].path) for line in stats.errors]
+            _write_chunk(parts, chunks[i], articles, redirects, stats)
+            done[i] = stats
+            yield i, stats
+            if _limit_reached(done, limit):
+                return
+    finally:
+        if pending:
+            client.cancel(list(pending))
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -613,6 +796,14 @@ def add_command(subparsers) -> None:
         default=DEFAULT_CHUNK_BYTES / 2**20,
         help="size of the pieces each worker takes (MB of input)",
     )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="WHERE",
+        help="run the chunks on Dask: 'dask' = a local cluster of --workers processes, "
+        "'tcp://HOST:PORT' = an existing Dask scheduler whose workers read the dumps at "
+        "the same paths (default: a local process pool)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
 
@@ -624,16 +815,21 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         print("wikirec parse: --limit must be at least 1", file=sys.stderr)
         return 2
-    summary = parse_dumps(
-        args.dumps,
-        args.out,
-        templates=tuple(args.template or BOOK_TEMPLATES),
-        workers=args.workers,
-        limit=args.limit,
-        chunk_bytes=max(int(args.chunk_mb * 2**20), 1 << 16),
-        progress=not args.quiet,
-        on_error=lambda line: print(f"wikirec parse: {line}", file=sys.stderr),
-    )
+    try:
+        summary = parse_dumps(
+            args.dumps,
+            args.out,
+            templates=tuple(args.template or BOOK_TEMPLATES),
+            workers=args.workers,
+            limit=args.limit,
+            chunk_bytes=max(int(args.chunk_mb * 2**20), 1 << 16),
+            progress=not args.quiet,
+            on_error=lambda line: print(f"wikirec parse: {line}", file=sys.stderr),
+            scheduler=args.scheduler,
+        )
+    except SchedulerError as exc:
+        print(f"wikirec parse: {exc}", file=sys.stderr)
+        return 2
     print(summary.line())
     if summary.pages == 0:
         print("wikirec parse: nothing usable was read", file=sys.stderr)

@@ -8,6 +8,18 @@ taken. A stage whose parameters and inputs are unchanged, and whose outputs are
 still as recorded, is skipped; a stage that changed is redone with every stage after
 it. An interrupted stage resumes at the granularity it offers (parse chunks,
 training epochs).
+
+Stages: ``parse`` (``wikirec parse``), ``build``, ``train``, then ``evaluate`` (the
+metrics table of :func:`wikirec.evaluate.evaluate` on the run's build: by default
+popularity, tfidf and the config's own model, to keep the demo quick), ``export`` (the
+formats of :func:`wikirec.export.export`) and ``plot`` (:func:`wikirec.plot.make_plots`:
+the maps, the report's example books starred, a neighbours map and bar chart of the
+first example, the HTML map); each of the last three has ``enabled``.
+
+A stage writes into ``RUN/.staging/NAME`` and the folder replaces ``RUN/NAME`` only
+when the stage has finished, so a stage that fails (or is killed) leaves the previous
+outputs and their manifest entry as they were; what it had done stays staged for the
+next attempt with the same parameters to resume.
 """
 
 from __future__ import annotations
@@ -18,13 +30,18 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
 
 from wikirec import __version__
 from wikirec.io import write_json_atomic
@@ -32,6 +49,8 @@ from wikirec.io import write_json_atomic
 PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
 STAGE_ORDER = ("parse", "build", "train", "evaluate", "export", "plot")
 MANIFEST = "manifest.json"
+STAGING = ".staging"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "recommendation.ipynb"
 
 
 class PipelineError(ValueError):
@@ -46,16 +65,18 @@ def _defaults() -> dict[str, dict]:
     A pipeline file may set any of these and nothing else."""
     return {
         "pipeline": {"name": "", "description": ""},
-        "parse": {"dumps": [], "templates": [], "workers": 0, "limit": 0, "chunk_mb": 16.0},
+        "parse": {"dumps": [], "templates": [], "workers": 0, "limit": 0, "chunk_mb": 16.0,
+                  "scheduler": ""},
         "build": {"min_link_count": 5, "stop_links": "", "keep_case": False,
                   "links": "wikilinks"},
         "train": {"model": "reference", "dim": 50, "epochs": 15, "batch_positives": 1024,
                   "negative_ratio": 2, "learning_rate": 0.001, "seed": 0,
                   "optimizer": "adam", "negatives": "uniform", "mode": "classification",
                   "patience": 3},
-        "evaluate": {"enabled": True, "models": [], "epochs": 0},
+        "evaluate": {"enabled": True, "models": [], "epochs": 0, "seed": 0},
         "export": {"enabled": True, "formats": ["projector", "word2vec", "parquet"]},
-        "plot": {"enabled": True, "methods": ["umap"], "color": "genre", "top": 10},
+        "plot": {"enabled": True, "methods": ["umap"], "color": "genre", "top": 10,
+                 "highlight_top": 5, "html": True},
         "report": {"examples": [], "k": 5},
     }  # fmt: skip
 
@@ -206,18 +227,21 @@ def read_manifest(run_dir: Path) -> dict:
 class Stage:
     name: str
     inputs: Callable[[Path, dict], list[Path]]  # what the stage reads
-    run: Callable[[Path, dict, dict], dict]  # (run_dir, config, state) -> summary
+    # (run_dir, config, state) -> summary; writes into state["out"] (the staging folder)
+    run: Callable[[Path, dict, dict], dict]
 
 
 def _stage_parse(run_dir: Path, config: dict, state: dict) -> dict:
     from wikirec.parse import BOOK_TEMPLATES, parse_dumps
 
     params = config["parse"]
+    # Only passed when set, so that configs without a scheduler run on any parse_dumps.
+    extra = {"scheduler": params["scheduler"]} if params["scheduler"] else {}
     summary = parse_dumps(
-        params["dumps"], run_dir / "parse", templates=params["templates"] or BOOK_TEMPLATES,
+        params["dumps"], state["out"], templates=params["templates"] or BOOK_TEMPLATES,
         workers=params["workers"] or None, limit=params["limit"] or None,
         chunk_bytes=int(params["chunk_mb"] * 2**20), progress=state["progress"],
-        on_error=lambda line: print(f"wikirec run: parse: {line}", file=sys.stderr),
+        on_error=lambda line: print(f"wikirec run: parse: {line}", file=sys.stderr), **extra,
     )  # fmt: skip
     if summary.pages == 0:
         raise PipelineError(f"parse: nothing usable was read from {params['dumps']}")
@@ -229,9 +253,9 @@ def _stage_build(run_dir: Path, config: dict, state: dict) -> dict:
 
     params = config["build"]
     summary = build_training_data(
-        run_dir / "parse", run_dir / "build", min_link_count=params["min_link_count"],
+        run_dir / "parse", state["out"], min_link_count=params["min_link_count"],
         stop_links=params["stop_links"] or None, keep_case=params["keep_case"],
-        progress=state["progress"],
+        progress=state["progress"], links=params["links"],
     )  # fmt: skip
     return {"lines": summary_lines(summary)}
 
@@ -240,7 +264,7 @@ def _stage_train(run_dir: Path, config: dict, state: dict) -> dict:
     from wikirec.train import train
 
     params = dict(config["train"])
-    out = run_dir / "train"
+    out = state["out"]
     resume = state["resume"] and (out / "checkpoint").is_dir()
     summary = train(
         run_dir / "build",
@@ -257,12 +281,88 @@ def _stage_train(run_dir: Path, config: dict, state: dict) -> dict:
     }
 
 
+def evaluate_methods(config: dict) -> list[str]:
+    """``evaluate.models``, or by default two cheap baselines and the config's model
+    (lsa, doc2vec and the other recipes take longer; name them to add them)."""
+    from wikirec.evaluate import METHODS
+
+    chosen = config["evaluate"]["models"] or ["popularity", "tfidf", config["train"]["model"]]
+    unknown = [m for m in chosen if m not in METHODS]
+    if unknown and config["evaluate"]["models"]:
+        raise PipelineError(
+            f"evaluate.models: unknown {unknown[0]!r} (known: {', '.join(METHODS)})"
+        )
+    return [m for m in dict.fromkeys(chosen) if m in METHODS]
+
+
+def _stage_evaluate(run_dir: Path, config: dict, state: dict) -> dict:
+    from wikirec.evaluate import evaluate, report_table, write_report
+
+    params = config["evaluate"]
+    report = evaluate(
+        run_dir / "build", methods=evaluate_methods(config), seed=params["seed"],
+        dim=config["train"]["dim"], epochs=params["epochs"] or config["train"]["epochs"],
+        articles_dir=run_dir / "parse", progress=state["progress"],
+    )  # fmt: skip
+    markdown, _ = write_report(report, state["out"] / "report.md")
+    return {"lines": report_table(report).splitlines(), "report": markdown.name}
+
+
+EXPORT_NAMES = {
+    "projector": "projector",
+    "tensorboard": "tensorboard",
+    "word2vec": "vectors.word2vec.txt",
+    "parquet": "vectors.parquet",
+}
+
+
+def _stage_export(run_dir: Path, config: dict, state: dict) -> dict:
+    from wikirec.export import FORMATS, export, load_model
+
+    formats = config["export"]["formats"]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise PipelineError(f"export.formats: unknown {unknown[0]!r} (known: {', '.join(FORMATS)})")
+    model = load_model(run_dir / "train", run_dir / "build")
+    written = {}
+    for fmt in formats:
+        export(model, fmt, state["out"] / EXPORT_NAMES[fmt])
+        written[fmt] = EXPORT_NAMES[fmt]
+    return {"files": written}
+
+
+def _stage_plot(run_dir: Path, config: dict, state: dict) -> dict:
+    from wikirec.export import load_model
+    from wikirec.plot import PlotOptions, make_plots
+
+    params = config["plot"]
+    model = load_model(run_dir / "train", run_dir / "build")
+    examples = []
+    for title in config["report"]["examples"]:
+        try:
+            model.find(title)
+            examples.append(title)
+        except (KeyError, ValueError):  # not a book of this run: nothing to draw for it
+            continue
+    options = PlotOptions(
+        methods=tuple(params["methods"]), color_by=params["color"] or None, top=params["top"],
+        highlight=examples, highlight_top=params["highlight_top"], neighbours=examples[:1],
+        bars=examples[:1], k=max(1, min(10, len(model.titles["books"]) - 1)),
+        html=params["html"],
+    )  # fmt: skip
+    manifest = make_plots(model, state["out"], options, progress=state["progress"])
+    return {"files": manifest["files"], "notes": manifest["notes"]}
+
+
 STAGES: dict[str, Stage] = {
     "parse": Stage(
         "parse", lambda run, cfg: [Path(p) for p in cfg["parse"]["dumps"]], _stage_parse
     ),
     "build": Stage("build", lambda run, cfg: [run / "parse"], _stage_build),
     "train": Stage("train", lambda run, cfg: [run / "build"], _stage_train),
+    "evaluate": Stage("evaluate", lambda run, cfg: [run / "parse", run / "build"], _stage_evaluate),
+    "export": Stage("export", lambda run, cfg: [run / "build", run / "train"], _stage_export),
+    "plot": Stage("plot", lambda run, cfg: [run / "build", run / "train"], _stage_plot),
 }
 
 
@@ -279,8 +379,21 @@ def _upstream_fingerprint(stage: Stage, run_dir: Path, config: dict, manifest: d
     return digest.hexdigest()
 
 
+def _stage_params(name: str, config: dict) -> dict:
+    """What a stage's result depends on besides its inputs: its section, and for the
+    stages that name report titles or train a model, those too."""
+    params = dict(config[name])
+    if name == "evaluate":
+        params["methods"] = evaluate_methods(config)
+        params["train"] = {k: config["train"][k] for k in ("model", "dim", "epochs")}
+    if name == "plot":
+        params["examples"] = config["report"]["examples"]
+    return params
+
+
 def _stage_key(name: str, config: dict, upstream: str) -> str:
-    params = {"params": config[name], "upstream": upstream, "version": __version__}
+    params = {"params": _stage_params(name, config), "upstream": upstream,
+              "version": __version__}  # fmt: skip
     return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
 
 
@@ -341,15 +454,29 @@ def run_pipeline(
             continue
         forced = True  # everything after a redone stage is redone too
         log(f"{name}: running ...")
-        # Started before with the same key and not finished: the stage may resume.
-        state = {"progress": progress, "resume": manifest.get("pending", {}).get(name) == key}
+        # Started before with the same key and not finished: the stage may resume from
+        # what it left staged; anything else staged is another attempt's and goes.
+        resume = manifest.get("pending", {}).get(name) == key
+        staging = run_dir / STAGING / name
+        if not resume:
+            shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True, exist_ok=True)
+        state = {"progress": progress, "resume": resume, "out": staging}
         manifest.setdefault("pending", {})[name] = key
         write_json_atomic(manifest, run_dir / MANIFEST)
         started = time.perf_counter()
-        summary = stage.run(run_dir, config, state)
+        try:
+            summary = stage.run(run_dir, config, state)
+        except PipelineError:
+            raise
+        except (ValueError, OSError) as exc:
+            # One line naming the stage; RUN/NAME and its manifest entry are untouched.
+            message = " ".join(str(exc).split())
+            raise PipelineError(f"{name} failed, earlier outputs kept: {message}") from exc
+        _commit(staging, run_dir / name)
         manifest["stages"][name] = {
             "key": key,
-            "params": config[name],
+            "params": _stage_params(name, config),
             "inputs": upstream,
             "outputs": describe_outputs(run_dir / name),
             "versions": _versions(),
@@ -363,6 +490,17 @@ def run_pipeline(
     manifest["run_dir"] = str(run_dir)
     write_json_atomic(manifest, run_dir / MANIFEST)
     return manifest
+
+
+def _commit(staging: Path, final: Path) -> None:
+    """Put a finished stage's folder in place of the previous one: two renames on the
+    same file system, the previous folder removed only once the new one is in place."""
+    old = staging.parent / f"{final.name}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _enabled(config: dict, name: str) -> bool:
@@ -418,9 +556,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report_lines(manifest: dict, run_dir: Path) -> list[str]:
-    """What a run produced, for people: counts, where the files are, and example
-    recommendations for the titles the pipeline names under ``[report]``."""
-    stages = manifest["stages"]
+    """What a run produced, for people: counts, the metrics table, where the plots,
+    exports and notebook are, and example recommendations for the titles the pipeline
+    names under ``[report]``."""
+    # A stage turned off since an earlier run keeps its entry (and files) but is not shown.
+    stages = {n: e for n, e in manifest["stages"].items() if _enabled(manifest["config"], n)}
     lines = [f"run folder: {run_dir}"]
     if "parse" in stages:
         lines.append(f"parse: {stages['parse']['summary']['line']}")
@@ -428,11 +568,26 @@ def report_lines(manifest: dict, run_dir: Path) -> list[str]:
         lines.extend(f"build: {line}" for line in stages["build"]["summary"]["lines"][:3])
     if "train" in stages:
         train = stages["train"]["summary"]
-        lines.append(f"train: {train['epochs_run']} epochs, final loss {train['loss'][-1]:.4f}, "
-                     f"{train['seconds']:.1f} s")
-    for name in ("evaluate", "export", "plot"):
-        if name in stages:
-            lines.extend(f"{name}: {line}" for line in stages[name]["summary"].get("lines", []))
+        lines.append(
+            f"train: {train['epochs_run']} epochs, final loss {train['loss'][-1]:.4f}, "
+            f"{train['seconds']:.1f} s"
+        )
+    if "evaluate" in stages:
+        summary = stages["evaluate"]["summary"]
+        lines.append(f"evaluate ({run_dir / 'evaluate' / summary['report']}; * = best):")
+        lines.extend(f"  {line}" for line in summary["lines"])
+    if "export" in stages:
+        for fmt, name in stages["export"]["summary"]["files"].items():
+            lines.append(f"export: {fmt}: {run_dir / 'export' / name}")
+    if "plot" in stages:
+        files = stages["plot"]["summary"]["files"]
+        lines.append(f"plot: {len(files)} files in {run_dir / 'plot'}: {', '.join(files)}")
+        lines.extend(f"plot: {note}" for note in stages["plot"]["summary"]["notes"])
+    if "train" in stages:
+        lines.append(
+            f"notebook: WIKIREC_MODEL_DIR={run_dir / 'train'} jupyter lab "
+            f"{os.path.relpath(NOTEBOOK)}"
+        )
     lines.extend(_example_lines(manifest, run_dir))
     return lines
 

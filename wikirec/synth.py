@@ -51,7 +51,9 @@ layout: the header (up to ``</siteinfo>``) as one bz2 stream, every
 ``offset:page_id:title`` per page (offset of the page's stream in the compressed
 file; the title as a string, not XML-escaped). ``generate_partitions(folder, n, ...)``
 writes ``PREFIX-pages-articlesN.xml-pFIRSTpLAST.bz2`` partitions as enwiki does (page
-ids continue across them).
+ids continue across them). The files are written by :class:`wikirec.dump.DumpWriter`,
+the project's one dump writer, and named by :func:`wikirec.dump.index_name_for`, the
+names the parser looks for.
 
 Ground truth
 ------------
@@ -106,15 +108,15 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from wikirec.dump import DumpWriter, index_name_for
 from wikirec.progress import progress_bar
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -123,7 +125,6 @@ BOOK_INFO = DATA / "koehrsen-book-info.tsv"
 
 TRUTH_FORMAT = "wikirec-synth-truth"
 TRUTH_VERSION = 1
-COMPRESSLEVEL = 9
 FOOTER = "</mediawiki>\n"
 
 # Expected XML bytes of the page kinds, used to size the plan (measured on generated
@@ -2313,133 +2314,6 @@ def _sha1_base36(data: bytes) -> str:
 # --------------------------------------------------------------------------- files
 
 
-class _Sink:
-    """One output file: plain XML, one bz2 stream, or bz2 multistream with its index.
-
-    Compression runs in a background thread (bz2 releases the GIL), in order, so
-    generating the next pages overlaps compressing the last ones."""
-
-    def __init__(
-        self,
-        path: Path,
-        kind: str,
-        pages_per_stream: int = 100,
-        index: Path | None = None,
-        pool: ThreadPoolExecutor | None = None,
-    ) -> None:
-        self.path = path
-        self.part = path.with_name(path.name + ".part")
-        self.kind = kind
-        self.pages_per_stream = pages_per_stream
-        self.index = index
-        self.pool = pool
-        self.f = open(self.part, "wb")
-        self.index_part = index.with_name(index.name + ".part") if index is not None else None
-        self.index_file = (
-            bz2.BZ2File(self.index_part, "wb", compresslevel=COMPRESSLEVEL)
-            if self.index_part is not None
-            else None
-        )
-        self.compressor = bz2.BZ2Compressor(COMPRESSLEVEL) if kind == "bz2" else None
-        self.group: list[bytes] = []
-        self.group_pages: list[tuple[int, str]] = []
-        self.group_bytes = 0
-        self.pending: collections.deque[tuple[Future, list[tuple[int, str]]]] = collections.deque()
-        self.xml_bytes = 0
-        self.pages = 0
-        self.streams = 0
-        self.first_id: int | None = None
-        self.last_id: int | None = None
-
-    def _submit(self, data: bytes, pages: list[tuple[int, str]]) -> None:
-        if self.kind == "multistream":
-            job = (bz2.compress, data, COMPRESSLEVEL)
-        else:
-            assert self.compressor is not None
-            job = (self.compressor.compress, data)
-        future: Future
-        if self.pool is None:
-            future = Future()
-            future.set_result(job[0](*job[1:]))
-        else:
-            future = self.pool.submit(*job)
-        self.pending.append((future, pages))
-        while len(self.pending) > 4 or (self.pending and self.pending[0][0].done()):
-            self._drain_one()
-
-    def _drain_one(self) -> None:
-        future, pages = self.pending.popleft()
-        data = future.result()
-        offset = self.f.tell()
-        self.f.write(data)
-        if self.kind == "multistream":
-            self.streams += 1
-            if self.index_file is not None and pages:
-                self.index_file.write(
-                    "".join(f"{offset}:{pid}:{title}\n" for pid, title in pages).encode("utf-8")
-                )
-
-    def write(self, data: bytes) -> None:
-        """Header or footer bytes: their own stream in a multistream file."""
-        self.xml_bytes += len(data)
-        if self.kind == "xml":
-            self.f.write(data)
-        else:
-            self._flush_group()
-            self._submit(data, [])
-
-    def page(self, page_id: int, title: str, data: bytes) -> None:
-        self.xml_bytes += len(data)
-        self.pages += 1
-        if self.first_id is None:
-            self.first_id = page_id
-        self.last_id = page_id
-        if self.kind == "xml":
-            self.f.write(data)
-            return
-        self.group.append(data)
-        self.group_pages.append((page_id, title))
-        self.group_bytes += len(data)
-        if self.kind == "multistream" and len(self.group) >= self.pages_per_stream:
-            self._flush_group()
-        elif self.kind == "bz2" and self.group_bytes >= 1 << 20:
-            self._flush_group()
-
-    def _flush_group(self) -> None:
-        if self.group:
-            self._submit(b"".join(self.group), self.group_pages)
-            self.group, self.group_pages, self.group_bytes = [], [], 0
-
-    def close(self, footer: bytes, final: Path | None = None) -> int:
-        """Write the footer, finish the file (renamed to ``final`` if given) and its
-        index; returns the file's size."""
-        self.write(footer)
-        self._flush_group()
-        while self.pending:
-            self._drain_one()
-        if self.compressor is not None:
-            self.f.write(self.compressor.flush())
-        size = self.f.tell()
-        self.f.close()
-        if final is not None:
-            self.path = final
-        os.replace(self.part, self.path)
-        if self.index_file is not None and self.index is not None and self.index_part is not None:
-            self.index_file.close()
-            os.replace(self.index_part, self.index)
-        return size
-
-    def abort(self) -> None:
-        for future, _ in self.pending:
-            future.cancel()
-        self.f.close()
-        if self.index_file is not None:
-            self.index_file.close()
-        for part in (self.part, self.index_part):
-            if part is not None and part.exists():
-                part.unlink()
-
-
 def _write_truth(path: Path, truth: dict) -> None:
     data = json.dumps(truth, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     part = path.with_name(path.name + ".part")
@@ -2462,14 +2336,6 @@ def truth_path_for(path: str | os.PathLike) -> Path:
     """Where :func:`generate_dump` writes the ground truth of the dump at ``path``."""
     path = Path(path)
     return path.with_name(path.name + ".truth.json.gz")
-
-
-def index_path_for(path: str | os.PathLike) -> Path:
-    """``NAME-index.txt.bz2`` beside ``NAME.xml.bz2`` (Wikipedia's naming)."""
-    path = Path(path)
-    name = path.name
-    stem = name[: -len(".xml.bz2")] if name.endswith(".xml.bz2") else name[: -len(".bz2")]
-    return path.with_name(stem + "-index.txt.bz2")
 
 
 def _params(opts: _Options, **extra) -> dict:
@@ -2506,6 +2372,68 @@ def _counts(gen: _Generator, xml_bytes: int) -> dict:
         "topics": len(gen.topic_titles),
         "planted_redirects": len(gen.redirects),
         "xml_bytes": xml_bytes,
+    }
+
+
+def _options_from(args: dict) -> _Options:
+    """The generator's options from the arguments of a ``generate_*`` call (``locals()``),
+    which name them as :class:`_Options` does."""
+    values = {f.name: args[f.name] for f in fields(_Options)}
+    aliases = values["template_aliases"]
+    values.update(
+        xml_bytes=int(values["xml_bytes"]),
+        seed=int(values["seed"]),
+        template_aliases=tuple(aliases) if aliases is not None else None,
+    )
+    return _Options(**values)
+
+
+def _write_pages(
+    gen: _Generator,
+    header: bytes,
+    footer: bytes,
+    n_files: int,
+    open_sink: Callable[[int], DumpWriter],
+    final_name: Callable[[DumpWriter, int], Path | None],
+    bar,
+) -> list[tuple[DumpWriter, int]]:
+    """Write the generator's pages into ``n_files`` complete dumps of about equal XML:
+    ``open_sink(n)`` opens file ``n`` (from 1), ``final_name(writer, n)`` renames it once
+    its page ids are known (``None``: keep its name). Returns each closed writer with its
+    size in bytes; on failure the unfinished file is removed."""
+    bounds = [gen.o.xml_bytes * (i + 1) // n_files for i in range(n_files)]
+    written: list[tuple[DumpWriter, int]] = []
+    number = 1
+    sink = open_sink(number)
+    xml = len(header)
+    try:
+        sink.write(header)
+        for _, page_id, title, data in gen.pages(n_files * (len(header) + len(footer))):
+            if number < n_files and xml >= bounds[number - 1]:
+                written.append((sink, sink.close(footer, final_name(sink, number))))
+                number += 1
+                sink = open_sink(number)
+                sink.write(header)
+                xml += len(footer) + len(header)
+            sink.page(page_id, title, data)
+            xml += len(data)
+            bar.update(len(data))
+    except BaseException:
+        sink.abort()
+        raise
+    finally:
+        bar.close()
+    written.append((sink, sink.close(footer, final_name(sink, number))))
+    return written
+
+
+def _file_entry(sink: DumpWriter) -> dict:
+    """A written file as the ground truth lists it."""
+    return {
+        "name": sink.path.name,
+        "first_id": sink.first_id,
+        "last_id": sink.last_id,
+        "pages": sink.pages,
     }
 
 
@@ -2560,41 +2488,24 @@ def generate_dump(
         kind = "multistream" if multistream else "bz2"
     else:
         raise ValueError(f"{path}: the dump path must end in .xml or .bz2 (.xml.bz2)")
-    opts = _Options(
-        xml_bytes=int(xml_bytes),
-        seed=int(seed),
-        n_books=n_books,
-        book_page_fraction=book_page_fraction,
-        redirect_fraction=redirect_fraction,
-        other_infobox_fraction=other_infobox_fraction,
-        template=template,
-        template_aliases=tuple(template_aliases) if template_aliases is not None else None,
-        alias_fraction=alias_fraction,
-        pages_per_stream=pages_per_stream,
-    )
+    opts = _options_from(locals())
     gen = _Generator(opts)
     header = dump_header().encode("utf-8")
     footer = FOOTER.encode("utf-8")
-    index = index_path_for(path) if kind == "multistream" and write_index else None
+    index = index_name_for(path) if kind == "multistream" and write_index else None
     path.parent.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        sink = _Sink(path, kind, pages_per_stream, index, pool if kind != "xml" else None)
-        bar = progress_bar(progress, total=opts.xml_bytes, unit="B", unit_scale=True, desc=name)
-        try:
-            sink.write(header)
-            for _, page_id, title, data in gen.pages(len(header) + len(footer)):
-                sink.page(page_id, title, data)
-                bar.update(len(data))
-            size = sink.close(footer)
-        except BaseException:
-            sink.abort()
-            raise
-        finally:
-            bar.close()
+    bar = progress_bar(progress, total=opts.xml_bytes, unit="B", unit_scale=True, desc=name)
+    [(sink, size)] = _write_pages(
+        gen,
+        header,
+        footer,
+        1,
+        lambda number: DumpWriter(path, kind, pages_per_stream, index, background=True),
+        lambda sink, number: None,
+        bar,
+    )
     counts = _counts(gen, sink.xml_bytes)
-    files = [
-        {"name": path.name, "first_id": sink.first_id, "last_id": sink.last_id, "pages": sink.pages}
-    ]
+    files = [_file_entry(sink)]
     truth = truth_path_for(path) if write_truth else None
     if truth is not None:
         params = _params(opts, multistream=kind == "multistream", compressed=kind != "xml")
@@ -2652,79 +2563,29 @@ def generate_partitions(
         raise ValueError(f"prefix must be a plain file name part: {prefix!r}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    opts = _Options(
-        xml_bytes=int(xml_bytes),
-        seed=int(seed),
-        n_books=n_books,
-        book_page_fraction=book_page_fraction,
-        redirect_fraction=redirect_fraction,
-        other_infobox_fraction=other_infobox_fraction,
-        template=template,
-        template_aliases=tuple(template_aliases) if template_aliases is not None else None,
-        alias_fraction=alias_fraction,
-        pages_per_stream=pages_per_stream,
-    )
+    opts = _options_from(locals())
     gen = _Generator(opts)
     header = dump_header().encode("utf-8")
     footer = FOOTER.encode("utf-8")
     kind = "multistream" if multistream else "bz2"
     stem = f"{prefix}-pages-articles-multistream" if multistream else f"{prefix}-pages-articles"
-    bounds = [opts.xml_bytes * (i + 1) // n_files for i in range(n_files)]
-    files: list[dict] = []
-    paths: list[str] = []
-    total_size = 0
-    streams = 0
-    xml_total = 0
 
-    def open_sink(number: int) -> _Sink:
+    def open_sink(number: int) -> DumpWriter:
+        # Named once the page ids it holds are known (final_name); until then, without them.
         temp = folder / f"{stem}{number}.xml.bz2"
-        index = folder / f"{stem}-index{number}.txt.bz2" if multistream and write_index else None
-        return _Sink(temp, kind, pages_per_stream, index, pool)
+        index = index_name_for(temp) if multistream and write_index else None
+        return DumpWriter(temp, kind, pages_per_stream, index, background=True)
 
-    def close_sink(sink: _Sink, number: int) -> None:
-        nonlocal total_size, streams, xml_total
-        span = f"p{sink.first_id}p{sink.last_id}"
-        final = folder / f"{stem}{number}.xml-{span}.bz2"
-        total_size += sink.close(footer, final)
-        streams += sink.streams
-        xml_total += sink.xml_bytes
-        paths.append(str(final))
-        if sink.index is not None:
-            index_final = folder / f"{stem}-index{number}.txt-{span}.bz2"
-            os.replace(sink.index, index_final)
-            paths.append(str(index_final))
-        files.append(
-            {
-                "name": final.name,
-                "first_id": sink.first_id,
-                "last_id": sink.last_id,
-                "pages": sink.pages,
-            }
-        )
+    def final_name(sink: DumpWriter, number: int) -> Path:
+        return folder / f"{stem}{number}.xml-p{sink.first_id}p{sink.last_id}.bz2"
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        number = 1
-        sink = open_sink(number)
-        bar = progress_bar(progress, total=opts.xml_bytes, unit="B", unit_scale=True, desc=stem)
-        written = len(header)
-        try:
-            sink.write(header)
-            for _, page_id, title, data in gen.pages(n_files * (len(header) + len(footer))):
-                if number < n_files and written >= bounds[number - 1]:
-                    close_sink(sink, number)
-                    number += 1
-                    sink = open_sink(number)
-                    sink.write(header)
-                    written += len(footer) + len(header)
-                sink.page(page_id, title, data)
-                written += len(data)
-                bar.update(len(data))
-            close_sink(sink, number)
-        except BaseException:
-            sink.abort()
-            raise
-        finally:
-            bar.close()
+    bar = progress_bar(progress, total=opts.xml_bytes, unit="B", unit_scale=True, desc=stem)
+    written = _write_pages(gen, header, footer, n_files, open_sink, final_name, bar)
+    files = [_file_entry(sink) for sink, _ in written]
+    paths = [str(p) for sink, _ in written for p in (sink.path, sink.index) if p is not None]
+    total_size = sum(size for _, size in written)
+    streams = sum(sink.streams for sink, _ in written)
+    xml_total = sum(sink.xml_bytes for sink, _ in written)
     counts = _counts(gen, xml_total)
     truth = folder / f"{prefix}-truth.json.gz" if write_truth else None
     if truth is not None:

@@ -1,13 +1,22 @@
 """Stage 3, ``wikirec train``: training pairs in, book and link vectors out.
 
-Trains a model of :data:`wikirec.model.MODELS` (``"reference"``: the tutorial's
-dual-embedding model) on the pairs written by ``wikirec build``, with batches from
-:class:`wikirec.batches.PairSampler`. The defaults are the reference recipe: 50
-dimensions, 15 epochs of ``n_pairs // 1024`` batches of 1,024 positives and 2,048
-negatives, classification, Keras' Adam with learning rate 0.001.
+Trains a model of :data:`MODEL_NAMES` on the pairs written by ``wikirec build``, with
+batches from :class:`wikirec.batches.PairSampler`:
 
-Optimizers (``optimizer=``, ``--optimizer``); both train the same Keras model, from
-the same initial weights, on the same batches:
+``reference`` (default, kept as it is for good)
+    The tutorial's dual-embedding model and recipe: 50 dimensions, 15 epochs of
+    ``n_pairs // 1024`` batches of 1,024 positives and 2,048 negatives,
+    classification, Keras' Adam with learning rate 0.001.
+``cosine_bias`` (the default model of ``wikirec evaluate``; see README, Quality)
+    Cosine at a fixed scale plus a bias per book and per link, rare links weighted up
+    (:mod:`wikirec.variants`), trained in NumPy by :class:`CosineBiasTrainer`. Its
+    recipe (:data:`MODEL_DEFAULTS`): 200 dimensions, 30 epochs of batches of 256
+    positives and 1,280 negatives, lazy Adam at 0.01, ``scale`` 5, ``rare_weight``
+    0.5. Any of these given explicitly wins; the rest stay the model's. It also
+    writes ``book_bias.npy`` and ``link_bias.npy`` (float32, (n,)).
+
+Optimizers of the reference (``optimizer=``, ``--optimizer``); both train the same
+Keras model, from the same initial weights, on the same batches:
 
 ``adam`` (default, the reference)
     Keras ``Model.fit`` with Adam (:class:`wikirec.model.RowSumAdam`, textbook Adam as
@@ -39,7 +48,8 @@ Writes to ``OUT``::
 
 ``train.json`` is removed first and written last: a folder without it holds no
 finished run. Epoch ``e`` draws its batches from ``numpy.random.default_rng([seed,
-e])`` and the model starts from ``keras.utils.set_random_seed(seed)``, so the same
+e])`` and the model starts from ``keras.utils.set_random_seed(seed)`` (cosine_bias:
+``default_rng([seed, 2**31])``), so the same
 command on the same machine gives the same vectors, and a resumed run continues
 with the batches an uninterrupted run would have used.
 
@@ -74,8 +84,15 @@ OPTIMIZERS = {
     "sparse-adam": "lazy row-wise Adam in a TensorFlow loop: only the batch's rows updated",
 }
 # The models of wikirec.model.MODELS this stage trains (named here: MODELS needs Keras).
-# Variants needing other maths are trained by wikirec.variants.
-MODEL_NAMES = ("reference",)
+MODEL_NAMES = ("reference", "cosine_bias")
+# Each model's recipe: what a parameter left unset (None) becomes. The reference's is
+# TrainConfig's own defaults (the tutorial's); cosine_bias's is the recipe `wikirec
+# evaluate` measured (see README, Quality). An explicit value always wins.
+MODEL_DEFAULTS: dict[str, dict] = {
+    "reference": {},
+    "cosine_bias": {"dim": 200, "epochs": 30, "batch_positives": 256, "negative_ratio": 5,
+                    "learning_rate": 0.01, "optimizer": "sparse-adam"},
+}  # fmt: skip
 # Options that only change speed may differ when resuming; everything else must match.
 SPEED_OPTIONS = ("epochs", "patience", "min_delta", "steps_per_execution", "jit_compile")
 EXAMPLES_PER_CALL = 262_144  # sparse-adam: about a quarter of a second per call
@@ -103,6 +120,16 @@ class TrainConfig:
     min_delta: float = 1e-4
     steps_per_execution: int = 1
     jit_compile: bool = False
+    scale: float = 5.0  # cosine_bias: the fixed scale of the cosine in the logit
+    rare_weight: float = 0.5  # cosine_bias: a positive weighs (n_books / its link's books) ** this
+
+    @classmethod
+    def for_model(cls, model: str = "reference", **given) -> TrainConfig:
+        """The config of ``model``: ``given`` values, then :data:`MODEL_DEFAULTS` [model]
+        for those given as None or left out, then the class defaults."""
+        values = {**MODEL_DEFAULTS.get(model, {})}
+        values.update({k: v for k, v in given.items() if v is not None})
+        return cls(model=model, **values)
 
     def check(self) -> None:
         """Raise :class:`TrainError` naming the first bad parameter."""
@@ -118,7 +145,15 @@ class TrainConfig:
             (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
             (self.patience >= 0, "patience must be 0 or more"),
             (self.steps_per_execution >= 1, "steps per execution must be at least 1"),
+            (self.scale > 0, f"the scale must be > 0, not {self.scale}"),
+            (self.rare_weight >= 0, f"the rare weight must be 0 or more, not {self.rare_weight}"),
         ]
+        if self.model == "cosine_bias":
+            rules += [
+                (self.optimizer == "sparse-adam", "cosine_bias trains with sparse-adam only"),
+                (self.mode == "classification", "cosine_bias trains in classification mode only"),
+                (self.negative_ratio >= 1, "cosine_bias needs a negative ratio of at least 1"),
+            ]
         for ok, message in rules:
             if not ok:
                 raise TrainError(message)
@@ -158,7 +193,8 @@ class KerasTrainer:
         self.model, self.config = model, config
 
     @classmethod
-    def create(cls, config: TrainConfig, n_books: int, n_links: int) -> KerasTrainer:
+    def create(cls, config: TrainConfig, n_books: int, n_links: int, pairs=None) -> KerasTrainer:
+        """A new model (``pairs``: unused, for the common interface)."""
         from wikirec.model import build_model
 
         model = build_model(
@@ -169,7 +205,7 @@ class KerasTrainer:
         return cls(model, config)
 
     @classmethod
-    def restore(cls, path: Path, config: TrainConfig, n_books: int, n_links: int):
+    def restore(cls, path: Path, config: TrainConfig, n_books: int, n_links: int, pairs=None):
         import keras
 
         import wikirec.model  # noqa: F401  (registers RowSumAdam for loading)
@@ -198,6 +234,10 @@ class KerasTrainer:
 
     def export(self):
         return compile_plain(self.model, self.config)
+
+    def extra_arrays(self) -> dict[str, np.ndarray]:
+        """Files beside the vectors (``NAME.npy``): none for the reference."""
+        return {}
 
 
 class SparseAdamTrainer:
@@ -236,7 +276,10 @@ class SparseAdamTrainer:
         self._maths = tf.function(self._maths_graph, jit_compile=config.jit_compile)
 
     @classmethod
-    def create(cls, config: TrainConfig, n_books: int, n_links: int) -> SparseAdamTrainer:
+    def create(
+        cls, config: TrainConfig, n_books: int, n_links: int, pairs=None
+    ) -> SparseAdamTrainer:
+        """A new model (``pairs``: unused, for the common interface)."""
         from wikirec.model import build_model
 
         model = build_model(
@@ -246,7 +289,7 @@ class SparseAdamTrainer:
         return cls(model, config)
 
     @classmethod
-    def restore(cls, path: Path, config: TrainConfig, n_books: int, n_links: int):
+    def restore(cls, path: Path, config: TrainConfig, n_books: int, n_links: int, pairs=None):
         trainer = cls.create(config, n_books, n_links)
         with np.load(path, allow_pickle=False) as state:
             for name, variable in trainer.variables.items():
@@ -338,13 +381,11 @@ class SparseAdamTrainer:
         return total / batches.n_steps
 
     def save(self, path: Path) -> None:
-        arrays = {name: variable.numpy() for name, variable in self.variables.items()}
+        save_npz_atomic({name: variable.numpy() for name, variable in self.variables.items()}, path)
 
-        def write(tmp: str) -> None:
-            with open(tmp, "wb") as f:
-                np.savez(f, **arrays)
-
-        write_atomic(path, write)
+    def extra_arrays(self) -> dict[str, np.ndarray]:
+        """Files beside the vectors (``NAME.npy``): none for the reference model."""
+        return {}
 
     def export(self):
         """The Keras model with the trained weights copied in."""
@@ -366,7 +407,88 @@ class SparseAdamTrainer:
         return compile_plain(self.model, self.config, slots)
 
 
+class CosineBiasTrainer:
+    """``cosine_bias``: :class:`wikirec.variants.CosineBias` (NumPy, lazy row-wise Adam,
+    rare links weighted up), one batch at a time; checkpoints are ``.npz`` of its state."""
+
+    suffix = ".npz"
+    REPORT_EVERY = 16  # steps between progress-bar updates
+
+    def __init__(self, net, config: TrainConfig) -> None:
+        self.net, self.config = net, config
+
+    @classmethod
+    def create(
+        cls, config: TrainConfig, n_books: int, n_links: int, pairs=None
+    ) -> CosineBiasTrainer:
+        """A new model, seeded; ``pairs`` (int (n_pairs, 2)) give the rare-link weights."""
+        from wikirec.variants import CosineBias, positive_weights
+
+        if pairs is None:
+            raise TrainError("cosine_bias needs the training pairs for its rare-link weights")
+        weights = positive_weights(np.asarray(pairs), n_books, n_links, config.rare_weight)
+        net = CosineBias(
+            n_books, n_links, config.dim, weights, learning_rate=config.learning_rate,
+            scale=config.scale, seed=config.seed,
+        )  # fmt: skip
+        return cls(net, config)
+
+    @classmethod
+    def restore(cls, path: Path, config: TrainConfig, n_books: int, n_links: int, pairs=None):
+        trainer = cls.create(config, n_books, n_links, pairs)
+        try:
+            with np.load(path, allow_pickle=False) as state:
+                trainer.net.load_state(state)
+        except (KeyError, ValueError, OSError) as exc:
+            raise TrainError(f"{path}: checkpoint does not fit this model ({exc})") from exc
+        return trainer
+
+    def run_epoch(self, batches: EpochBatches, report) -> float:
+        total = 0.0
+        for step in range(batches.n_steps):
+            total += self.net.step(batches.book[step], batches.link[step], batches.label[step])
+            if (step + 1) % self.REPORT_EVERY == 0 or step + 1 == batches.n_steps:
+                report(step + 1, total / (step + 1))
+        return total / batches.n_steps
+
+    def save(self, path: Path) -> None:
+        save_npz_atomic(self.net.state(), path)
+
+    def export(self):
+        """The Keras form (:func:`wikirec.model.cosine_bias`) with the trained weights."""
+        from wikirec.model import cosine_bias
+
+        net, config = self.net, self.config
+        n_books, n_links = len(net.book), len(net.link)
+        model = cosine_bias(n_books, n_links, dim=config.dim, scale=config.scale)
+        for name in net.TABLES:
+            layer = name if name.endswith("_bias") else f"{name}_embedding"
+            model.get_layer(layer).set_weights([getattr(net, name)])
+        return compile_plain(model, config)
+
+    def extra_arrays(self) -> dict[str, np.ndarray]:
+        """``book_bias`` (n_books,) and ``link_bias`` (n_links,), float32."""
+        return {"book_bias": self.net.book_bias[:, 0], "link_bias": self.net.link_bias[:, 0]}
+
+
 TRAINERS = {"adam": KerasTrainer, "sparse-adam": SparseAdamTrainer}
+# Files only some models write; removed from a folder whose new run does not write them.
+EXTRA_FILES = ("book_bias.npy", "link_bias.npy")
+
+
+def trainer_class(config: TrainConfig):
+    """The trainer of ``config``: the model's own, or the optimizer's for the reference."""
+    return CosineBiasTrainer if config.model == "cosine_bias" else TRAINERS[config.optimizer]
+
+
+def save_npz_atomic(arrays: dict[str, np.ndarray], path: Path) -> None:
+    """``numpy.savez`` of ``arrays`` to ``path``, written atomically (no pickle)."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+    write_atomic(path, write)
 
 
 def compile_plain(model, config: TrainConfig, slots: dict[str, np.ndarray] | None = None):
@@ -413,22 +535,24 @@ def train(
     data_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
     model: str = "reference",
-    dim: int = 50,
-    epochs: int = 15,
-    batch_positives: int = 1024,
-    negative_ratio: int = 2,
+    dim: int | None = None,
+    epochs: int | None = None,
+    batch_positives: int | None = None,
+    negative_ratio: int | None = None,
     learning_rate: float | None = None,
     seed: int = 0,
     resume: bool = False,
     progress: bool = False,
     mode: str = "classification",
     negatives: str = "uniform",
-    optimizer: str = "adam",
+    optimizer: str | None = None,
     patience: int = 3,
     min_delta: float = 1e-4,
     steps_per_execution: int = 1,
     jit_compile: bool = False,
     overwrite: bool = False,
+    scale: float | None = None,
+    rare_weight: float | None = None,
 ) -> dict:
     """Train on the build in ``data_dir``, write the model and vectors to ``out_dir``.
 
@@ -437,33 +561,42 @@ def train(
     data_dir : output folder of ``wikirec build``
     out_dir : output folder; must not hold another run's checkpoint unless ``resume``
         (continue it) or ``overwrite`` (start again)
-    model : name in :data:`wikirec.model.MODELS`
+    model : name in :data:`MODEL_NAMES`: "reference" (the tutorial's) or "cosine_bias"
+    dim, epochs, batch_positives, negative_ratio, learning_rate, optimizer, scale,
+    rare_weight : None (or left out): the model's recipe, :data:`MODEL_DEFAULTS`, then
+        :class:`TrainConfig`'s defaults (reference: 50, 15, 1024, 2, 0.001, "adam")
     dim : vector length
     epochs : at most this many epochs of ``n_pairs // batch_positives`` steps
     batch_positives : positives per batch; a batch has ``batch_positives * (1 +
         negative_ratio)`` examples
     negative_ratio : negatives per positive
-    learning_rate : Adam's learning rate (default 0.001, as the reference)
+    learning_rate : Adam's learning rate (reference: 0.001; cosine_bias: 0.01)
     seed : seeds the initial weights and every epoch's batches
     resume : continue the run checkpointed in ``out_dir`` (``epochs`` may grow)
     progress : progress bars on stderr
     mode : "classification" (labels 1/0) or "regression" (labels 1/-1)
     negatives : "uniform" (the reference) or "frequency" (links by count ** 0.75)
-    optimizer : "adam" (the reference) or "sparse-adam" (see the module docstring)
+    optimizer : "adam" (the reference) or "sparse-adam" (see the module docstring);
+        cosine_bias trains with its own NumPy lazy Adam, which is "sparse-adam"'s rule
     patience, min_delta : early stopping on the training loss
     steps_per_execution, jit_compile : passed to Keras (``adam``; a resumed run keeps
         the checkpoint's); ``jit_compile`` also applies to ``sparse-adam``'s maths
     overwrite : discard a checkpoint found in ``out_dir``
+    scale, rare_weight : cosine_bias's fixed cosine scale (5.0) and the power of its
+        rare-link weights (0.5; 0: every positive weighs 1); unused by the reference
 
     Returns
     -------
     summary : dict, also written to ``out_dir/train.json``
     """
-    config = TrainConfig(
-        model=model, dim=dim, epochs=epochs, batch_positives=batch_positives,
-        negative_ratio=negative_ratio, learning_rate=learning_rate or 0.001, seed=seed,
+    if model not in MODEL_NAMES:
+        raise TrainError(f"unknown model {model!r} ({', '.join(MODEL_NAMES)})")
+    config = TrainConfig.for_model(
+        model, dim=dim, epochs=epochs, batch_positives=batch_positives,
+        negative_ratio=negative_ratio, learning_rate=learning_rate, seed=seed,
         mode=mode, negatives=negatives, optimizer=optimizer, patience=patience,
         min_delta=min_delta, steps_per_execution=steps_per_execution, jit_compile=jit_compile,
+        scale=scale, rare_weight=rare_weight,
     )  # fmt: skip
     config.check()
     data, data_id = _load_data(data_dir)
@@ -534,10 +667,9 @@ def _read_checkpoint(checkpoint: Path, config: TrainConfig, data_id: str) -> dic
         raise TrainError(f"{checkpoint}: was trained on other data than this build")
     saved = state.get("config", {})
     for name, value in asdict(config).items():
-        if name not in SPEED_OPTIONS and saved.get(name) != value:
-            raise TrainError(
-                f"{checkpoint}: was trained with {name}={saved.get(name)!r}, not {value!r}"
-            )
+        before = saved.get(name, getattr(TrainConfig, name))  # absent: older, the default
+        if name not in SPEED_OPTIONS and before != value:
+            raise TrainError(f"{checkpoint}: was trained with {name}={before!r}, not {value!r}")
     return state
 
 
@@ -547,13 +679,14 @@ def _start(config: TrainConfig, data, state: dict | None, checkpoint: Path):
     import keras
 
     keras.utils.set_random_seed(config.seed)
-    trainer_class = TRAINERS[config.optimizer]
+    kind = trainer_class(config)
+    pairs = np.asarray(data.pairs)
     if state is None:
-        return trainer_class.create(config, data.n_books, data.n_links), []
+        return kind.create(config, data.n_books, data.n_links, pairs), []
     path = checkpoint / state["file"]
     if not path.is_file():
         raise TrainError(f"{checkpoint}: checkpoint file {state['file']} is missing")
-    return trainer_class.restore(path, config, data.n_books, data.n_links), state["history"]
+    return kind.restore(path, config, data.n_books, data.n_links, pairs), state["history"]
 
 
 def should_stop(losses: list[float], patience: int, min_delta: float) -> bool:
@@ -631,6 +764,12 @@ def _finish(out: Path, trainer, data, config, history, data_dir, started_epoch) 
     write_npy_atomic(link, out / "link_vectors.npy")
     write_json_atomic(data.books["title"].tolist(), out / "book_titles.json")
     write_json_atomic(data.links["title"].tolist(), out / "link_titles.json")
+    extra = trainer.extra_arrays()
+    for name, array in extra.items():
+        write_npy_atomic(np.asarray(array, np.float32), out / f"{name}.npy")
+    for stale in EXTRA_FILES:  # an earlier run's biases must not outlive it
+        if stale.removesuffix(".npy") not in extra:
+            (out / stale).unlink(missing_ok=True)
     summary = _summary(config, data, history, data_dir, started_epoch)
     write_json_atomic(summary, out / "train.json")
     return summary
@@ -697,7 +836,9 @@ def add_command(subparsers) -> None:
         help="train the dual-embedding model on built pairs",
         description="Train book and link embeddings on the pairs of `wikirec build`. The "
         "defaults are the reference recipe (Keras Adam, 15 epochs, 1,024 positives and "
-        "2,048 negatives a batch). Faster: --optimizer sparse-adam.",
+        "2,048 negatives a batch). Faster: --optimizer sparse-adam. --model cosine_bias "
+        "(the evaluated default model) brings its own recipe: a value in brackets is the "
+        "reference's / cosine_bias's; an option given explicitly wins.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="optimizers:\n"
         + "\n".join(f"  {name:12s} {text}" for name, text in OPTIMIZERS.items()),
@@ -705,16 +846,15 @@ def add_command(subparsers) -> None:
     parser.add_argument("data", metavar="DATA_DIR", help="output folder of wikirec build")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     defaults = TrainConfig()
-    parser.add_argument("--model", default=defaults.model, choices=MODEL_NAMES)
-    parser.add_argument("--dim", type=int, default=defaults.dim, help="vector length (50)")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs, help="at most N epochs (15)")
+    parser.add_argument("--model", default=defaults.model, choices=MODEL_NAMES, help="(reference)")
+    # None: the model's recipe (MODEL_DEFAULTS), so --model cosine_bias alone is its recipe.
+    parser.add_argument("--dim", type=int, default=None, help="vector length (50 / 200)")
+    parser.add_argument("--epochs", type=int, default=None, help="at most N epochs (15 / 30)")
+    parser.add_argument("--batch-positives", type=int, default=None, help="(1024 / 256)")
     parser.add_argument(
-        "--batch-positives", type=int, default=defaults.batch_positives, help="(1024)"
+        "--negative-ratio", type=int, default=None, help="negatives per positive (2 / 5)"
     )
-    parser.add_argument(
-        "--negative-ratio", type=int, default=defaults.negative_ratio, help="negatives per positive"
-    )
-    parser.add_argument("--learning-rate", type=float, default=None, help="(0.001)")
+    parser.add_argument("--learning-rate", type=float, default=None, help="(0.001 / 0.01)")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--mode", default=defaults.mode, choices=MODES)
     parser.add_argument(
@@ -723,7 +863,16 @@ def add_command(subparsers) -> None:
         choices=NEGATIVES,
         help="links of negatives: uniform (the reference) or by frequency**0.75",
     )
-    parser.add_argument("--optimizer", default=defaults.optimizer, choices=list(OPTIMIZERS))
+    parser.add_argument(
+        "--optimizer", default=None, choices=list(OPTIMIZERS), help="(adam / sparse-adam)"
+    )
+    parser.add_argument(
+        "--scale", type=float, default=None, help="cosine_bias: the cosine's scale (5.0)"
+    )
+    parser.add_argument(
+        "--rare-weight", type=float, default=None,
+        help="cosine_bias: a positive weighs (n_books / books of its link) ** W (0.5)",
+    )  # fmt: skip
     parser.add_argument(
         "--patience",
         type=int,
@@ -749,7 +898,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.quiet, mode=args.mode, negatives=args.negatives,
             optimizer=args.optimizer, patience=args.patience,
             steps_per_execution=args.steps_per_execution, jit_compile=args.jit_compile,
-            overwrite=args.overwrite,
+            overwrite=args.overwrite, scale=args.scale, rare_weight=args.rare_weight,
         )  # fmt: skip
     except TrainError as exc:
         print(f"wikirec train: {exc}", file=sys.stderr)
@@ -761,5 +910,8 @@ def run(args: argparse.Namespace) -> int:
         f"({summary['examples_per_second']:,.0f} examples/s); loss {losses[0]:.4f} -> "
         f"{losses[-1]:.4f}"
     )
-    print(f"wrote {Path(args.out)}/model.keras, book_vectors.npy, link_vectors.npy, train.json")
+    extra = ", link_bias.npy" if summary["params"]["model"] == "cosine_bias" else ""
+    print(
+        f"wrote {Path(args.out)}/model.keras, book_vectors.npy, link_vectors.npy{extra}, train.json"
+    )
     return 0
