@@ -45,7 +45,12 @@ def test_books_pipeline_end_to_end(books_run):
     assert train["versions"]["wikirec"]
     # evaluate: the quick default methods, the config's model among them
     report = json.loads((out / "evaluate" / "report.json").read_text())
-    assert [r["method"] for r in report["rows"]] == ["popularity", "tfidf", "reference"]
+    assert [r["method"] for r in report["rows"]] == [
+        "popularity",
+        "tfidf",
+        "reference",
+        "cosine_bias",
+    ]
     tfidf = report["rows"][1]
     assert tfidf["recall@10"] > report["rows"][0]["recall@10"]  # beats the chance level
     # export: every listed format, read back by its reader
@@ -246,3 +251,13 @@ def test_a_failed_stage_keeps_the_previous_outputs(books_run, capsys):
     assert "plot failed, earlier outputs kept" in capsys.readouterr().err
     assert json.loads((out / "manifest.json").read_text())["stages"]["plot"] == before["plot"]
     assert all((out / "plot" / f).is_file() for f in before["plot"]["summary"]["files"])
+
+
+def test_unset_training_keys_take_the_models_recipe():
+    from wikirec.pipeline import load_config, train_options
+
+    books = train_options(load_config("books"))
+    assert books["model"] == "cosine_bias" and "dim" not in books and "learning_rate" not in books
+    tutorial = train_options(load_config("books", ["train.model=reference", "train.dim=64"]))
+    assert tutorial["model"] == "reference" and tutorial["dim"] == 64
+    assert "epochs" not in tutorial and tutorial["seed"] == 0

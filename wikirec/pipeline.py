@@ -60,6 +60,27 @@ class PipelineError(ValueError):
 # --------------------------------------------------------------------------- configs
 
 
+# [train] keys whose "unset" value means "the model's own recipe"
+# (wikirec.train.MODEL_DEFAULTS: the tutorial's for reference, its own for cosine_bias).
+# TOML has no null, so each has a value that is never a real setting.
+RECIPE_UNSET = {
+    "dim": 0,
+    "epochs": 0,
+    "batch_positives": 0,
+    "negative_ratio": 0,
+    "learning_rate": 0.0,
+    "optimizer": "",
+    "scale": 0.0,
+    "rare_weight": -1.0,
+}
+
+
+def train_options(config: dict) -> dict:
+    """The ``[train]`` table as keywords of :func:`wikirec.train.train`, the unset keys
+    (:data:`RECIPE_UNSET`) left out so the model's recipe fills them."""
+    return {k: v for k, v in config["train"].items() if RECIPE_UNSET.get(k, object()) != v}
+
+
 def _defaults() -> dict[str, dict]:
     """Every stage's parameters with their defaults: the reference recipe for books.
     A pipeline file may set any of these and nothing else."""
@@ -69,10 +90,8 @@ def _defaults() -> dict[str, dict]:
                   "scheduler": ""},
         "build": {"min_link_count": 5, "stop_links": "", "keep_case": False,
                   "links": "wikilinks"},
-        "train": {"model": "reference", "dim": 50, "epochs": 15, "batch_positives": 1024,
-                  "negative_ratio": 2, "learning_rate": 0.001, "seed": 0,
-                  "optimizer": "adam", "negatives": "uniform", "mode": "classification",
-                  "patience": 3},
+        "train": {"model": "reference", **RECIPE_UNSET, "seed": 0, "negatives": "uniform",
+                  "mode": "classification", "patience": 3},
         "evaluate": {"enabled": True, "models": [], "epochs": 0, "seed": 0},
         "export": {"enabled": True, "formats": ["projector", "word2vec", "parquet"]},
         "plot": {"enabled": True, "methods": ["umap"], "color": "genre", "top": 10,
@@ -263,7 +282,7 @@ def _stage_build(run_dir: Path, config: dict, state: dict) -> dict:
 def _stage_train(run_dir: Path, config: dict, state: dict) -> dict:
     from wikirec.train import train
 
-    params = dict(config["train"])
+    params = train_options(config)
     out = state["out"]
     resume = state["resume"] and (out / "checkpoint").is_dir()
     summary = train(
@@ -299,10 +318,11 @@ def _stage_evaluate(run_dir: Path, config: dict, state: dict) -> dict:
     from wikirec.evaluate import evaluate, report_table, write_report
 
     params = config["evaluate"]
+    sizes = {"dim": config["train"]["dim"], "epochs": params["epochs"] or config["train"]["epochs"]}
     report = evaluate(
         run_dir / "build", methods=evaluate_methods(config), seed=params["seed"],
-        dim=config["train"]["dim"], epochs=params["epochs"] or config["train"]["epochs"],
         articles_dir=run_dir / "parse", progress=state["progress"],
+        **{k: v for k, v in sizes.items() if v},  # 0: each method's own
     )  # fmt: skip
     markdown, _ = write_report(report, state["out"] / "report.md")
     return {"lines": report_table(report).splitlines(), "report": markdown.name}
