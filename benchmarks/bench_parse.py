@@ -31,9 +31,8 @@ import xml.sax
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from wikirec.synth import generate_dump
-
 from wikirec.dump import Chunk, _bz2_blocks, plan_chunks
+from wikirec.synth import generate_dump
 
 ROOT = Path(__file__).resolve().parents[1]
 
