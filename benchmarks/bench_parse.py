@@ -193,9 +193,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--reference-mb", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--dump", help="measure this multistream dump instead (e.g. bench_e2e.py's at --scale 1)"
+    )
     args = parser.parse_args()
 
-    path = ensure_dump(args.size_mb, args.seed)
+    path = Path(args.dump) if args.dump else ensure_dump(args.size_mb, args.seed)
     chunks = plan_chunks(path)
     compressed = path.stat().st_size
     print(
