@@ -1287,7 +1287,16 @@ def embedding_map(
     reduction = reduce_points(
         model, points, replace(params or ReduceParams(), method=method), cache
     )
-    fig = map_figure(
+    fig = _coloured_map(reduction, groups, points, stars, size)
+    fig.wikirec = {"reduction": reduction, "groups": groups, "points": points}
+    return fig
+
+
+def _coloured_map(
+    reduction: Reduction, groups: Groups, points: Points, stars, size: tuple[int, int]
+):
+    """The map of ``points`` as reduced, coloured by ``groups``, ``stars`` starred."""
+    return map_figure(
         reduction.coords,
         groups,
         points.titles,
@@ -1296,8 +1305,19 @@ def embedding_map(
         _method_subtitle(reduction),
         size,
     )
-    fig.wikirec = {"reduction": reduction, "groups": groups, "points": points}
-    return fig
+
+
+def _neighbours_on_map(
+    reduction: Reduction, points: Points, query: int, k: int, size: tuple[int, int]
+):
+    """Item ``query`` of ``points`` and its ``k`` nearest neighbours on the reduced map."""
+    heading = (
+        f"{points.titles[query]} and its {min(k, len(points.rows) - 1)} nearest "
+        f"{points.noun} ({METHOD_NAMES[reduction.params['method']]} map)"
+    )
+    return neighbours_figure(
+        reduction.coords, points.vectors, points.titles, query, k, heading, size
+    )
 
 
 def _map_title(points: Points, reduction: Reduction, groups: Groups) -> str:
@@ -1323,13 +1343,7 @@ def neighbours_map(
     reduction = reduce_points(
         model, points, replace(params or ReduceParams(), method=method), cache
     )
-    heading = (
-        f"{points.titles[query]} and its {min(k, len(points.rows) - 1)} nearest "
-        f"{points.noun} ({METHOD_NAMES[method]} map)"
-    )
-    fig = neighbours_figure(
-        reduction.coords, points.vectors, points.titles, query, k, heading, size
-    )
+    fig = _neighbours_on_map(reduction, points, query, k, size)
     fig.wikirec = {"reduction": reduction, "points": points}
     return fig
 
@@ -1473,15 +1487,7 @@ def _draw_method(model, options, plan, reduction: Reduction, out: Path, manifest
     if groups.field and options.values:
         colour += "-" + slug("-".join(options.values), 40)
     name = f"{points.label}-{method}-{colour}"
-    fig = map_figure(
-        reduction.coords,
-        groups,
-        points.titles,
-        stars,
-        _map_title(points, reduction, groups),
-        _method_subtitle(reduction),
-        options.size,
-    )
+    fig = _coloured_map(reduction, groups, points, stars, options.size)
     path = _save(fig, out, name, options.fmt, manifest)
     manifest["maps"].append(
         {
@@ -1505,13 +1511,7 @@ def _draw_method(model, options, plan, reduction: Reduction, out: Path, manifest
         write_atomic(page, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
         manifest["files"].append(page.name)
     for query in plan["neighbours"]:
-        heading = (
-            f"{points.titles[query]} and its {min(options.k, len(points.rows) - 1)} "
-            f"nearest {points.noun} ({METHOD_NAMES[method]} map)"
-        )
-        fig = neighbours_figure(
-            reduction.coords, points.vectors, points.titles, query, options.k, heading, options.size
-        )
+        fig = _neighbours_on_map(reduction, points, query, options.k, options.size)
         _save(
             fig,
             out,
