@@ -114,24 +114,9 @@ def test_from_forces_a_stage_and_the_rest(books_run):
 
 def test_killed_during_train_then_rerun_finishes(tmp_path):
     out = tmp_path / "run"
-    command = [
-        sys.executable,
-        "-m",
-        "wikirec.cli",
-        "run",
-        "books",
-        "--out",
-        str(out),
-        "--quiet",
-        "--set",
-        "train.epochs=40",
-        "--set",
-        "train.patience=0",
-        "--set",
-        "train.dim=16",
-        "--until",
-        "train",
-    ]
+    args = ["run", "books", "--out", str(out), "--quiet", "--until", "train"]
+    args += ["--set", "train.epochs=40", "--set", "train.patience=0", "--set", "train.dim=16"]
+    command = [sys.executable, "-m", "wikirec.cli", *args]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 300
@@ -144,26 +129,7 @@ def test_killed_during_train_then_rerun_finishes(tmp_path):
     finally:
         proc.kill()
         proc.wait()
-    assert (
-        main(
-            [
-                "run",
-                "books",
-                "--out",
-                str(out),
-                "--quiet",
-                "--set",
-                "train.epochs=40",
-                "--set",
-                "train.patience=0",
-                "--set",
-                "train.dim=16",
-                "--until",
-                "train",
-            ]
-        )
-        == 0
-    )
+    assert main(args) == 0
     summary = json.loads((out / "train" / "train.json").read_text())
     assert summary["epochs_run"] == 40
     assert summary["resumed_after_epoch"] > 0
