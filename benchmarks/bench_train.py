@@ -211,12 +211,8 @@ LEVERS = {
     "fit, dense Adam, batch 16,384+32,768, XLA": {"batch_positives": 16384, "jit_compile": True},
     "sparse-adam, 1,024+2,048": {"optimizer": "sparse-adam"},
     "sparse-adam, 4,096+8,192": {"optimizer": "sparse-adam", "batch_positives": 4096},
-    "sparse-adam, 4,096+8,192, XLA maths": {
-        "optimizer": "sparse-adam",
-        "batch_positives": 4096,
-        "jit_compile": True,
-    },
     "sparse-adam, 16,384+32,768": {"optimizer": "sparse-adam", "batch_positives": 16384},
+    "cosine_bias recipe (200-d, 256+1,280, sparse-adam)": {"model": "cosine_bias"},
 }
 
 
@@ -225,11 +221,11 @@ def lever_rate(data, options: dict, examples: int, seed: int = 0) -> float:
     import keras
 
     from wikirec.batches import EpochBatches
-    from wikirec.train import TRAINERS, TrainConfig
+    from wikirec.train import TrainConfig, trainer_class
 
-    config = TrainConfig(**options)
+    config = TrainConfig.for_model(**options)
     keras.utils.set_random_seed(seed)
-    trainer = TRAINERS[config.optimizer].create(config, data.n_books, data.n_links)
+    trainer = trainer_class(config).create(config, data.n_books, data.n_links, data.pairs)
     sampler = PairSampler(data.pairs, data.n_books, data.n_links, config.negative_ratio)
     batches = sampler.epoch(0, config.batch_positives)
     warm = max(2, min(10, batches.n_steps // 4))

@@ -399,3 +399,35 @@ def test_cosine_bias_is_reproducible(p15_build, tmp_path):
     assert np.array_equal(a.book_vectors, b.book_vectors)
     assert np.array_equal(a.link_vectors, b.link_vectors)
     assert not np.allclose(a.book_vectors, c.book_vectors)
+
+
+def test_compiled_steps_equal_the_numpy_statement_whatever_the_threads(data):
+    """train_steps (numba, fused, both cores) against CosineBias.step (plain NumPy, one
+    batch at a time) on 20 real batches; and bit for bit the same on one thread."""
+    import numba
+
+    from wikirec.variants import CosineBias, positive_weights
+
+    pairs = np.asarray(data.pairs)
+    weights = positive_weights(pairs, data.n_books, data.n_links, 0.5)
+    batches = PairSampler(pairs, data.n_books, data.n_links, 5, seed=3).epoch(0, 256)
+    steps = slice(0, 20)
+    nets = [CosineBias(data.n_books, data.n_links, 16, weights, seed=0) for _ in range(3)]
+    rows = zip(batches.book[steps], batches.link[steps], batches.label[steps], strict=True)
+    spec = [nets[0].step(b, k, y) for b, k, y in rows]
+    fused = nets[1].train_steps(batches.book[steps], batches.link[steps], batches.label[steps])
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        single = nets[2].train_steps(batches.book[steps], batches.link[steps],
+                                     batches.label[steps])  # fmt: skip
+    finally:
+        numba.set_num_threads(threads)
+    assert np.allclose(spec, fused, atol=1e-6)
+    for name in CosineBias.TABLES:
+        moved = np.abs(getattr(nets[0], name) - getattr(CosineBias(
+            data.n_books, data.n_links, 16, weights, seed=0), name)).max()  # fmt: skip
+        assert moved > 1e-3  # the tables did train
+        assert np.allclose(getattr(nets[0], name), getattr(nets[1], name), atol=1e-5)
+        assert np.array_equal(getattr(nets[1], name), getattr(nets[2], name))
+    assert np.array_equal(fused, single) and nets[1].t == nets[0].t == 20

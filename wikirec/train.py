@@ -9,7 +9,8 @@ batches from :class:`wikirec.batches.PairSampler`:
     classification, Keras' Adam with learning rate 0.001.
 ``cosine_bias`` (the default model of ``wikirec evaluate``; see README, Quality)
     Cosine at a fixed scale plus a bias per book and per link, rare links weighted up
-    (:mod:`wikirec.variants`), trained in NumPy by :class:`CosineBiasTrainer`. Its
+    (:mod:`wikirec.variants`), trained by :class:`CosineBiasTrainer` with the compiled
+    kernel of ``sparse-adam``. Its
     recipe (:data:`MODEL_DEFAULTS`): 200 dimensions, 30 epochs of batches of 256
     positives and 1,280 negatives, lazy Adam at 0.01, ``scale`` 5, ``rare_weight``
     0.5. Any of these given explicitly wins; the rest stay the model's. It also
@@ -25,13 +26,14 @@ Keras model, from the same initial weights, on the same batches:
     data, whatever the batch touches. ``steps_per_execution`` and ``jit_compile``
     (XLA) are passed to ``Model.compile``.
 ``sparse-adam``
-    Lazy (row-wise) Adam in a TensorFlow loop: a step computes the loss and its
-    gradient by hand for the rows in the batch and updates only those rows and their
-    moments (the rule of TensorFlow Addons' ``LazyAdam``), about 262,144 examples'
-    worth of steps per call into TensorFlow. Rows not in a batch keep their moments instead of
-    decaying them, so this is not the same optimiser as dense Adam, only a close
-    cousin; its loss is computed from the logit (no clipping of the probability).
-    ``jit_compile`` compiles the per-example maths with XLA.
+    Lazy (row-wise) Adam, compiled by numba on both cores
+    (:func:`wikirec.variants.train_steps`): a step computes the loss and its gradient
+    by hand for the rows in the batch and updates only those rows and their moments
+    (the rule of TensorFlow Addons' ``LazyAdam``), :data:`STEPS_PER_CALL` steps per
+    call. Rows not in a batch keep their moments instead of decaying them, so this is
+    not the same optimiser as dense Adam, only a close cousin; its loss is computed
+    from the logit (no clipping of the probability). ``steps_per_execution`` and
+    ``jit_compile`` do not apply to it.
 
 Early stopping: the reference had no validation set, so training stops when the
 training loss (mean over an epoch) has not fallen by more than ``min_delta`` below
@@ -81,7 +83,7 @@ from wikirec.progress import progress_bar
 
 OPTIMIZERS = {
     "adam": "Keras Adam through Model.fit, every row updated each step (the reference)",
-    "sparse-adam": "lazy row-wise Adam in a TensorFlow loop: only the batch's rows updated",
+    "sparse-adam": "lazy row-wise Adam compiled by numba: only the batch's rows updated",
 }
 # The models of wikirec.model.MODELS this stage trains (named here: MODELS needs Keras).
 MODEL_NAMES = ("reference", "cosine_bias")
@@ -95,7 +97,7 @@ MODEL_DEFAULTS: dict[str, dict] = {
 }  # fmt: skip
 # Options that only change speed may differ when resuming; everything else must match.
 SPEED_OPTIONS = ("epochs", "patience", "min_delta", "steps_per_execution", "jit_compile")
-EXAMPLES_PER_CALL = 262_144  # sparse-adam: about a quarter of a second per call
+STEPS_PER_CALL = 32  # sparse-adam and cosine_bias: steps between progress-bar updates
 
 
 class TrainError(ValueError):
@@ -241,39 +243,34 @@ class KerasTrainer:
 
 
 class SparseAdamTrainer:
-    """Lazy row-wise Adam on the reference model's variables, in a ``tf.function`` loop.
+    """Lazy row-wise Adam on the reference model's weights, compiled by numba.
 
-    Per step, for a batch of B (book, link, label): the distinct rows touched are
-    found (``tf.unique``), the cosine, the loss and their gradient with respect to
-    each example's two vectors are computed in closed form, summed per row, and
-    Adam's rule is applied to those rows and their moments only.
+    Per step, for a batch of B (book, link, label): the cosine, the loss and their
+    gradient with respect to each example's two vectors in closed form, summed per
+    distinct row, and Adam's rule applied to those rows and their moments only, and to
+    the ``Dense(1)`` kernel and bias (:func:`wikirec.variants.train_steps`). The Keras
+    model gives the initial weights and gets the trained ones back.
     """
 
     suffix = ".npz"
-    beta_1, beta_2, epsilon = 0.9, 0.999, 1e-7  # Keras' Adam defaults
+    TABLES = ("book", "link", "scalars")
 
     def __init__(self, model, config: TrainConfig) -> None:
-        import tensorflow as tf
+        from wikirec.variants import LazyAdam
 
         self.model, self.config = model, config
         self.classification = config.mode == "classification"
-        book = model.get_layer("book_embedding").embeddings.numpy()
-        link = model.get_layer("link_embedding").embeddings.numpy()
         scalars = np.zeros(2, np.float32)
         if self.classification:
             kernel, bias = model.layers[-1].get_weights()
             scalars = np.array([kernel.item(), bias.item()], np.float32)
-        self.variables = {
-            "book": tf.Variable(book), "book_m": tf.Variable(np.zeros_like(book)),
-            "book_v": tf.Variable(np.zeros_like(book)), "link": tf.Variable(link),
-            "link_m": tf.Variable(np.zeros_like(link)), "link_v": tf.Variable(np.zeros_like(link)),
-            "scalars": tf.Variable(scalars), "scalars_m": tf.Variable(np.zeros(2, np.float32)),
-            "scalars_v": tf.Variable(np.zeros(2, np.float32)),
-            "step": tf.Variable(0.0),
-        }  # fmt: skip
-        spec = [tf.TensorSpec([None, None], tf.int32)] * 2 + [tf.TensorSpec([None, None])]
-        self._chunk = tf.function(self._chunk_graph, input_signature=spec)
-        self._maths = tf.function(self._maths_graph, jit_compile=config.jit_compile)
+        self.tables = {
+            "book": model.get_layer("book_embedding").embeddings.numpy(),
+            "link": model.get_layer("link_embedding").embeddings.numpy(),
+            "scalars": scalars.reshape(2, 1),
+        }
+        self.tables = {k: LazyAdam(v, config.learning_rate) for k, v in self.tables.items()}
+        self.t = 0
 
     @classmethod
     def create(
@@ -292,96 +289,39 @@ class SparseAdamTrainer:
     def restore(cls, path: Path, config: TrainConfig, n_books: int, n_links: int, pairs=None):
         trainer = cls.create(config, n_books, n_links)
         with np.load(path, allow_pickle=False) as state:
-            for name, variable in trainer.variables.items():
-                if state[name].shape != tuple(variable.shape):
+            for name, array in trainer.state().items():
+                if name not in state or state[name].size != array.size:
                     raise TrainError(f"{path}: checkpoint does not fit this model ({name})")
-                variable.assign(state[name])
+                array[...] = state[name].reshape(array.shape)
+            trainer.t = int(state["step"])
         return trainer
 
-    def _maths_graph(self, b, link, y, scalars):
-        """Loss and gradients for one batch of vectors ``b``, ``link`` of shape (B, dim)."""
-        import tensorflow as tf
-
-        inv_b = tf.math.rsqrt(tf.maximum(tf.reduce_sum(b * b, 1, keepdims=True), 1e-12))
-        inv_l = tf.math.rsqrt(tf.maximum(tf.reduce_sum(link * link, 1, keepdims=True), 1e-12))
-        unit_b, unit_l = b * inv_b, link * inv_l
-        cosine = tf.reduce_sum(unit_b * unit_l, 1, keepdims=True)  # (B, 1)
-        y = y[:, None]
-        n = tf.cast(tf.shape(b)[0], tf.float32)
-        if self.classification:
-            logit = cosine * scalars[0] + scalars[1]
-            loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(y, logit))
-            d_logit = (tf.sigmoid(logit) - y) / n
-            d_cosine = d_logit * scalars[0]
-            d_scalars = tf.stack([tf.reduce_sum(d_logit * cosine), tf.reduce_sum(d_logit)])
-        else:
-            loss = tf.reduce_mean(tf.square(cosine - y))
-            d_cosine = 2.0 * (cosine - y) / n
-            d_scalars = tf.zeros(2)
-        d_b = d_cosine * (unit_l - cosine * unit_b) * inv_b
-        d_link = d_cosine * (unit_b - cosine * unit_l) * inv_l
-        return loss, d_b, d_link, d_scalars
-
-    def _adam_rows(self, name: str, rows, grad, lr_t) -> None:
-        import tensorflow as tf
-
-        var, m, v = (self.variables[k] for k in (name, f"{name}_m", f"{name}_v"))
-        m_rows = self.beta_1 * tf.gather(m, rows) + (1 - self.beta_1) * grad
-        v_rows = self.beta_2 * tf.gather(v, rows) + (1 - self.beta_2) * tf.square(grad)
-        m.scatter_update(tf.IndexedSlices(m_rows, rows))
-        v.scatter_update(tf.IndexedSlices(v_rows, rows))
-        update = lr_t * m_rows / (tf.sqrt(v_rows) + self.epsilon)
-        var.scatter_sub(tf.IndexedSlices(update, rows))
-
-    def _step(self, books, links, labels):
-        import tensorflow as tf
-
-        values = self.variables
-        values["step"].assign_add(1.0)
-        t = values["step"]
-        lr_t = self.config.learning_rate * tf.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        unique_books, book_pos = tf.unique(books)
-        unique_links, link_pos = tf.unique(links)
-        loss, d_b, d_link, d_scalars = self._maths(
-            tf.gather(values["book"], books), tf.gather(values["link"], links), labels,
-            values["scalars"],
-        )  # fmt: skip
-        # Each example's gradient, summed per distinct row: shape (n_unique, dim).
-        grad_books = tf.math.unsorted_segment_sum(d_b, book_pos, tf.shape(unique_books)[0])
-        grad_links = tf.math.unsorted_segment_sum(d_link, link_pos, tf.shape(unique_links)[0])
-        self._adam_rows("book", unique_books, grad_books, lr_t)
-        self._adam_rows("link", unique_links, grad_links, lr_t)
-        if self.classification:
-            m = values["scalars_m"].assign(
-                self.beta_1 * values["scalars_m"] + (1 - self.beta_1) * d_scalars
-            )
-            v = values["scalars_v"].assign(
-                self.beta_2 * values["scalars_v"] + (1 - self.beta_2) * tf.square(d_scalars)
-            )
-            values["scalars"].assign_sub(lr_t * m / (tf.sqrt(v) + self.epsilon))
-        return loss
-
-    def _chunk_graph(self, books, links, labels):
-        """Run ``books.shape[0]`` steps; return the sum of their losses."""
-        import tensorflow as tf
-
-        total = tf.constant(0.0)
-        for k in tf.range(tf.shape(books)[0]):
-            total += self._step(books[k], links[k], labels[k])
-        return total
+    def state(self) -> dict[str, np.ndarray]:
+        """The arrays to continue from: each table (``book``, ``link``, ``scalars``: the
+        Dense kernel and bias) and its moments (``NAME_m``, ``NAME_v``)."""
+        arrays = {}
+        for name, table in self.tables.items():
+            arrays.update({name: table.table, f"{name}_m": table.m, f"{name}_v": table.v})
+        return arrays
 
     def run_epoch(self, batches: EpochBatches, report) -> float:
-        per_call = max(1, EXAMPLES_PER_CALL // batches.batch_size)
-        total = 0.0
-        for start in range(0, batches.n_steps, per_call):
-            stop = min(start + per_call, batches.n_steps)
-            part = slice(start, stop)
-            total += float(self._chunk(batches.book[part], batches.link[part], batches.label[part]))
-            report(stop, total / stop)
-        return total / batches.n_steps
+        return run_in_chunks(batches, report, self.train_steps)
+
+    def train_steps(self, books: np.ndarray, links: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Train on (n_steps, B) batches; return the (n_steps,) losses."""
+        from wikirec.variants import train_steps
+
+        tables = self.tables
+        losses = train_steps(
+            tables["book"], tables["link"], books, links, labels, t=self.t,
+            learning_rate=self.config.learning_rate, scalars=tables["scalars"],
+            train_scalars=self.classification, classification=self.classification,
+        )  # fmt: skip
+        self.t += len(books)
+        return losses
 
     def save(self, path: Path) -> None:
-        save_npz_atomic({name: variable.numpy() for name, variable in self.variables.items()}, path)
+        save_npz_atomic({**self.state(), "step": np.float32(self.t)}, path)
 
     def extra_arrays(self) -> dict[str, np.ndarray]:
         """Files beside the vectors (``NAME.npy``): none for the reference model."""
@@ -389,30 +329,42 @@ class SparseAdamTrainer:
 
     def export(self):
         """The Keras model with the trained weights copied in."""
-        values = self.variables
-        self.model.get_layer("book_embedding").embeddings.assign(values["book"].numpy())
-        self.model.get_layer("link_embedding").embeddings.assign(values["link"].numpy())
+        tables = self.tables
+        self.model.get_layer("book_embedding").embeddings.assign(tables["book"].table)
+        self.model.get_layer("link_embedding").embeddings.assign(tables["link"].table)
         if self.classification:
-            kernel, bias = values["scalars"].numpy()
+            kernel, bias = tables["scalars"].table[:, 0]
             self.model.layers[-1].set_weights([np.array([[kernel]]), np.array([bias])])
-        slots = {"iteration": np.int64(values["step"].numpy())}
-        for table in ("book", "link"):
-            slots[f"{table}_embedding_embeddings_momentum"] = values[f"{table}_m"].numpy()
-            slots[f"{table}_embedding_embeddings_velocity"] = values[f"{table}_v"].numpy()
+        slots = {"iteration": np.int64(self.t)}
+        for name in ("book", "link"):
+            slots[f"{name}_embedding_embeddings_momentum"] = tables[name].m
+            slots[f"{name}_embedding_embeddings_velocity"] = tables[name].v
         if self.classification:
             for i, name in enumerate(("dense_kernel", "dense_bias")):
                 shape = (1, 1) if i == 0 else (1,)
-                slots[f"{name}_momentum"] = values["scalars_m"].numpy()[i].reshape(shape)
-                slots[f"{name}_velocity"] = values["scalars_v"].numpy()[i].reshape(shape)
+                slots[f"{name}_momentum"] = tables["scalars"].m[i].reshape(shape)
+                slots[f"{name}_velocity"] = tables["scalars"].v[i].reshape(shape)
         return compile_plain(self.model, self.config, slots)
 
 
+def run_in_chunks(batches: EpochBatches, report, train_steps) -> float:
+    """An epoch as calls of ``train_steps(books, links, labels)`` (returning each step's
+    loss) on :data:`STEPS_PER_CALL` steps at a time, ``report`` between them. Returns
+    the epoch's mean loss."""
+    total = 0.0
+    for start in range(0, batches.n_steps, STEPS_PER_CALL):
+        part = slice(start, min(start + STEPS_PER_CALL, batches.n_steps))
+        losses = train_steps(batches.book[part], batches.link[part], batches.label[part])
+        total += float(np.sum(losses, dtype=np.float64))
+        report(part.stop, total / part.stop)
+    return total / batches.n_steps
+
+
 class CosineBiasTrainer:
-    """``cosine_bias``: :class:`wikirec.variants.CosineBias` (NumPy, lazy row-wise Adam,
-    rare links weighted up), one batch at a time; checkpoints are ``.npz`` of its state."""
+    """``cosine_bias``: :class:`wikirec.variants.CosineBias` (lazy row-wise Adam, rare
+    links weighted up, the compiled kernel); checkpoints are ``.npz`` of its state."""
 
     suffix = ".npz"
-    REPORT_EVERY = 16  # steps between progress-bar updates
 
     def __init__(self, net, config: TrainConfig) -> None:
         self.net, self.config = net, config
@@ -444,12 +396,7 @@ class CosineBiasTrainer:
         return trainer
 
     def run_epoch(self, batches: EpochBatches, report) -> float:
-        total = 0.0
-        for step in range(batches.n_steps):
-            total += self.net.step(batches.book[step], batches.link[step], batches.label[step])
-            if (step + 1) % self.REPORT_EVERY == 0 or step + 1 == batches.n_steps:
-                report(step + 1, total / (step + 1))
-        return total / batches.n_steps
+        return run_in_chunks(batches, report, self.net.train_steps)
 
     def save(self, path: Path) -> None:
         save_npz_atomic(self.net.state(), path)
@@ -577,10 +524,10 @@ def train(
     mode : "classification" (labels 1/0) or "regression" (labels 1/-1)
     negatives : "uniform" (the reference) or "frequency" (links by count ** 0.75)
     optimizer : "adam" (the reference) or "sparse-adam" (see the module docstring);
-        cosine_bias trains with its own NumPy lazy Adam, which is "sparse-adam"'s rule
+        cosine_bias trains with "sparse-adam"'s compiled kernel
     patience, min_delta : early stopping on the training loss
-    steps_per_execution, jit_compile : passed to Keras (``adam``; a resumed run keeps
-        the checkpoint's); ``jit_compile`` also applies to ``sparse-adam``'s maths
+    steps_per_execution, jit_compile : passed to Keras (``adam`` only; a resumed run
+        keeps the checkpoint's)
     overwrite : discard a checkpoint found in ``out_dir``
     scale, rare_weight : cosine_bias's fixed cosine scale (5.0) and the power of its
         rare-link weights (0.5; 0: every positive weighs 1); unused by the reference

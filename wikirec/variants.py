@@ -1,4 +1,4 @@
-"""The maths of the model variants that ``wikirec train`` runs in NumPy.
+"""The maths of the models ``wikirec train`` trains outside Keras: lazy Adam, compiled.
 
 ``wikirec train --model cosine_bias`` (:class:`wikirec.train.CosineBiasTrainer`) drives
 :class:`CosineBias` through train.py's epoch loop (the batches of
@@ -18,9 +18,12 @@ module holds the parameters, the gradient and the optimiser only.
     the cosine alone; ranking the links for a book uses the logit (cosine and link
     bias), as trained. Its Keras form is :func:`wikirec.model.cosine_bias`.
 
-Everything is float32 NumPy, seeded (:class:`CosineBias` starts from
-``default_rng([seed, 2**31])``): the same seed and batches give the same vectors, bit
-for bit.
+:func:`train_steps` is the compiled (numba) training loop of both ``cosine_bias`` and
+the reference model's ``--optimizer sparse-adam``; :meth:`CosineBias.step` is the same
+maths in plain NumPy, one batch at a time, kept as the readable statement of it (the
+tests hold the two equal). Everything is float32, seeded (:class:`CosineBias` starts
+from ``default_rng([seed, 2**31])``): the same seed and batches give the same vectors,
+bit for bit, whatever the number of threads.
 """
 
 from __future__ import annotations
@@ -48,7 +51,6 @@ class LazyAdam:
         self.table, self.learning_rate = table, learning_rate
         self.m = np.zeros_like(table)
         self.v = np.zeros_like(table)
-        self._slot: np.ndarray | None = None  # step_examples' scratch, int64 (n,)
 
     def step(self, rows: np.ndarray, grad: np.ndarray, t: int) -> None:
         """Update ``table[rows]`` (distinct rows) with their summed gradients ``grad``."""
@@ -65,72 +67,6 @@ class LazyAdam:
         m *= np.float32(lr_t)
         m /= v
         self.table[rows] -= m
-
-    def step_examples(self, index: np.ndarray, grad: np.ndarray, t: int) -> None:
-        """The same update from per-example gradients: ``grad`` (B, ...) of rows ``index``
-        (B,), repeats allowed (summed per row first, in example order). One fused pass
-        compiled by numba (about 10 times :meth:`step` after :func:`segment_sum`); the
-        NumPy path when numba is missing (equal up to float rounding)."""
-        kernel = _adam_kernel()
-        if kernel is None:
-            rows, summed = segment_sum(index, grad)
-            self.step(rows, summed, t)
-            return
-        lr_t = self.learning_rate * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
-        if self._slot is None:
-            self._slot = np.full(len(self.table), -1, np.int64)
-        width = self.table.reshape(len(self.table), -1).shape[1]
-        kernel(
-            self.table.reshape(-1, width), self.m.reshape(-1, width),
-            self.v.reshape(-1, width), np.asarray(index, np.int64),
-            np.ascontiguousarray(grad, np.float32).reshape(len(index), width),
-            np.float32(lr_t), np.float32(self.beta_1), np.float32(self.beta_2),
-            np.float32(self.epsilon), self._slot,
-        )  # fmt: skip
-
-
-_KERNEL: list = []
-
-
-def _adam_kernel():
-    """The numba-compiled fused lazy-Adam update (compiled once, cached on disk), or
-    None without numba (umap-learn, a dependency, brings it)."""
-    if not _KERNEL:
-        try:
-            import numba
-        except ImportError:
-            _KERNEL.append(None)
-            return None
-
-        @numba.njit(cache=True, nogil=True, error_model="numpy")
-        def adam_examples(table, m, v, index, grad, lr_t, beta_1, beta_2, epsilon, slot):
-            # slot[row] = the row's place among this batch's distinct rows; all -1 between
-            # calls, so the sums need no sort and no n-sized scratch per call.
-            n, width = grad.shape
-            rows = np.empty(n, np.int64)
-            summed = np.zeros((n, width), np.float32)
-            count = 0
-            for i in range(n):
-                row = index[i]
-                place = slot[row]
-                if place < 0:
-                    place = count
-                    slot[row] = place
-                    rows[count] = row
-                    count += 1
-                for d in range(width):
-                    summed[place, d] += grad[i, d]
-            for place in range(count):
-                row = rows[place]
-                slot[row] = -1
-                for d in range(width):
-                    g = summed[place, d]
-                    m[row, d] = beta_1 * m[row, d] + (1 - beta_1) * g
-                    v[row, d] = beta_2 * v[row, d] + (1 - beta_2) * g * g
-                    table[row, d] -= lr_t * m[row, d] / (np.sqrt(v[row, d]) + epsilon)
-
-        _KERNEL.append(adam_examples)
-    return _KERNEL[0]
 
 
 def segment_sum(index: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,6 +122,8 @@ class CosineBias:
         self.optimizers = {
             name: LazyAdam(getattr(self, name), learning_rate) for name in self.TABLES
         }
+        # The fused kernel's logit is a * cosine + c: here a fixed scale and no c.
+        self._scalars = LazyAdam(np.array([[scale], [0]], np.float32), learning_rate)
 
     def state(self) -> dict[str, np.ndarray]:
         """Every array needed to continue training: the tables, their Adam moments
@@ -229,11 +167,222 @@ class CosineBias:
         return float(loss.mean())
 
     def _update(self, name: str, index: np.ndarray, grad: np.ndarray) -> None:
-        self.optimizers[name].step_examples(index, grad, self.t)
+        rows, summed = segment_sum(index, grad)
+        self.optimizers[name].step(rows, summed, self.t)
+
+    def train_steps(self, books: np.ndarray, links: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """:meth:`step` on each of the (n_steps, B) batches, fused and compiled
+        (:func:`train_steps`; equal to :meth:`step` up to float rounding); returns the
+        (n_steps,) losses."""
+        tables = self.optimizers
+        losses = train_steps(
+            tables["book"], tables["link"], books, links, labels, t=self.t,
+            learning_rate=tables["book"].learning_rate, scalars=self._scalars,
+            train_scalars=False, book_bias=tables["book_bias"], link_bias=tables["link_bias"],
+            weights=self.weights,
+        )  # fmt: skip
+        self.t += len(books)
+        return losses
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1 + np.tanh(0.5 * x))
+
+
+# --------------------------------------------------------------------------- fused steps
+
+
+_NO_ROWS = np.zeros((0, 1), np.float32)
+
+
+def train_steps(
+    book: LazyAdam,
+    link: LazyAdam,
+    books: np.ndarray,
+    links: np.ndarray,
+    labels: np.ndarray,
+    *,
+    t: int,
+    learning_rate: float,
+    scalars: LazyAdam,
+    train_scalars: bool,
+    classification: bool = True,
+    book_bias: LazyAdam | None = None,
+    link_bias: LazyAdam | None = None,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Train on ``books.shape[0]`` batches in one call; return each batch's mean loss.
+
+    The model: ``logit = a * cos(book, link) + c (+ book_bias + link_bias)`` with
+    ``scalars.table == [[a], [c]]`` (the reference's ``Dense(1)``; trained only if
+    ``train_scalars``), the binary cross-entropy of the logit, a positive weighing
+    ``weights[link]`` (ones if None); or, with ``classification=False``, the squared
+    error of the cosine against labels 1 / -1. Each step applies lazy Adam (Keras'
+    rule and constants) to the rows its batch touches, steps ``t + 1``, ``t + 2``, ...
+
+    Parameters
+    ----------
+    book, link : tables (:class:`LazyAdam`: values and moments, updated in place) of
+        shape (n_books, dim), (n_links, dim); their own learning rates are not used
+    books, links : int32 (n_steps, B); labels : float32 (n_steps, B)
+    scalars : table of shape (2, 1)
+    book_bias, link_bias : tables of shape (n, 1), or None (no row biases)
+    weights : float32 (n_links,) or None
+
+    One compiled pass per step (numba, both cores): each example's loss and gradient,
+    then per distinct row the gradients summed in example order and Adam applied, so
+    the result does not depend on the number of threads.
+    """
+    biases = book_bias is not None and link_bias is not None
+    empty = LazyAdam(_NO_ROWS, learning_rate)
+    bb, lb = (book_bias, link_bias) if biases else (empty, empty)
+    if weights is None:
+        weights = np.ones(len(link.table), np.float32)
+    losses = np.empty(len(books), np.float32)
+    _fused_kernel()(
+        book.table, book.m, book.v, link.table, link.m, link.v,
+        bb.table, bb.m, bb.v, lb.table, lb.m, lb.v,
+        scalars.table, scalars.m, scalars.v,
+        np.ascontiguousarray(books, np.int32), np.ascontiguousarray(links, np.int32),
+        np.ascontiguousarray(labels, np.float32), np.asarray(weights, np.float32),
+        classification, biases, train_scalars, t, learning_rate, losses,
+    )  # fmt: skip
+    return losses
+
+
+_FUSED: list = []
+
+
+def _fused_kernel():
+    """:func:`train_steps`' kernel, compiled by numba once and cached on disk."""
+    if _FUSED:
+        return _FUSED[0]
+    import numba
+
+    beta_1, beta_2, epsilon = np.float32(0.9), np.float32(0.999), np.float32(1e-7)
+
+    @numba.njit(cache=True)
+    def group(index, slot, rows, start, order):
+        # The distinct values of index (first-seen order) and, for each, its examples in
+        # order: order[start[r]:start[r + 1]]. slot is all -1 between calls.
+        count = 0
+        for i in range(len(index)):
+            if slot[index[i]] < 0:
+                slot[index[i]] = count
+                rows[count] = index[i]
+                start[count + 1] = 0
+                count += 1
+            start[slot[index[i]] + 1] += 1
+        start[0] = 0
+        for r in range(count):
+            start[r + 1] += start[r]
+        fill = start[:count].copy()
+        for i in range(len(index)):
+            r = slot[index[i]]
+            order[fill[r]] = i
+            fill[r] += 1
+        for r in range(count):
+            slot[rows[r]] = -1
+        return count
+
+    @numba.njit(cache=True, inline="always")
+    def adam(value, m, v, row, k, g, lr_t):
+        m[row, k] = beta_1 * m[row, k] + (1 - beta_1) * g
+        v[row, k] = beta_2 * v[row, k] + (1 - beta_2) * g * g
+        value[row, k] -= lr_t * m[row, k] / (np.sqrt(v[row, k]) + epsilon)
+
+    @numba.njit(parallel=True, cache=True, fastmath=True, error_model="numpy")
+    def update_rows(
+        value, m, v, grad, count, rows, start, order, lr_t, biases, bias, bm, bv, d_logit
+    ):
+        # Each distinct row: its examples' gradients summed in example order, then Adam;
+        # with row biases, the same for the row's bias from d_logit.
+        dim = value.shape[1]
+        for r in numba.prange(count):
+            row = rows[r]
+            for k in range(dim):
+                g = np.float32(0)
+                for j in range(start[r], start[r + 1]):
+                    g += grad[order[j], k]
+                adam(value, m, v, row, k, g, lr_t)
+            if biases:
+                g = np.float32(0)
+                for j in range(start[r], start[r + 1]):
+                    g += d_logit[order[j]]
+                adam(bias, bm, bv, row, 0, g, lr_t)
+
+    @numba.njit(parallel=True, cache=True, fastmath=True, error_model="numpy")
+    def examples(book, link, bb, lb, a, c, bk, lk, y, weights, classification, biases,
+                 g_book, g_link, d_logit, cosine, loss):  # fmt: skip
+        n, dim = len(bk), book.shape[1]
+        for i in numba.prange(n):
+            b, li = bk[i], lk[i]
+            sb, sl, sd = np.float32(0), np.float32(0), np.float32(0)
+            for k in range(dim):
+                sb += book[b, k] * book[b, k]
+                sl += link[li, k] * link[li, k]
+                sd += book[b, k] * link[li, k]
+            inv_b = np.float32(1) / np.sqrt(max(sb, np.float32(1e-12)))
+            inv_l = np.float32(1) / np.sqrt(max(sl, np.float32(1e-12)))
+            cos = sd * inv_b * inv_l
+            if classification:
+                logit = a * cos + c
+                if biases:
+                    logit += bb[b, 0] + lb[li, 0]
+                positive = y[i] > 0
+                w = weights[li] if positive else np.float32(1)
+                z = -logit if positive else logit
+                loss[i] = w * (max(z, np.float32(0)) + np.log1p(np.exp(-abs(z))))
+                dl = w * (np.float32(1) / (np.float32(1) + np.exp(-logit)) - y[i]) / n
+                dc = a * dl
+            else:
+                diff = cos - y[i]
+                loss[i] = diff * diff
+                dl = np.float32(0)
+                dc = np.float32(2) * diff / n
+            d_logit[i], cosine[i] = dl, cos
+            for k in range(dim):
+                ub, ul = book[b, k] * inv_b, link[li, k] * inv_l
+                g_book[i, k] = dc * (ul - cos * ub) * inv_b
+                g_link[i, k] = dc * (ub - cos * ul) * inv_l
+
+    @numba.njit(cache=True, error_model="numpy")
+    def kernel(book, book_m, book_v, link, link_m, link_v, bb, bb_m, bb_v, lb, lb_m, lb_v,
+               sc, sc_m, sc_v, books, links, labels, weights, classification, biases,
+               train_scalars, t, learning_rate, losses):  # fmt: skip
+        n_steps, n = books.shape
+        dim = book.shape[1]
+        g_book = np.empty((n, dim), np.float32)
+        g_link = np.empty((n, dim), np.float32)
+        d_logit = np.empty(n, np.float32)
+        cosine = np.empty(n, np.float32)
+        loss = np.empty(n, np.float32)
+        book_slot = np.full(book.shape[0], -1, np.int64)
+        link_slot = np.full(link.shape[0], -1, np.int64)
+        rows = np.empty(n, np.int64)
+        start = np.zeros(n + 1, np.int64)
+        order = np.empty(n, np.int64)
+        for s in range(n_steps):
+            step = t + s + 1
+            lr_t = np.float32(learning_rate * np.sqrt(1 - 0.999**step) / (1 - 0.9**step))
+            examples(book, link, bb, lb, sc[0, 0], sc[1, 0], books[s], links[s],
+                     labels[s], weights, classification, biases, g_book, g_link, d_logit,
+                     cosine, loss)  # fmt: skip
+            losses[s] = loss.astype(np.float64).sum() / n
+            count = group(books[s], book_slot, rows, start, order)
+            update_rows(book, book_m, book_v, g_book, count, rows, start, order, lr_t, biases,
+                        bb, bb_m, bb_v, d_logit)  # fmt: skip
+            count = group(links[s], link_slot, rows, start, order)
+            update_rows(link, link_m, link_v, g_link, count, rows, start, order, lr_t, biases,
+                        lb, lb_m, lb_v, d_logit)  # fmt: skip
+            if train_scalars:
+                g_a = (d_logit.astype(np.float64) * cosine).sum()
+                g_c = d_logit.astype(np.float64).sum()
+                adam(sc, sc_m, sc_v, 0, 0, np.float32(g_a), lr_t)
+                adam(sc, sc_m, sc_v, 1, 0, np.float32(g_c), lr_t)
+
+    _FUSED.append(kernel)
+    return kernel
 
 
 # --------------------------------------------------------------------------- files
