@@ -31,7 +31,7 @@ import xml.sax
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from wikirec.dump import Chunk, _bz2_blocks, plan_chunks
+from wikirec.dump import Chunk, _bz2_blocks, _first_stream_at_or_after, plan_chunks
 from wikirec.synth import generate_dump
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +67,11 @@ def run_decompress(chunks: list[Chunk], workers: int) -> tuple[float, int]:
 def run_bzip2(path: Path, chunks: list[Chunk], workers: int) -> float:
     """One ``bzip2 -dc`` per worker, each fed a contiguous run of whole streams."""
     share = -(-len(chunks) // workers)
-    groups = [chunks[i : i + share] for i in range(0, len(chunks), share)]
+    size = path.stat().st_size
+    with open(path, "rb") as f:  # chunks are byte ranges: move each cut to a stream start
+        cuts = [_first_stream_at_or_after(f, c.start, size) for c in chunks[::share]]
+    cuts = [size if cut is None else cut for cut in cuts]
+    ranges = list(zip(cuts, [*cuts[1:], size], strict=True))
 
     def feed(proc: subprocess.Popen, start: int, end: int) -> None:
         with open(path, "rb") as f:
@@ -81,9 +85,9 @@ def run_bzip2(path: Path, chunks: list[Chunk], workers: int) -> float:
 
     started = time.perf_counter()
     procs, threads = [], []
-    for group in groups:
+    for start, end in ranges:
         proc = subprocess.Popen(["bzip2", "-dc"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-        thread = threading.Thread(target=feed, args=(proc, group[0].start, group[-1].end))
+        thread = threading.Thread(target=feed, args=(proc, start, end))
         thread.start()
         procs.append(proc)
         threads.append(thread)

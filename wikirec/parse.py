@@ -622,7 +622,10 @@ def _assemble(chunks, done, parts: Path, out: Path, limit: int | None) -> list[i
         remaining = limit if name == "articles" else None
         tables = []
         for i in used:
-            table = pq.read_table(parts / f"{chunks[i].key}.{name}.parquet", schema=schema)
+            # ParquetFile, not read_table: read_table imports pyarrow.dataset and pandas,
+            # half a second of this stage's serial tail.
+            table = pq.ParquetFile(parts / f"{chunks[i].key}.{name}.parquet").read()
+            table = table.cast(schema)
             if remaining is not None:
                 table = table.slice(0, remaining)
                 remaining -= table.num_rows
@@ -834,7 +837,7 @@ def run(args: argparse.Namespace) -> int:
     if summary.pages == 0:
         print("wikirec parse: nothing usable was read", file=sys.stderr)
         return 1
-    articles = pq.read_table(Path(args.out) / "articles.parquet", columns=["title"])
+    articles = pq.ParquetFile(Path(args.out) / "articles.parquet").read(columns=["title"])
     shown = ", ".join(articles.column("title").to_pylist()[:10])
     more = f" (and {articles.num_rows - 10:,} more)" if articles.num_rows > 10 else ""
     if shown:
