@@ -375,6 +375,23 @@ def test_xml_entities_are_never_expanded(fragment, tmp_path):
     assert json.loads(articles.iloc[0].infobox)["author"] == "George Orwell &lol9; &lol9;"
 
 
+def test_a_lone_surrogate_reference_stays_as_written(fragment, tmp_path):
+    """``&#xD800;`` names no character (UTF-8 cannot encode it): it is kept as text, and
+    the page, its title and the rest of the dump come through."""
+    header, pages, footer = fragment_parts(fragment)
+    farm = next(p.xml for p in pages if b"<title>Animal Farm</title>" in p.xml)
+    farm = farm.replace(b"<title>Animal Farm</title>", b"<title>Animal Farm &amp;#xD800;</title>")
+    farm = farm.replace(b"| author       = [[George Orwell]]",
+                        b"| author       = [[George Orwell]] &#xD800;")  # fmt: skip
+    path = tmp_path / "surrogate.xml"
+    path.write_bytes(header + farm + b"\n" + b"\n".join(p.xml for p in pages[:40]) + footer)
+    summary = parse_dumps([path], tmp_path / "out")
+    articles, _ = read(tmp_path / "out")
+    assert summary.skipped == 0 and not summary.errors
+    assert articles.iloc[0].title == "Animal Farm &#xD800;"
+    assert json.loads(articles.iloc[0].infobox)["author"] == "George Orwell &#xD800;"
+
+
 def test_parse_command_prints_what_it_found(fragment, tmp_path, capsys):
     assert main(["parse", str(fragment), "--out", str(tmp_path), "--quiet"]) == 0
     out = capsys.readouterr().out

@@ -321,6 +321,8 @@ def _entity(match: re.Match[str]) -> str:
     if name[0] != "#":
         return _PREDEFINED[name]
     code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+    if 0xD800 <= code <= 0xDFFF:  # a lone surrogate: not a character, not encodable
+        return match.group(0)
     try:
         return chr(code)
     except (ValueError, OverflowError):
