@@ -15,7 +15,9 @@ import pytest
 from wikirec import parse as parse_module
 from wikirec.cli import main
 from wikirec.dump import (
+    Chunk,
     RawPage,
+    _split_pages,
     extract_tag,
     index_name_for,
     iter_pages,
@@ -155,6 +157,19 @@ def test_multistream_with_and_without_index_and_workers_agree(multistream, fragm
     for articles, redirects in outputs:
         pd.testing.assert_frame_equal(articles, expected_articles)
         pd.testing.assert_frame_equal(redirects, expected_redirects)
+
+
+def test_a_page_tag_cut_by_a_block_end_is_not_lost(fragment):
+    """Decompressed blocks end anywhere (a single-stream bz2's blocks are about 900 kB):
+    every page comes out whatever byte of a ``<page>`` tag the cut falls on."""
+    xml = bz2.decompress(fragment.read_bytes())
+    chunk = Chunk(str(fragment), "bz2", 0, len(xml), 0)
+    whole = [p.xml for p in _split_pages(iter([(xml, 0)]), chunk)]
+    assert len(whole) == 206
+    tag = xml.index(b"<page>", xml.index(b"<page>") + 1)  # the second page's tag
+    for cut in range(tag, tag + len(b"<page>") + 1):
+        blocks = iter([(xml[:cut], 0), (xml[cut:], cut)])
+        assert [p.xml for p in _split_pages(blocks, chunk)] == whole, cut
 
 
 def test_multistream_writer_index_and_failure(fragment, multistream, tmp_path):

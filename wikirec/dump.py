@@ -261,24 +261,25 @@ def _split_pages(blocks: Iterator[tuple[bytes, int]], chunk: Chunk) -> Iterator[
             _check_root(buffer[: first_page if first_page >= 0 else 1 << 16], chunk)
             saw_root = True
         pos = 0
+        start = buffer.find(b"<page>")
         while True:
-            start = buffer.find(b"<page>", pos)
-            if start < 0:
-                pos = len(buffer)
+            if start < 0:  # keep what could be the head of a "<page>" cut by the block end
+                pos = max(pos, len(buffer) - (len(b"<page>") - 1))
                 break
             end = buffer.find(b"</page>", start)
             if end < 0:
                 pos = start
                 break
+            # The next page's start, found once: it also tells a page with no end.
+            following = buffer.find(b"<page>", start + 6)
             page_offset = offset if multistream else position + start
-            nested = buffer.find(b"<page>", start + 6, end)
-            if nested >= 0:
-                yield _unfinished(buffer[start:nested], chunk, page_offset)
-                pos = nested
+            if 0 <= following < end:
+                yield _unfinished(buffer[start:following], chunk, page_offset)
+                start = pos = following
                 continue
             end += len(b"</page>")
             yield RawPage(buffer[start:end], page_offset)
-            pos = end
+            pos, start = end, following
         buffer = buffer[pos:]
         position += pos
     if not saw_root:

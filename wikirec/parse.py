@@ -295,7 +295,8 @@ def read_page(page: RawPage, matcher: TemplateMatcher, stats: ChunkStats, chunk:
         stats.skipped += 1
         stats.errors.append(page.problem)
         return None
-    redirect = _REDIRECT.search(xml)
+    # <redirect> comes before <revision>: look no further than that.
+    redirect = _REDIRECT.search(xml, 0, max(xml.find(b"<revision"), 0) or len(xml))
     if redirect is not None:
         # Redirects of every namespace are kept (their titles carry the prefix): a later
         # stage may resolve a category link through them too.
