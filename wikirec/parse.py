@@ -294,7 +294,8 @@ def read_page(page: RawPage, matcher: TemplateMatcher, stats: ChunkStats, chunk:
         stats.errors.append(page.problem)
         return None
     # <redirect> comes before <revision>: look no further than that.
-    redirect = _REDIRECT.search(xml, 0, max(xml.find(b"<revision"), 0) or len(xml))
+    head_end = xml.find(b"<revision")
+    redirect = _REDIRECT.search(xml, 0, head_end if head_end >= 0 else len(xml))
     if redirect is not None:
         # Redirects of every namespace are kept (their titles carry the prefix): a later
         # stage may resolve a category link through them too.

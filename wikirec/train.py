@@ -253,7 +253,6 @@ class SparseAdamTrainer:
     """
 
     suffix = ".npz"
-    TABLES = ("book", "link", "scalars")
 
     def __init__(self, model, config: TrainConfig) -> None:
         from wikirec.variants import LazyAdam
@@ -264,12 +263,12 @@ class SparseAdamTrainer:
         if self.classification:
             kernel, bias = model.layers[-1].get_weights()
             scalars = np.array([kernel.item(), bias.item()], np.float32)
-        self.tables = {
+        weights = {
             "book": model.get_layer("book_embedding").embeddings.numpy(),
             "link": model.get_layer("link_embedding").embeddings.numpy(),
             "scalars": scalars.reshape(2, 1),
         }
-        self.tables = {k: LazyAdam(v, config.learning_rate) for k, v in self.tables.items()}
+        self.tables = {k: LazyAdam(v, config.learning_rate) for k, v in weights.items()}
         self.t = 0
 
     @classmethod
@@ -299,10 +298,9 @@ class SparseAdamTrainer:
     def state(self) -> dict[str, np.ndarray]:
         """The arrays to continue from: each table (``book``, ``link``, ``scalars``: the
         Dense kernel and bias) and its moments (``NAME_m``, ``NAME_v``)."""
-        arrays = {}
-        for name, table in self.tables.items():
-            arrays.update({name: table.table, f"{name}_m": table.m, f"{name}_v": table.v})
-        return arrays
+        from wikirec.variants import adam_arrays
+
+        return adam_arrays(self.tables)
 
     def run_epoch(self, batches: EpochBatches, report) -> float:
         return run_in_chunks(batches, report, self.train_steps)

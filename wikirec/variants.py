@@ -69,6 +69,15 @@ class LazyAdam:
         self.table[rows] -= m
 
 
+def adam_arrays(tables: dict[str, LazyAdam]) -> dict[str, np.ndarray]:
+    """Each table's values (``NAME``) and Adam moments (``NAME_m``, ``NAME_v``): what a
+    checkpoint holds besides the step count."""
+    arrays = {}
+    for name, table in tables.items():
+        arrays.update({name: table.table, f"{name}_m": table.m, f"{name}_v": table.v})
+    return arrays
+
+
 def segment_sum(index: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sum ``values`` (n, d) by ``index`` (n,): distinct indices (ascending) and their
     sums (n_distinct, d), as a sparse (n_distinct, n) 0/1 matrix times ``values``."""
@@ -128,12 +137,7 @@ class CosineBias:
     def state(self) -> dict[str, np.ndarray]:
         """Every array needed to continue training: the tables, their Adam moments
         (``NAME_m``, ``NAME_v``) and the step count ``t`` (a 0-d int64)."""
-        arrays = {"t": np.int64(self.t)}
-        for name in self.TABLES:
-            optimizer = self.optimizers[name]
-            arrays.update({name: optimizer.table, f"{name}_m": optimizer.m,
-                           f"{name}_v": optimizer.v})  # fmt: skip
-        return arrays
+        return {"t": np.int64(self.t), **adam_arrays(self.optimizers)}
 
     def load_state(self, arrays) -> None:
         """Copy in the arrays of :meth:`state` (shapes must match; ValueError if not)."""
@@ -259,7 +263,9 @@ def _fused_kernel():
         return _FUSED[0]
     import numba
 
-    beta_1, beta_2, epsilon = np.float32(0.9), np.float32(0.999), np.float32(1e-7)
+    # LazyAdam's constants: float64 for the step size, float32 inside the update.
+    b1, b2 = LazyAdam.beta_1, LazyAdam.beta_2
+    beta_1, beta_2, epsilon = np.float32(b1), np.float32(b2), np.float32(LazyAdam.epsilon)
 
     @numba.njit(cache=True)
     def group(index, slot, rows, start, order):
@@ -364,7 +370,7 @@ def _fused_kernel():
         order = np.empty(n, np.int64)
         for s in range(n_steps):
             step = t + s + 1
-            lr_t = np.float32(learning_rate * np.sqrt(1 - 0.999**step) / (1 - 0.9**step))
+            lr_t = np.float32(learning_rate * np.sqrt(1 - b2**step) / (1 - b1**step))
             examples(book, link, bb, lb, sc[0, 0], sc[1, 0], books[s], links[s],
                      labels[s], weights, classification, biases, g_book, g_link, d_logit,
                      cosine, loss)  # fmt: skip
