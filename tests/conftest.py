@@ -36,10 +36,21 @@ def p15_articles(p15_records, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def p15_build(p15_articles, tmp_path_factory) -> Path:
-    """The p15 articles built once with the defaults (min link count 5, shipped stop list)."""
+    """The p15 articles built once as the reference tutorial built them: out-links only,
+    min link count 5, the shipped stop list (812 links, 11,688 pairs)."""
     from wikirec.build import build_training_data
 
     out = tmp_path_factory.mktemp("p15-build")
+    build_training_data(p15_articles, out, min_link_count=5, inlinks=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def p15_graph_build(p15_articles, tmp_path_factory) -> Path:
+    """The p15 articles built once with the defaults: out- and in-links, min link count 2."""
+    from wikirec.build import build_training_data
+
+    out = tmp_path_factory.mktemp("p15-graph-build")
     build_training_data(p15_articles, out)
     return out
 
@@ -49,9 +60,20 @@ def p15_build(p15_articles, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def p15_model(p15_build, tmp_path_factory) -> Path:
-    """A model trained on the p15 build: 50-d, 10 epochs of sparse Adam, seed 0 (seconds)."""
+    """The reference model trained on the p15 build: 50-d, 10 epochs of the kernel's lazy
+    Adam, seed 0 (seconds)."""
     from wikirec.train import train
 
     out = tmp_path_factory.mktemp("p15-train")
-    train(p15_build, out, epochs=10, optimizer="sparse-adam", seed=0, overwrite=True)
+    train(p15_build, out, epochs=10, optimizer="kernel", model="reference", seed=0, overwrite=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def p15_graph_model(p15_graph_build, tmp_path_factory) -> Path:
+    """The default model (link_mean) on the default p15 build: 32-d, 5 epochs (seconds)."""
+    from wikirec.train import train
+
+    out = tmp_path_factory.mktemp("p15-graph-train")
+    train(p15_graph_build, out, epochs=5, dim=32, seed=0, overwrite=True)
     return out

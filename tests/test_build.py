@@ -212,7 +212,8 @@ def test_unfinished_or_inconsistent_build_is_refused(p15_build, tmp_path):
 
 
 def test_cli_prints_counts_and_top_links(p15_articles, tmp_path, capsys):
-    assert main(["build", str(p15_articles), "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    args = ["build", str(p15_articles), "--out", str(tmp_path / "b"), "--quiet"]
+    assert main([*args, "--min-link-count", "5", "--no-inlinks"]) == 0
     out = capsys.readouterr().out
     assert "1,411 kept" in out and "812 seen on >= 5 books" in out and "11,688 kept" in out
     assert "science fiction (186)" in out
@@ -236,3 +237,76 @@ def test_external_links_are_normalised_urls(p15_articles, p15_records, tmp_path,
     link = titles.index("trhickman.com/Biblio.html")
     books = set(data.books.title.to_numpy()[data.pairs[data.pairs[:, 1] == link, 0]])
     assert books == citing and len(books) == 6
+
+
+# --------------------------------------------------------------------------- in-links
+
+
+def parse_folder_with_inlinks(p15_articles: Path, folder: Path, inlinks: list, redirects=()):
+    """A copy of the p15 parse with the given in-links (source, target) and redirects."""
+    folder.mkdir()
+    shutil.copy(p15_articles / "articles.parquet", folder)
+    sources, targets = zip(*inlinks, strict=True) if inlinks else ((), ())
+    pq.write_table(pa.table({"source": list(sources), "target": list(targets)},
+                            schema=pa.schema([("source", pa.string()), ("target", pa.string())])),
+                   folder / "inlinks.parquet")  # fmt: skip
+    rows = list(redirects)
+    pq.write_table(pa.table({"source": [r[0] for r in rows], "target": [r[1] for r in rows]},
+                            schema=pa.schema([("source", pa.string()), ("target", pa.string())])),
+                   folder / "redirects.parquet")  # fmt: skip
+    return folder
+
+
+def test_inlinks_join_the_out_links_as_one_entity(p15_articles, tmp_path):
+    """Real p15 titles: the author's page linking to two of his books is the entity the
+    Tarzan books link to; a list reaches a book through a redirect; an in-link to a page
+    that is no book, or from the book itself, is left out."""
+    folder = parse_folder_with_inlinks(p15_articles, tmp_path / "parse", [
+        ("Edgar Rice Burroughs", "The Son of Tarzan"),
+        ("Edgar Rice Burroughs", "Tarzan the Terrible"),
+        ("List of Tarzan novels", "Son of Tarzan"),          # a redirect to the book
+        ("List of Tarzan novels", "The Beasts of Tarzan"),
+        ("List of Tarzan novels", "Tarzan"),                 # a page, not a book
+        ("The Son of Tarzan", "The Son of Tarzan"),          # itself
+        ("Some page", "The Son of Tarzan"),                  # met by one book only
+    ], redirects=[("Son of Tarzan", "The Son of Tarzan")])  # fmt: skip
+    summary = build_training_data(folder, tmp_path / "build")
+    data = load_training_data(tmp_path / "build")
+    books = {t: i for i, t in enumerate(data.books.title)}
+    links = {t: i for i, t in enumerate(data.links.title)}
+    got = {(data.books.title[b], data.links.title[k]) for b, k in data.in_pairs.tolist()}
+    assert got == {
+        ("The Son of Tarzan", "edgar rice burroughs"),
+        ("Tarzan the Terrible", "edgar rice burroughs"),
+        ("The Son of Tarzan", "list of tarzan novels"),
+        ("The Beasts of Tarzan", "list of tarzan novels"),
+    }
+    assert summary["in_links"] == {"read": 7, "to_books": 5, "kept": 4}
+    table = data.links.set_index("title")
+    # Burroughs: linked from every Tarzan book (out) and linking to two (in); one count.
+    out_books = len(books_per_link(p15_articles)["edgar rice burroughs"])
+    row = table.loc["edgar rice burroughs"]
+    assert (row["out_books"], row["in_books"]) == (out_books, 2) and row["count"] == out_books
+    assert table.loc["list of tarzan novels", "count"] == 2 and "some page" not in links
+    # The books' own rows: a Tarzan book other books link to is an entity too.
+    own = data.books.set_index("title")["link_index"]
+    assert own["Tarzan and the Golden Lion"] == links["tarzan and the golden lion"]
+    assert own["The Cambridge Dictionary of Philosophy"] == -1  # no book links to it
+    graph = data.graph_pairs()
+    assert len(graph) == len(data.pairs) + 4 and (graph[-4:] == data.in_pairs).all()
+    assert books["The Son of Tarzan"] in data.in_pairs[:, 0]
+
+
+def test_inlinks_count_towards_the_link_threshold(p15_articles, tmp_path):
+    """A page linked from one book and linking to another is met by two books: kept at the
+    default threshold, as a page two books link to would be."""
+    folder = parse_folder_with_inlinks(p15_articles, tmp_path / "parse", [
+        ("Meriem (Tarzan)", "The Beasts of Tarzan"),
+    ])  # fmt: skip
+    recount = books_per_link(p15_articles)
+    assert recount["meriem (tarzan)"] == {"The Son of Tarzan"}  # one book links to it
+    build_training_data(folder, tmp_path / "with")
+    build_training_data(folder, tmp_path / "without", inlinks=False)
+    assert "meriem (tarzan)" in set(load_training_data(tmp_path / "with").links.title)
+    without = load_training_data(tmp_path / "without")
+    assert "meriem (tarzan)" not in set(without.links.title) and len(without.in_pairs) == 0

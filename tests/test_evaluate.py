@@ -18,8 +18,8 @@ from scipy import sparse
 from wikirec import evaluate as ev
 from wikirec.build import load_training_data
 from wikirec.cli import main
+from wikirec.kernel import positive_weights, segment_sum
 from wikirec.recommend import unit_rows
-from wikirec.variants import positive_weights, segment_sum
 
 
 @pytest.fixture(scope="module")
@@ -177,9 +177,11 @@ def test_doc2vec_baseline_ranks_held_out_links_above_chance(data, split, tmp_pat
 
 @pytest.fixture(scope="module")
 def quick_report(p15_build, tmp_path_factory):
-    """Every method on the p15 split, trained methods for one epoch at 8 dimensions."""
+    """Every method on the p15 split, trained methods (and doc2vec) for one epoch at 8
+    dimensions, two seeds each."""
     work = tmp_path_factory.mktemp("evaluate")
-    report = ev.evaluate(p15_build, work_dir=work, dim=8, epochs=1)
+    options = {name: {"dim": 8} for name in ev.RECIPES}
+    report = ev.evaluate(p15_build, work_dir=work, dim=8, epochs=1, seeds=2, options=options)
     return report, work
 
 
@@ -201,22 +203,37 @@ def test_trained_methods_saw_the_training_split_only(quick_report, split, data):
     trained_on = load_training_data(work / "split")
     np.testing.assert_array_equal(trained_on.pairs, split.train_pairs)
     for name in ev.RECIPES:
-        summary = json.loads((work / "models" / name / "train.json").read_text())
+        summary = json.loads((work / "models" / f"{name}-s1" / "train.json").read_text())
         assert summary["data"]["dir"] == str(work / "split")
         assert summary["data"]["n_pairs"] == len(split.train_pairs) < len(data.pairs)
+
+
+def test_trained_methods_report_the_mean_and_spread_of_their_seeds(quick_report):
+    report, _ = quick_report
+    rows = {row["method"]: row for row in report["rows"]}
+    for name in (*ev.RECIPES, "doc2vec"):
+        row = rows[name]
+        assert row["seeds"] == 2 and len(row["runs"]) == 2
+        for column in ("recall@50", "author p@5"):
+            values = [run[column] for run in row["runs"]]
+            assert row[column] == pytest.approx(np.mean(values))
+            assert row["spread"][column] == pytest.approx(max(values) - min(values))
+    assert rows["tfidf"]["seeds"] == 1 and "spread" not in rows["tfidf"]
+    assert rows["link_mean"]["input"] == "out+in" and rows["reference"]["input"] == "out"
 
 
 def test_report_table_and_markdown(quick_report, tmp_path):
     report, _ = quick_report
     text = ev.report_table(report)
     lines = text.splitlines()
-    assert lines[0].split()[:4] == ["method", "recall@10", "recall@50", "auc"]
+    assert lines[0].split()[:4] == ["method", "(input)", "recall@10", "recall@50"]
     assert len(lines) == 1 + len(ev.METHODS)
     assert len({len(line) for line in lines}) == 1  # aligned, the best marked '*'
     assert "*" in text
     markdown, json_path = ev.write_report(report, tmp_path / "report.md")
     body = markdown.read_text()
-    assert "| method | recall@10 | recall@50 |" in body and f"`{ev.DEFAULT_MODEL}`" in body
+    assert "| method (input) | recall@10 | recall@50 |" in body
+    assert f"`{ev.DEFAULT_MODEL}`" in body and "±" in body
     assert json.loads(json_path.read_text())["rows"] == json.loads(json.dumps(report["rows"]))
 
 
@@ -253,3 +270,24 @@ def test_classify_errors(p15_build, p15_model, tmp_path, capsys):
     assert "no infobox field 'colour'" in capsys.readouterr().err
     assert main(["classify", str(p15_build), str(tmp_path), "--field", "genre"]) == 2
     assert "not a finished run" in capsys.readouterr().err
+
+
+def test_a_hidden_link_between_two_books_is_hidden_both_ways():
+    """Book 0 links to book 1's page (link 3) and book 1 links to book 0's (link 2): when
+    (0, 3) is hidden, book 1's in-link from book 0 (1, 2) leaves the training pairs."""
+    pairs = np.array([[0, 0], [0, 1], [0, 3], [0, 4], [0, 5], [1, 2], [1, 0], [1, 1]])
+    in_pairs = np.array([[1, 2], [0, 3], [1, 0]])  # book 1 <- link 2 (book 0's page), ...
+    own_links = np.array([2, 3])  # book 0 is link 2, book 1 is link 3
+    for seed in range(20):
+        split = ev.split_pairs(pairs, 6, fraction=0.2, min_links=5, n_negatives=2, seed=seed,
+                               in_pairs=in_pairs, own_links=own_links)  # fmt: skip
+        hidden = {tuple(p) for p in split.hidden.tolist()}
+        kept = {tuple(p) for p in split.in_train.tolist()}
+        assert ((1, 2) in kept) == ((0, 3) not in hidden)
+        assert (0, 3) in kept and (1, 0) in kept  # not the reverse of a hidden link
+        if (0, 3) in hidden:
+            break
+    else:
+        pytest.fail("no seed hid the link between the two books")
+    graph = split.graph_pairs()
+    assert len(graph) == len(split.train_pairs) + len(split.in_train)

@@ -12,20 +12,17 @@ import pytest
 
 from wikirec.cli import main
 from wikirec.export import (
-    BOOKS,
-    LINKS,
-    ModelError,
     export,
-    load_model,
     tensorboard_tensor_name,
     word2vec_title,
     word2vec_token,
 )
+from wikirec.trained import BOOKS, LINKS, ModelError, read_trained
 
 
 @pytest.fixture(scope="module")
 def model(p15_model):
-    return load_model(p15_model)
+    return read_trained(p15_model)
 
 
 def _copy_model(p15_model: Path, tmp_path: Path) -> Path:
@@ -41,7 +38,7 @@ def read_tsv_rows(path: Path) -> list[list[str]]:
 # --------------------------------------------------------------------------- loading
 
 
-def test_load_model_finds_the_build_and_normalizes(model, p15_build):
+def test_read_trained_finds_the_build_and_normalizes(model, p15_build):
     assert model.data_dir == Path(p15_build)
     assert len(model.titles[BOOKS]) == len(model.books) == 1411
     assert len(model.titles[LINKS]) == len(model.links) == 812
@@ -132,7 +129,7 @@ def test_word2vec_tokens_are_unique_and_reversible(model, tmp_path):
     assert word2vec_title("link/category:science_fiction") == (LINKS, "category:science fiction")
     with pytest.raises(ValueError):
         word2vec_title("The_Hobbit")
-    model = load_model(model.path)
+    model = read_trained(model.path)
     model.titles[BOOKS][1] = model.titles[BOOKS][0].replace(" ", "_")  # a colliding pair
     path = tmp_path / "w2v.txt"
     export(model, "word2vec", path, kinds=[BOOKS])

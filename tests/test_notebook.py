@@ -23,9 +23,9 @@ def _warm_cache(model_dir: Path) -> None:
     """The reductions the notebook draws, computed here and cached in the model folder
     (this process has compiled UMAP already when the plot tests ran first)."""
     from wikirec import plot
-    from wikirec.export import load_model
+    from wikirec.trained import read_trained
 
-    model = load_model(model_dir)
+    model = read_trained(model_dir)
     params = plot.ReduceParams(tsne_iter=250, umap_epochs=50)  # the notebook's FAST
     for kind, links, method in [
         ("books", "all", "umap"),

@@ -45,11 +45,12 @@ def test_books_pipeline_end_to_end(books_run):
     assert train["versions"]["wikirec"]
     # evaluate: the quick default methods, the config's model among them
     report = json.loads((out / "evaluate" / "report.json").read_text())
-    assert [r["method"] for r in report["rows"]] == [
-        "popularity",
-        "tfidf",
-        "reference",
-        "cosine_bias",
+    assert [(r["method"], r["input"]) for r in report["rows"]] == [
+        ("popularity", "out"),
+        ("tfidf", "out"),
+        ("tfidf", "out+in"),
+        ("reference", "out"),
+        ("link_mean", "out+in"),
     ]
     tfidf = report["rows"][1]
     assert tfidf["recall@10"] > report["rows"][0]["recall@10"]  # beats the chance level
@@ -223,7 +224,7 @@ def test_unset_training_keys_take_the_models_recipe():
     from wikirec.pipeline import load_config, train_options
 
     books = train_options(load_config("books"))
-    assert books["model"] == "cosine_bias" and "dim" not in books and "learning_rate" not in books
+    assert books["model"] == "link_mean" and "dim" not in books and "learning_rate" not in books
     tutorial = train_options(load_config("books", ["train.model=reference", "train.dim=64"]))
     assert tutorial["model"] == "reference" and tutorial["dim"] == 64
     assert "epochs" not in tutorial and tutorial["seed"] == 0

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from wikirec.cli import main
-from wikirec.export import BOOKS, LINKS, load_model
 from wikirec.plot import (
     PALETTE,
     PlotError,
@@ -26,6 +25,7 @@ from wikirec.plot import (
     select_points,
     similarity_bars,
 )
+from wikirec.trained import BOOKS, LINKS, read_trained
 
 FAST = ["--tsne-iter", "250", "--umap-epochs", "50"]
 FAST_PARAMS = ReduceParams(tsne_iter=250, umap_epochs=50)
@@ -42,7 +42,7 @@ def model_dir(p15_model, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def model(model_dir):
-    return load_model(model_dir)
+    return read_trained(model_dir)
 
 
 @pytest.fixture(scope="module")
@@ -260,4 +260,4 @@ def test_unwritable_output_and_broken_model(model_dir, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "missing link_titles.json" in err and err.count("\n") == 1
     with pytest.raises(PlotError, match="top must be between 1 and 20"):
-        colour_groups(load_model(model_dir), select_points(load_model(model_dir)), top=25)
+        colour_groups(read_trained(model_dir), select_points(read_trained(model_dir)), top=25)

@@ -19,15 +19,17 @@ from wikirec.recommend import (
     BOOKS,
     LINKS,
     Book,
+    BookLinks,
     Link,
     Recommender,
+    RecommendError,
     UnknownTitleError,
     cosine_top_k,
-    find_redirects,
     format_table,
     top_k,
     unit_rows,
 )
+from wikirec.trained import find_redirects
 
 TARZAN = "The Son of Tarzan"
 LIKED = ["Tarzan the Terrible", "The Beasts of Tarzan"]
@@ -249,4 +251,81 @@ def test_cli_unknown_title_exits_2_with_suggestions(p15_model, capsys):
     assert len(lines) == 1
     assert "No book or page 'The Son of Tarzn'. Did you mean: The Son of Tarzan" in lines[0]
     assert main(["recommend", str(p15_model.parent / "nowhere"), TARZAN]) == 2
-    assert "not a finished run" in capsys.readouterr().err
+    assert "no such model folder" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- the default model
+
+
+@pytest.fixture(scope="module")
+def graph_rec(p15_graph_model) -> Recommender:
+    return Recommender.load(p15_graph_model)
+
+
+def test_pages_for_a_book_are_ranked_by_the_models_score(graph_rec, p15_graph_model):
+    """link_mean has a bias per page: pages are ranked for a book by scale * cosine +
+    bias, the score `wikirec evaluate` ranks held-out links by; pages like a page and
+    books like a book stay by cosine."""
+    books = unit_rows(np.load(p15_graph_model / "book_vectors.npy"))
+    links = unit_rows(np.load(p15_graph_model / "link_vectors.npy"))
+    bias = np.load(p15_graph_model / "link_bias.npy")
+    scale = json.loads((p15_graph_model / "train.json").read_text())["params"]["scale"]
+    titles = json.loads((p15_graph_model / "link_titles.json").read_text())
+    row = graph_rec.index(TARZAN)
+    scores = scale * (links @ books[row]) + bias
+    expected = [(titles[i], float(scores[i])) for i in np.argsort(-scores, kind="stable")[:5]]
+    found = graph_rec.links_for(TARZAN, topn=5)
+    assert [t for t, _ in found] == [t for t, _ in expected]
+    np.testing.assert_allclose([s for _, s in found], [s for _, s in expected], rtol=1e-5)
+    cosines = [(t, s) for t, s in graph_rec.similar_links("edgar rice burroughs", topn=3)]
+    assert all(-1 <= s <= 1 for _, s in cosines)
+
+
+def test_why_names_the_pages_two_books_share_strongest_first(graph_rec, p15_graph_build):
+    """Checked against the build's pairs: the shared pages, each book's side, and the
+    weight (the product of the two books' TF-IDF weights), in decreasing order."""
+    from wikirec.build import load_training_data
+
+    data = load_training_data(p15_graph_build)
+    a, b = graph_rec.index(TARZAN), graph_rec.index(LIKED[0])
+    titles = data.links["title"].tolist()
+    pairs = {(int(x), int(y)) for x, y in data.graph_pairs().tolist()}
+    shared = {titles[k] for k in range(len(titles)) if (a, k) in pairs and (b, k) in pairs}
+    found = graph_rec.why(TARZAN, LIKED[0], topn=1000)
+    assert {page for page, *_ in found} == shared and "edgar rice burroughs" in shared
+    weights = [w for *_, w in found]
+    assert weights == sorted(weights, reverse=True) and weights[0] > weights[-1] > 0
+    assert dict((page, side) for page, side, _, _ in found)["edgar rice burroughs"] == "out"
+    with pytest.raises(RecommendError, match="No book"):
+        graph_rec.why(TARZAN, "The Son of Tarzn")
+
+
+def test_book_links_sides_and_weights_by_hand():
+    """3 books, 3 pages. Book 0 links to page 0 and is linked from page 1; book 1 links
+    to pages 0 and 1; book 2 links to page 2. idf = ln(4 / (1 + books)) + 1."""
+    links = BookLinks(np.array([[0, 0], [1, 0], [1, 1], [2, 2], [0, 0]]),
+                      np.array([[0, 1]]), n_books=3, n_links=3)  # fmt: skip
+    assert [links.side(0, k) for k in range(3)] == ["out", "in", ""]
+    assert links.side(1, 1) == "out"
+    idf = np.log(4 / np.array([3, 3, 2])) + 1  # pages 0, 1: two books each; page 2: one
+    w0 = np.array([idf[0], idf[1]]) / np.hypot(idf[0], idf[1])
+    shared = links.shared([0], 1, topn=5)
+    assert [(k, side) for k, side, _ in shared] == [(0, "out"), (1, "in")]
+    np.testing.assert_allclose([w for *_, w in shared], w0 * w0)  # book 1 weighs as book 0
+    assert links.shared([0], 2, topn=5) == []
+
+
+def test_cli_why(p15_graph_model, graph_rec, capsys):
+    assert main(["recommend", str(p15_graph_model), TARZAN, "-k", "3", "--why"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["rank", "title", "similarity"]
+    assert [line.split()[0] for line in lines[2::2]] == ["why:"] * 3
+    first = graph_rec.most_similar(TARZAN, topn=1)[0][0]
+    page = graph_rec.why(TARZAN, first, topn=1)[0][0]
+    assert first in lines[1] and page in lines[2]
+    argv = ["recommend", str(p15_graph_model), TARZAN, "-k", "2", "--why", "--json"]
+    assert main(argv) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert {"page", "query", "book", "weight"} <= set(answer["results"][0]["why"][0])
+    assert main(["recommend", str(p15_graph_model), TARZAN, "--links", "--json"]) == 0
+    assert "score" in json.loads(capsys.readouterr().out)["results"][0]

@@ -19,7 +19,8 @@ from wikirec import train as train_module
 from wikirec.batches import PairSampler
 from wikirec.build import load_training_data
 from wikirec.cli import main
-from wikirec.train import TrainError, load_vectors, should_stop, train
+from wikirec.train import TrainError, should_stop, train
+from wikirec.trained import ModelError, load_vectors
 
 # Small and quick, but enough steps (91 per epoch) for the structure to show.
 QUICK = {"dim": 16, "batch_positives": 128, "learning_rate": 0.01, "patience": 0}
@@ -132,11 +133,11 @@ def test_sampler_is_seeded_and_regression_labels(data, sampler):
 def test_reference_model_is_the_tutorials():
     import keras
 
-    from wikirec.model import MODELS, build_model
-    from wikirec.train import MODEL_NAMES
+    from wikirec.recipes import TrainConfig
+    from wikirec.trainers import KerasTrainer
 
-    assert "reference" in MODEL_NAMES and set(MODEL_NAMES) <= set(MODELS)
-    model = build_model(1411, 812)
+    config = TrainConfig.for_model("reference", optimizer="adam")
+    model = KerasTrainer.create(config, 1411, 812).net
     names = [layer.name for layer in model.layers]
     assert names[:5] == ["book", "link", "book_embedding", "link_embedding", "dot_product"]
     assert model.get_layer("dot_product").get_config()["normalize"] is True
@@ -145,18 +146,19 @@ def test_reference_model_is_the_tutorials():
     assert model.loss == "binary_crossentropy"
     assert isinstance(model.optimizer, keras.optimizers.Adam)  # RowSumAdam: textbook Adam
     assert model.optimizer.learning_rate.numpy() == pytest.approx(0.001)
-    regression = build_model(1411, 812, mode="regression")
+    regression = KerasTrainer.create(TrainConfig.for_model("reference", mode="regression"),
+                                     1411, 812).net  # fmt: skip
     assert regression.loss == "mse" and regression.count_params() == (1411 + 812) * 50
     assert regression.output.shape == (None, 1)
 
 
-def test_sparse_adam_first_step_equals_keras_adam(p15_build, tmp_path):
+def test_kernel_first_step_equals_keras_adam(p15_build, data, tmp_path):
     """One step over the whole data from the same initial weights: lazy and dense Adam
     agree on the first step (untouched rows have zero moments in both), so this checks
     the hand-derived gradient against Keras' autodiff."""
-    one_step = {"dim": 8, "batch_positives": 11688, "epochs": 1}
+    one_step = {"model": "reference", "dim": 8, "batch_positives": len(data.pairs), "epochs": 1}
     train(p15_build, tmp_path / "keras", optimizer="adam", **one_step)
-    train(p15_build, tmp_path / "sparse", optimizer="sparse-adam", **one_step)
+    train(p15_build, tmp_path / "sparse", optimizer="kernel", **one_step)
     keras_run = load_vectors(tmp_path / "keras", normalize=False)
     sparse_run = load_vectors(tmp_path / "sparse", normalize=False)
     assert np.allclose(keras_run.book_vectors, sparse_run.book_vectors, atol=1e-6)
@@ -187,23 +189,25 @@ def author_margin(run_dir, books) -> tuple[float, float]:
     return float(np.mean(same)), float(np.mean(np.sum(vectors[i[keep]] * vectors[j[keep]], 1)))
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "sparse-adam"])
+@pytest.mark.parametrize("optimizer", ["adam", "kernel"])
 def test_books_of_one_author_end_up_near_each_other(p15_build, data, tmp_path, optimizer):
     """10 epochs on p15: 133 authors with 2+ books. Measured with seeds 0, 1, 2: same-author
     cosine 0.66 (both optimizers), random pairs 0.12-0.13. Required: a margin of 0.3."""
-    train(p15_build, tmp_path / "run", optimizer=optimizer, epochs=10, seed=0, **QUICK)
+    train(p15_build, tmp_path / "run", "reference", optimizer=optimizer, epochs=10, seed=0,
+          **QUICK)  # fmt: skip
     same, random_pairs = author_margin(tmp_path / "run", data.books)
     assert same - random_pairs > 0.3
     assert random_pairs < 0.3
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "sparse-adam"])
+@pytest.mark.parametrize("optimizer", ["adam", "kernel", "keras"])
 def test_training_is_reproducible(p15_build, tmp_path, optimizer):
     runs = []
     for name, seed in (("a", 0), ("b", 0), ("c", 1)):
         summary = train(
-            p15_build, tmp_path / name, optimizer=optimizer, epochs=3, seed=seed, **QUICK
-        )
+            p15_build, tmp_path / name, "reference", optimizer=optimizer, epochs=3, seed=seed,
+            **QUICK,
+        )  # fmt: skip
         runs.append((summary["loss"], load_vectors(tmp_path / name, normalize=False)))
     (loss_a, a), (loss_b, b), (_, c) = runs
     assert loss_a == loss_b
@@ -215,11 +219,11 @@ def test_training_is_reproducible(p15_build, tmp_path, optimizer):
 def test_outputs_and_the_saved_model_reloads(p15_build, data, tmp_path):
     import keras
 
-    summary = train(p15_build, tmp_path / "run", epochs=2, **QUICK)
+    summary = train(p15_build, tmp_path / "run", "reference", epochs=2, **QUICK)
     run = tmp_path / "run"
     saved = json.loads((run / "train.json").read_text())
     assert saved["params"]["dim"] == 16 and len(saved["loss"]) == len(saved["seconds"]) == 2
-    assert summary["examples_per_second"] > 0 and saved["data"]["n_pairs"] == 11688
+    assert summary["examples_per_second"] > 0 and saved["data"]["n_pairs"] == len(data.pairs)
     model = keras.models.load_model(run / "model.keras", safe_mode=True)
     raw = load_vectors(run, normalize=False)
     assert np.array_equal(model.get_layer("book_embedding").get_weights()[0], raw.book_vectors)
@@ -239,7 +243,8 @@ def test_outputs_and_the_saved_model_reloads(p15_build, data, tmp_path):
 
 @pytest.mark.parametrize(
     "model, optimizer",
-    [("reference", "adam"), ("reference", "sparse-adam"), ("cosine_bias", "sparse-adam")],
+    [("reference", "adam"), ("reference", "kernel"), ("cosine_bias", "kernel"),
+     ("link_mean", "kernel"), ("link_mean", "keras")],
 )
 def test_resuming_an_interrupted_run(p15_build, tmp_path, monkeypatch, model, optimizer):
     """Killed during epoch 3 of 4: the folder is not a finished run; --resume finishes
@@ -257,7 +262,7 @@ def test_resuming_an_interrupted_run(p15_build, tmp_path, monkeypatch, model, op
     with pytest.raises(KeyboardInterrupt):
         train(p15_build, tmp_path / "cut", **options)
     monkeypatch.undo()
-    with pytest.raises(TrainError, match="not a finished run"):
+    with pytest.raises(ModelError, match="not a finished run"):
         load_vectors(tmp_path / "cut")
     with pytest.raises(TrainError, match="--resume"):
         train(p15_build, tmp_path / "cut", **options)
@@ -266,7 +271,7 @@ def test_resuming_an_interrupted_run(p15_build, tmp_path, monkeypatch, model, op
     whole, resumed = load_vectors(tmp_path / "whole"), load_vectors(tmp_path / "cut")
     assert np.array_equal(whole.book_vectors, resumed.book_vectors)
     assert np.array_equal(whole.link_vectors, resumed.link_vectors)
-    if model == "cosine_bias":  # its biases are restored from the checkpoint too
+    if model != "reference":  # its biases are restored from the checkpoint too
         for name in ("book_bias.npy", "link_bias.npy"):
             assert np.array_equal(
                 np.load(tmp_path / "whole" / name), np.load(tmp_path / "cut" / name)
@@ -288,7 +293,8 @@ def test_training_stops_early_when_the_loss_stalls(p15_build, tmp_path):
     """Loss 0.69 -> 0.14 in 10 epochs (see above), then it flattens: with min_delta 0.01
     and patience 2 the run stops well before 30 epochs."""
     options = {**QUICK, "patience": 2, "min_delta": 0.01}
-    summary = train(p15_build, tmp_path / "run", epochs=30, optimizer="sparse-adam", **options)
+    summary = train(p15_build, tmp_path / "run", "reference", epochs=30, optimizer="kernel",
+                    **options)  # fmt: skip
     assert summary["stopped_early"] and 10 < summary["epochs_run"] < 30
     assert should_stop(summary["loss"], 2, 0.01)
     assert not should_stop(summary["loss"][:-1], 2, 0.01)  # it stopped at the first chance
@@ -300,7 +306,8 @@ def test_training_stops_early_when_the_loss_stalls(p15_build, tmp_path):
         ({"dim": 0}, "dimension must be at least 1"),
         ({"batch_positives": 20_000}, "larger than the data"),
         ({"optimizer": "sgd"}, "optimizer must be one of"),
-        ({"model": "cosine_bias", "optimizer": "adam"}, "cosine_bias trains with sparse-adam"),
+        ({"model": "cosine_bias", "optimizer": "adam"}, "cosine_bias trains with lazy Adam"),
+        ({"model": "link_mean", "optimizer": "adam"}, "link_mean trains with lazy Adam"),
         ({"model": "cosine_bias", "mode": "regression"}, "classification mode only"),
         ({"model": "cosine_bias", "scale": 0}, "scale must be > 0"),
         ({"model": "word2vec"}, "unknown model 'word2vec'"),
@@ -331,7 +338,7 @@ def test_bad_data_folders(p15_build, tmp_path, capsys):
 
 def test_cli_trains(p15_build, tmp_path, capsys):
     args = ["train", str(p15_build), "--out", str(tmp_path / "run"), "--quiet", "--epochs", "2"]
-    args += ["--dim", "8", "--optimizer", "sparse-adam", "--batch-positives", "512"]
+    args += ["--dim", "8", "--model", "reference", "--batch-positives", "512"]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert out.startswith("trained 2 epochs in ") and "examples/s" in out
@@ -345,17 +352,18 @@ def test_reference_recipe_is_unchanged_and_cosine_bias_brings_its_own():
     reference = train_module.TrainConfig.for_model("reference")
     assert (reference.dim, reference.epochs, reference.batch_positives) == (50, 15, 1024)
     assert (reference.negative_ratio, reference.learning_rate) == (2, 0.001)
-    assert (reference.optimizer, reference.negatives) == ("adam", "uniform")
+    assert (reference.optimizer, reference.negatives) == ("auto", "uniform")
     bias = train_module.TrainConfig.for_model("cosine_bias", dim=None, epochs=3)
     assert (bias.dim, bias.epochs, bias.batch_positives, bias.negative_ratio) == (200, 3, 256, 5)
     assert (bias.learning_rate, bias.optimizer, bias.scale, bias.rare_weight) == (
-        0.01, "sparse-adam", 5.0, 0.5,
+        0.01, "auto", 5.0, 0.5,
     )  # fmt: skip
+    assert train_module.TrainConfig().model == train_module.TrainConfig.for_model().model
 
 
 def test_cosine_bias_through_the_cli(p15_build, data, tmp_path, capsys):
     """`wikirec train --model cosine_bias`: its recipe for what is not given, its biases
-    on disk, a Keras model whose output is sigmoid(5 cos + b_book + c_link)."""
+    on disk, a Keras model whose output is the logit 5 cos + b_book + c_link."""
     import keras
 
     from wikirec.recommend import Recommender
@@ -379,11 +387,11 @@ def test_cosine_bias_through_the_cli(p15_build, data, tmp_path, capsys):
     unit = load_vectors(run)
     cosine = (unit.book_vectors[books[:, 0]] * unit.link_vectors[links[:, 0]]).sum(1)
     logit = 5.0 * cosine + book_bias[books[:, 0]] + link_bias[links[:, 0]]
-    np.testing.assert_allclose(predicted, 1 / (1 + np.exp(-logit)), atol=1e-5)
+    np.testing.assert_allclose(predicted, logit, atol=1e-5)
     assert len(Recommender.load(run).most_similar("The Son of Tarzan", topn=3)) == 3
     # A reference run over it leaves no stale biases behind.
     assert main(["train", str(p15_build), "--out", str(run), "--quiet", "--overwrite",
-                 "--epochs", "1", "--dim", "8", "--optimizer", "sparse-adam"]) == 0  # fmt: skip
+                 "--epochs", "1", "--dim", "8", "--model", "reference"]) == 0  # fmt: skip
     assert not (run / "link_bias.npy").exists() and not (run / "book_bias.npy").exists()
 
 
@@ -406,7 +414,7 @@ def test_compiled_steps_equal_the_numpy_statement_whatever_the_threads(data):
     batch at a time) on 20 real batches; and bit for bit the same on one thread."""
     import numba
 
-    from wikirec.variants import CosineBias, positive_weights
+    from wikirec.kernel import CosineBias, positive_weights
 
     pairs = np.asarray(data.pairs)
     weights = positive_weights(pairs, data.n_books, data.n_links, 0.5)
@@ -431,3 +439,86 @@ def test_compiled_steps_equal_the_numpy_statement_whatever_the_threads(data):
         assert np.allclose(getattr(nets[0], name), getattr(nets[1], name), atol=1e-5)
         assert np.array_equal(getattr(nets[1], name), getattr(nets[2], name))
     assert np.array_equal(fused, single) and nets[1].t == nets[0].t == 20
+
+
+# --------------------------------------------------------------------------- one way
+
+
+@pytest.mark.parametrize("model", ["link_mean", "reference"])
+def test_keras_path_equals_the_kernel(p15_graph_build, model):
+    """The same model from the same start on the same 20 real batches: Keras' fit with
+    LazyAdam and the compiled kernel end with the same weights (float32 rounding)."""
+    import keras
+
+    from wikirec.batches import EpochBatches
+    from wikirec.recipes import TrainConfig
+    from wikirec.train import training_pairs
+    from wikirec.trainers import KerasTrainer, KernelTrainer
+
+    data = load_training_data(p15_graph_build)
+    config = TrainConfig.for_model(model, dim=16, batch_positives=128)
+    pairs = training_pairs(data, config)
+    trainers = []
+    for kind in (KerasTrainer, KernelTrainer):
+        keras.utils.set_random_seed(0)
+        trainers.append(kind.create(config, data.n_books, data.n_links, pairs))
+    start = {name: array.copy() for name, array in trainers[1].weights().items()}
+    epoch = PairSampler(pairs, data.n_books, data.n_links, config.negative_ratio).epoch(0, 128)
+    steps = EpochBatches(epoch.book[:20], epoch.link[:20], epoch.label[:20])
+    losses = [trainer.run_epoch(steps, lambda *_: None) for trainer in trainers]
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5)
+    through_keras, through_kernel = (trainer.weights() for trainer in trainers)
+    assert set(through_keras) == set(through_kernel) == set(start)
+    for name, array in through_kernel.items():
+        assert np.abs(array - start[name]).max() > 1e-3  # it trained
+        np.testing.assert_allclose(through_keras[name], array, atol=2e-5)
+
+
+def test_a_saved_default_model_continues_training_through_fit(p15_graph_build, tmp_path):
+    """`wikirec train` (the kernel) for 2 epochs, then the saved model.keras loaded with
+    safe_mode=True and fit on epoch 3's batches ends where 3 kernel epochs end."""
+    import keras
+
+    import wikirec.model  # noqa: F401  (registers the wikirec classes)
+    from wikirec.recipes import TrainConfig
+    from wikirec.train import training_pairs
+
+    options = {"dim": 16, "batch_positives": 128, "patience": 0, "optimizer": "kernel"}
+    train(p15_graph_build, tmp_path / "two", epochs=2, **options)
+    train(p15_graph_build, tmp_path / "three", epochs=3, **options)
+    net = keras.models.load_model(tmp_path / "two" / "model.keras", safe_mode=True)
+    assert int(net.optimizer.iterations.numpy()) > 0
+    data = load_training_data(p15_graph_build)
+    config = TrainConfig.for_model(**{k: v for k, v in options.items() if k != "optimizer"})
+    batches = PairSampler(training_pairs(data, config), data.n_books, data.n_links,
+                          config.negative_ratio, seed=0).epoch(2, 128)  # fmt: skip
+    net.fit({"book": batches.book.reshape(-1, 1), "link": batches.link.reshape(-1, 1)},
+            batches.label.reshape(-1, 1), batch_size=batches.batch_size, epochs=1,
+            shuffle=False, verbose=0)  # fmt: skip
+    three = keras.models.load_model(tmp_path / "three" / "model.keras", safe_mode=True)
+    for layer in ("book_embedding", "link_embedding", "book_bias", "link_bias"):
+        np.testing.assert_allclose(net.get_layer(layer).get_weights()[0],
+                                   three.get_layer(layer).get_weights()[0], atol=1e-4)  # fmt: skip
+
+
+def test_no_options_train_the_default_model_everywhere(p15_graph_build, tmp_path):
+    """`wikirec train` with no options, `wikirec run books` and `wikirec evaluate` all
+    mean the same model with the same recipe (wikirec.recipes)."""
+    import argparse
+
+    from wikirec import evaluate, pipeline
+    from wikirec.recipes import DEFAULT_MODEL, RECIPE_KEYS, RECIPES, TrainConfig
+
+    parser = argparse.ArgumentParser()
+    train_module.add_command(parser.add_subparsers())
+    args = parser.parse_args(["train", str(p15_graph_build), "--out", str(tmp_path / "run")])
+    assert args.model == DEFAULT_MODEL == evaluate.DEFAULT_MODEL == "link_mean"
+    assert all(getattr(args, key) is None for key in ("dim", "epochs", "learning_rate"))
+    books = pipeline.load_config("books")
+    assert books["train"]["model"] == DEFAULT_MODEL
+    assert not set(pipeline.train_options(books)) & set(RECIPE_KEYS)  # the recipe's own
+    config = TrainConfig.for_model()
+    recipe = RECIPES[DEFAULT_MODEL]
+    assert (config.dim, config.epochs, config.negative_ratio) == (
+        recipe.dim, recipe.epochs, recipe.negative_ratio)  # fmt: skip
+    assert config.inputs == "out+in" and config.optimizer == "auto"

@@ -1,8 +1,8 @@
 """Stage 2, ``wikirec build``: articles in, (book, link) training pairs out.
 
-Reads ``articles.parquet`` (and ``redirects.parquet`` when present) written by
-``wikirec parse`` and cleans the wikilinks the way the reference tutorial did, with the
-fixes it lacked:
+Reads ``articles.parquet`` (and ``redirects.parquet`` and ``inlinks.parquet`` when
+present) written by ``wikirec parse`` and cleans the wikilinks the way the reference
+tutorial did, with the fixes it lacked:
 
 1. pages outside the main namespace that slipped through (``Wikipedia:WikiProject
    ...``) and repeated titles are dropped from the books;
@@ -13,7 +13,16 @@ fixes it lacked:
    "New York Times" and "The New York Times" become one link;
 4. case is folded (``str.lower``, as the reference did) unless ``keep_case``;
 5. stop links are removed (``wikirec/data/stop_links.txt`` or a user file);
-6. links seen on fewer than ``min_link_count`` distinct books are dropped.
+6. links seen on fewer than ``min_link_count`` distinct books are dropped (2 by default:
+   a page linked from 2 to 4 books is often the book's author or series, the links the
+   reference's threshold of 5 threw away; a page seen on one book tells nothing about
+   any other).
+
+In-links: the pages that link *to* a book (``inlinks.parquet``: its author's page, its
+series, the lists and awards that name it) are entities too. Each in-link's target is
+resolved through the redirects to a book; its source page is cleaned as a link target
+(steps 2-5), so "George Orwell" linked from Animal Farm and "George Orwell" linking to it
+are one entity; step 6 counts the books an entity meets either way.
 
 With ``links="external_links"`` the books' external links (URLs) are the links
 instead, as the reference suggested trying: steps 2-5 do not apply to URLs; each URL
@@ -27,9 +36,15 @@ Writes to ``OUT``::
     books.parquet   index, title, author, genre, country, language, publisher, series,
                     preceded_by, followed_by (infobox fields, "" when absent), infobox
                     (JSON text of every field), n_pairs
-    links.parquet   index, title, count (distinct books), occurrences (pairs)
+                    , link_index (the book's own row in links.parquet when some book
+                    meets it as a link, else -1)
+    links.parquet   index, title, count (distinct books it meets either way),
+                    occurrences (out-link pairs), out_books, in_books (distinct books
+                    linking to it, and linked from it)
     pairs.npy       int32, shape (n_pairs, 2): (book index, link index), one row per link
                     occurrence, repeats kept as the reference did
+    in_pairs.npy    int32, shape (n_in, 2): (book index, link index) where the link's
+                    page links to the book, distinct, sorted
     build.json      parameters, counts before and after each step, most frequent links
 
 ``build.json`` is written last and removed first, so a folder without it is not a
@@ -45,7 +60,8 @@ import os
 import re
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -105,6 +121,9 @@ INFOBOX_COLUMNS = (
     "followed_by",
 )
 TOP_LINKS = 25
+# A page met by one book says nothing about any other; 2 keeps the author and series
+# pages that the reference's 5 threw away (README, Quality).
+DEFAULT_MIN_LINK_COUNT = 2
 MAX_REDIRECT_HOPS = 32
 LINK_SOURCES = ("wikilinks", "external_links")
 # A Wayback Machine copy: web.archive.org/web/<timestamp, maybe with a suffix>/<url>
@@ -126,12 +145,16 @@ class TrainingData:
     pairs : ndarray of int32, shape (n_pairs, 2)
         ``(book index, link index)``, one row per link occurrence (repeats kept).
     summary : dict, the contents of ``build.json``
+    in_pairs : ndarray of int32, shape (n_in, 2)
+        ``(book index, link index)``: the link's page links to the book (distinct;
+        empty for a build without in-links).
     """
 
     books: pd.DataFrame
     links: pd.DataFrame
     pairs: np.ndarray
     summary: dict
+    in_pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int32))
 
     @property
     def n_books(self) -> int:
@@ -140,6 +163,11 @@ class TrainingData:
     @property
     def n_links(self) -> int:
         return len(self.links)
+
+    def graph_pairs(self) -> np.ndarray:
+        """int32 (n_pairs + n_in, 2): the out-link pairs (repeats kept) then the in-link
+        pairs, all as (book, link): what a book meets, either way."""
+        return np.concatenate([np.asarray(self.pairs), self.in_pairs]).astype(np.int32)
 
 
 # --------------------------------------------------------------------------- links
@@ -294,8 +322,10 @@ def _clean_urls(raw_urls: list[str]) -> tuple[tuple[list[str], np.ndarray], dict
 
 
 def _read_articles(
-    articles_dir: Path, links: str = "wikilinks"
-) -> tuple[pa.Table, pa.Table | None]:
+    articles_dir: Path, links: str = "wikilinks", inlinks: bool = True
+) -> tuple[pa.Table, pa.Table | None, pa.Table | None]:
+    """The articles, the redirects and the in-links of a parse folder (None for a table
+    the folder lacks, or in-links not asked for)."""
     if articles_dir.is_file() and articles_dir.name == "articles.parquet":
         articles_dir = articles_dir.parent
     path = articles_dir / "articles.parquet"
@@ -303,15 +333,18 @@ def _read_articles(
         raise BuildError(f"{articles_dir}: no articles.parquet (run `wikirec parse` first)")
     try:
         articles = pq.read_table(path, columns=["title", "infobox", links])
-        redirect_path = articles_dir / "redirects.parquet"
-        redirects = None
-        if redirect_path.is_file():
-            redirects = pq.read_table(redirect_path, columns=["source", "target"])
+        redirects = _optional_table(articles_dir / "redirects.parquet")
+        found_inlinks = _optional_table(articles_dir / "inlinks.parquet") if inlinks else None
     except (pa.ArrowException, OSError, KeyError) as exc:
         raise BuildError(f"{path}: not an articles table from `wikirec parse` ({exc})") from exc
     if articles.num_rows == 0:
         raise BuildError(f"{path}: no articles")
-    return articles, redirects
+    return articles, redirects, found_inlinks
+
+
+def _optional_table(path: Path) -> pa.Table | None:
+    """The ``source``, ``target`` columns of ``redirects.parquet`` or ``inlinks.parquet``."""
+    return pq.read_table(path, columns=["source", "target"]) if path.is_file() else None
 
 
 def _select_books(titles: list[str]) -> tuple[np.ndarray, dict[str, int]]:
@@ -335,7 +368,9 @@ def _select_books(titles: list[str]) -> tuple[np.ndarray, dict[str, int]]:
     }
 
 
-def _book_table(titles: list[str], infoboxes: list[str | None], n_pairs: np.ndarray):
+def _book_table(
+    titles: list[str], infoboxes: list[str | None], n_pairs: np.ndarray, own_links: np.ndarray
+) -> pa.Table:
     fields = [_infobox_fields(raw) for raw in infoboxes]
     columns: dict[str, object] = {
         "index": np.arange(len(titles), dtype=np.int64),
@@ -345,6 +380,7 @@ def _book_table(titles: list[str], infoboxes: list[str | None], n_pairs: np.ndar
         columns[name] = [f.get(name, "") for f in fields]
     columns["infobox"] = [raw or "{}" for raw in infoboxes]
     columns["n_pairs"] = n_pairs.astype(np.int64)
+    columns["link_index"] = own_links.astype(np.int64)
     return pa.table(columns)
 
 
@@ -364,12 +400,13 @@ def _infobox_fields(raw: str | None) -> dict[str, str]:
 def build_training_data(
     articles_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
-    min_link_count: int = 5,
+    min_link_count: int = DEFAULT_MIN_LINK_COUNT,
     stop_links: str | os.PathLike | list[str] | None = None,
     keep_case: bool = False,
     top_links: int = TOP_LINKS,
     progress: bool = False,
     links: str = "wikilinks",
+    inlinks: bool = True,
 ) -> dict:
     """Build the training pairs of ``articles_dir`` into ``out_dir``; return the summary.
 
@@ -377,13 +414,14 @@ def build_training_data(
     ----------
     articles_dir : folder holding ``articles.parquet`` (and ``redirects.parquet``)
     out_dir : output folder (created; files of an earlier build are replaced)
-    min_link_count : drop links seen on fewer distinct books (the reference used 5)
+    min_link_count : drop links met by fewer distinct books (the reference used 5)
     stop_links : a stop-link file, a list of titles, or None for the default list
     keep_case : keep MediaWiki's case instead of folding links to lower case
     top_links : how many of the most frequent kept links the summary lists
     progress : show a progress bar on stderr
     links : "wikilinks" (the reference's) or "external_links" (URLs, normalised by
-        :func:`normalize_url`; ``stop_links`` and ``keep_case`` do not apply)
+        :func:`normalize_url`; ``stop_links``, ``keep_case`` and ``inlinks`` do not apply)
+    inlinks : read the parse's ``inlinks.parquet`` (when there is one) into ``in_pairs``
 
     Returns
     -------
@@ -397,9 +435,12 @@ def build_training_data(
     articles_dir, out = Path(articles_dir), Path(out_dir)
     stops = stop_links if isinstance(stop_links, list) else read_stop_links(stop_links)
     with progress_bar(total=5, desc="build", enabled=progress) as bar:
-        articles, redirects = _read_articles(articles_dir, links)
+        wanted_inlinks = inlinks and links == "wikilinks"  # a URL links to nothing
+        articles, redirects, inlink_table = _read_articles(articles_dir, links, wanted_inlinks)
         bar.update()
-        book_rows, book_counts = _select_books(articles.column("title").to_pylist())
+        titles = articles.column("title").to_pylist()
+        book_rows, book_counts = _select_books(titles)
+        book_titles = [titles[row] for row in book_rows]
         book_of_row = np.full(articles.num_rows, -1, dtype=np.int64)
         book_of_row[book_rows] = np.arange(len(book_rows))
         wikilinks = articles.column(links).combine_chunks()
@@ -408,22 +449,35 @@ def build_training_data(
         raw_titles = encoded.dictionary.to_pylist()
         raw_codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         bar.update()
+        # The in-links' sources and the books' own titles are cleaned with the link
+        # targets, so that one page is one entity whichever way it meets a book.
+        in_books, in_sources = _inlink_books(inlink_table, book_titles, redirects)
+        extra = [*in_sources, *book_titles]
         if links == "wikilinks":
-            link_of_raw, counts = _clean_links(raw_titles, redirects, stops, keep_case)
+            link_of_raw, counts = _clean_links(raw_titles, redirects, stops, keep_case, extra)
         else:
             link_of_raw, counts = _clean_urls(raw_titles)
         bar.update()
         link_title, link_code = link_of_raw
         codes = link_code[raw_codes]
         on_book = occurrence_book >= 0
-        pairs, link_table, steps = _filter_pairs(
-            occurrence_book[on_book], codes[on_book], link_title, min_link_count
-        )
+        n_raw, n_in = len(raw_titles), len(in_sources)
+        in_codes = link_code[n_raw : n_raw + n_in] if links == "wikilinks" else link_code[:0]
+        own_codes = link_code[n_raw + n_in :] if links == "wikilinks" else None
+        pairs, in_pairs, link_table, new_code, steps = _filter_pairs(
+            occurrence_book[on_book], codes[on_book], in_books, in_codes, link_title,
+            min_link_count,
+        )  # fmt: skip
         bar.update()
         summary = _summary(
             articles.num_rows, book_counts, len(book_rows), len(raw_codes),
             int(on_book.sum()), counts, steps, pairs, link_table, top_links,
         )  # fmt: skip
+        summary["in_links"] = {
+            "read": 0 if inlink_table is None else inlink_table.num_rows,
+            "to_books": int(len(in_books)),
+            "kept": int(len(in_pairs)),
+        }
         summary["params"] = {
             "articles_dir": str(articles_dir),
             "min_link_count": min_link_count,
@@ -433,59 +487,106 @@ def build_training_data(
             "n_stop_links": len(stops),
             "keep_case": keep_case,
             "links": links,
+            "inlinks": wanted_inlinks,
         }
         summary["version"] = __version__
         summary["redirects_available"] = 0 if redirects is None else redirects.num_rows
         infoboxes = pc.take(articles.column("infobox"), pa.array(book_rows)).to_pylist()
-        titles = pc.take(articles.column("title"), pa.array(book_rows)).to_pylist()
         n_pairs = np.bincount(pairs[:, 0], minlength=len(book_rows))
+        own_links = _own_links(own_codes, new_code, len(book_rows))
         summary["books"]["without_pairs"] = int((n_pairs == 0).sum())
         summary["seconds"] = round(time.perf_counter() - started, 3)
-        _write_build(out, _book_table(titles, infoboxes, n_pairs), link_table, pairs, summary)
+        books = _book_table(book_titles, infoboxes, n_pairs, own_links)
+        _write_build(out, books, link_table, pairs, in_pairs, summary)
         bar.update()
     return summary
 
 
+def _inlink_books(
+    inlinks: pa.Table | None, book_titles: list[str], redirects: pa.Table | None
+) -> tuple[np.ndarray, list[str]]:
+    """The book each in-link points to (int64, through redirects) and its source title,
+    for the in-links that reach a book (a page linking to itself is left out)."""
+    if inlinks is None or inlinks.num_rows == 0:
+        return np.zeros(0, np.int64), []
+    book_index = {title: i for i, title in enumerate(book_titles)}
+    targets = pc.unique(inlinks.column("target")).to_pylist()
+    resolved, _ = resolve_redirects(targets, redirects)
+    book_of_target = {t: book_index[r] for t, r in zip(targets, resolved, strict=True)
+                      if r in book_index}  # fmt: skip
+    books: list[int] = []
+    sources: list[str] = []
+    for source, target in zip(inlinks.column("source").to_pylist(),
+                              inlinks.column("target").to_pylist(), strict=True):  # fmt: skip
+        book = book_of_target.get(target)
+        if book is not None and source and source != book_titles[book]:
+            books.append(book)
+            sources.append(source)
+    return np.asarray(books, np.int64), sources
+
+
+def _own_links(own_codes: np.ndarray | None, new_code: np.ndarray, n_books: int) -> np.ndarray:
+    """int64 (n_books,): each book's own row among the kept links, or -1."""
+    if own_codes is None:
+        return np.full(n_books, -1, np.int64)
+    kept = np.where(own_codes >= 0, new_code[np.maximum(own_codes, 0)], -1)
+    return np.where(own_codes >= 0, kept, -1).astype(np.int64)
+
+
 def _clean_links(
-    raw_titles: list[str], redirects: pa.Table | None, stops: list[str], keep_case: bool
+    raw_titles: list[str],
+    redirects: pa.Table | None,
+    stops: list[str],
+    keep_case: bool,
+    extra: Sequence[str] = (),
 ) -> tuple[tuple[list[str], np.ndarray], dict[str, int]]:
     """Map each distinct raw link target to a cleaned link, or -1 when dropped.
 
     Returns ``((titles, code))``: ``code[i]`` is the position in ``titles`` of raw
-    target ``i`` (int64, -1 if dropped), and counts of distinct targets per step."""
-    content = [is_content_link(t) for t in raw_titles]
-    kept = [t for t, ok in zip(raw_titles, content, strict=True) if ok]
+    target ``i`` (int64, -1 if dropped), and counts of distinct targets per step.
+    ``extra`` titles (pages that are not link targets: in-link sources, the books'
+    own titles) are cleaned the same way and coded after the raw targets, but neither
+    counted nor given a title of their own unless cleaning keeps them."""
+    every = [*raw_titles, *extra]
+    content = [is_content_link(t) for t in every]
+    kept_positions = np.flatnonzero(np.asarray(content, dtype=bool))
+    kept = [every[i] for i in kept_positions]
     stop_titles = [normalize_title(s) for s in stops]
     resolved, redirect_counts = resolve_redirects(kept + stop_titles, redirects)
     resolved_stops = resolved[len(kept) :]
     resolved = resolved[: len(kept)]
     fold = (lambda t: t) if keep_case else str.lower
     stop_set = {s.lower() for s in stop_titles} | {s.lower() for s in resolved_stops}
-    code = np.full(len(raw_titles), -1, dtype=np.int64)
+    code = np.full(len(every), -1, dtype=np.int64)
     titles: list[str] = []
     index: dict[str, int] = {}
-    after_redirects = set(resolved)
+    n_raw = len(raw_titles)
+    after_redirects: set[str] = set()
     after_namespaces: set[str] = set()
     stopped: set[str] = set()
-    kept_positions = np.flatnonzero(np.asarray(content, dtype=bool))
     for position, title in zip(kept_positions, resolved, strict=True):
+        counted = position < n_raw
+        if counted:
+            after_redirects.add(title)
         if not is_content_link(title):  # a redirect into another namespace
             continue
         folded = fold(title)
-        after_namespaces.add(folded)
+        if counted:
+            after_namespaces.add(folded)
         if title.lower() in stop_set:
-            stopped.add(folded)
+            if counted:
+                stopped.add(folded)
             continue
         if folded not in index:
             index[folded] = len(titles)
             titles.append(folded)
         code[position] = index[folded]
     counts = {
-        "read": len(raw_titles),
-        "content_namespaces": len(kept),
+        "read": n_raw,
+        "content_namespaces": int(np.count_nonzero(kept_positions < n_raw)),
         "after_redirects": len({t for t in after_redirects if is_content_link(t)}),
         "after_case_folding": len(after_namespaces),
-        "after_stop_links": len(titles),
+        "after_stop_links": len(after_namespaces - stopped),
         "stop_links_found": len(stopped),
         "redirects_used": redirect_counts["redirects_used"],
         "redirect_loops": redirect_counts["loops"],
@@ -494,46 +595,66 @@ def _clean_links(
 
 
 def _filter_pairs(
-    books: np.ndarray, codes: np.ndarray, titles: list[str], min_count: int
-) -> tuple[np.ndarray, pa.Table, dict[str, int]]:
+    books: np.ndarray,
+    codes: np.ndarray,
+    in_books: np.ndarray,
+    in_codes: np.ndarray,
+    titles: list[str],
+    min_count: int,
+) -> tuple[np.ndarray, np.ndarray, pa.Table, np.ndarray, dict[str, int]]:
     """Remove the dropped and the rare links; number the kept links by count.
 
     Parameters
     ----------
     books, codes : int64 arrays, shape (n_occurrences,): book index, cleaned link code
         (-1 for a dropped link)
+    in_books, in_codes : int64 arrays, shape (n_in,): the same for the in-links
 
     Returns
     -------
     pairs : int32 array, shape (n_pairs, 2)
-    links : table ``index, title, count, occurrences``
+    in_pairs : int32 array, shape (n_in_kept, 2), distinct, sorted
+    links : table ``index, title, count, occurrences, out_books, in_books``
+    new_code : int64 (n_codes,): each code's kept link index, or -1
     steps : occurrence counts after each step
     """
     live = codes >= 0
     books, codes = books[live], codes[live]
-    n_codes = len(titles)
-    unique_pairs = np.unique(books * max(n_codes, 1) + codes)
-    book_count = np.bincount(unique_pairs % max(n_codes, 1), minlength=n_codes)
-    occurrences = np.bincount(codes, minlength=n_codes)
+    in_live = in_codes >= 0
+    in_books, in_codes = in_books[in_live], in_codes[in_live]
+    n_codes = max(len(titles), 1)
+    out_unique = np.unique(books * n_codes + codes)
+    in_unique = np.unique(in_books * n_codes + in_codes)
+    either = np.union1d(out_unique, in_unique)
+    book_count = np.bincount(either % n_codes, minlength=len(titles))
+    out_books = np.bincount(out_unique % n_codes, minlength=len(titles))
+    in_books_count = np.bincount(in_unique % n_codes, minlength=len(titles))
+    occurrences = np.bincount(codes, minlength=len(titles))
     frequent = np.flatnonzero(book_count >= min_count)
     title_array = np.asarray(titles, dtype=object)
     # Most linked first, ties by title: a stable order that does not depend on the input.
     order = frequent[np.lexsort((title_array[frequent], -book_count[frequent]))]
-    new_code = np.full(n_codes, -1, dtype=np.int64)
+    new_code = np.full(len(titles), -1, dtype=np.int64)
     new_code[order] = np.arange(len(order))
     mapped = new_code[codes]
     keep = mapped >= 0
     pairs = np.stack([books[keep], mapped[keep]], axis=1).astype(np.int32)
+    in_mapped = new_code[in_unique % n_codes]
+    in_keep = in_mapped >= 0
+    in_pairs = np.stack([in_unique[in_keep] // n_codes, in_mapped[in_keep]], axis=1)
+    in_pairs = in_pairs[np.lexsort((in_pairs[:, 1], in_pairs[:, 0]))].astype(np.int32)
     links = pa.table(
         {
             "index": np.arange(len(order), dtype=np.int64),
             "title": pa.array(title_array[order].tolist(), pa.string()),
             "count": book_count[order].astype(np.int64),
             "occurrences": occurrences[order].astype(np.int64),
+            "out_books": out_books[order].astype(np.int64),
+            "in_books": in_books_count[order].astype(np.int64),
         }
     )
     steps = {"after_content_and_stop_links": int(live.sum()), "kept": int(keep.sum())}
-    return pairs, links, steps
+    return pairs, in_pairs.reshape(-1, 2), links, new_code, steps
 
 
 def _summary(
@@ -561,7 +682,9 @@ def _summary(
 # --------------------------------------------------------------------------- files
 
 
-def _write_build(out: Path, books: pa.Table, links: pa.Table, pairs: np.ndarray, summary):
+def _write_build(
+    out: Path, books: pa.Table, links: pa.Table, pairs: np.ndarray, in_pairs: np.ndarray, summary
+) -> None:
     """Write the build: the marker ``build.json`` is removed first and written last, and
     every file is written atomically, so a reader sees a whole build or none."""
     if out.exists() and not out.is_dir():
@@ -571,6 +694,7 @@ def _write_build(out: Path, books: pa.Table, links: pa.Table, pairs: np.ndarray,
     write_table_atomic(books, out / "books.parquet")
     write_table_atomic(links, out / "links.parquet")
     write_npy_atomic(pairs, out / "pairs.npy")
+    write_npy_atomic(in_pairs, out / "in_pairs.npy")
     write_json_atomic(summary, out / "build.json")
 
 
@@ -601,10 +725,16 @@ def load_training_data(data_dir: str | os.PathLike, mmap: bool = False) -> Train
         books = pd.read_parquet(folder / "books.parquet")
         links = pd.read_parquet(folder / "links.parquet")
         pairs = np.load(folder / "pairs.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
+        in_path = folder / "in_pairs.npy"  # absent from builds made before in-links
+        in_pairs = np.load(in_path, allow_pickle=False) if in_path.is_file() else None
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise BuildError(f"{folder}: cannot read the build ({exc})") from exc
+    if in_pairs is None:
+        in_pairs = np.zeros((0, 2), np.int32)
     _check_build(folder, books, links, pairs, summary)
-    return TrainingData(books=books, links=links, pairs=pairs, summary=summary)
+    _check_pairs(folder, "in_pairs.npy", in_pairs, len(books), len(links))
+    return TrainingData(books=books, links=links, pairs=pairs, summary=summary,
+                        in_pairs=in_pairs)  # fmt: skip
 
 
 def _check_build(folder: Path, books, links, pairs: np.ndarray, summary: dict) -> None:
@@ -625,6 +755,14 @@ def _check_build(folder: Path, books, links, pairs: np.ndarray, summary: dict) -
         raise BuildError(f"{folder}: inconsistent build: {'; '.join(problems)}")
 
 
+def _check_pairs(folder: Path, name: str, pairs: np.ndarray, n_books: int, n_links: int) -> None:
+    ok = pairs.ndim == 2 and pairs.shape[1] == 2 and np.issubdtype(pairs.dtype, np.integer)
+    if ok and len(pairs):
+        ok = pairs.min() >= 0 and pairs[:, 0].max() < n_books and pairs[:, 1].max() < n_links
+    if not ok:
+        raise BuildError(f"{folder}: inconsistent build: {name} does not fit the books and links")
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -641,9 +779,10 @@ def add_command(subparsers) -> None:
     parser.add_argument(
         "--min-link-count",
         type=int,
-        default=5,
+        default=DEFAULT_MIN_LINK_COUNT,
         metavar="N",
-        help="drop links seen on fewer than N books (default: 5, as the reference)",
+        help=f"drop links met by fewer than N books, either way (default: "
+        f"{DEFAULT_MIN_LINK_COUNT}; the reference used 5)",
     )
     parser.add_argument(
         "--stop-links",
@@ -653,6 +792,10 @@ def add_command(subparsers) -> None:
         f"{DEFAULT_STOP_LINKS.name})",
     )
     parser.add_argument("--keep-case", action="store_true", help="do not fold links to lower case")
+    parser.add_argument(
+        "--no-inlinks", dest="inlinks", action="store_false",
+        help="ignore the parse's inlinks.parquet (the pages linking to each book)",
+    )  # fmt: skip
     parser.add_argument(
         "--links",
         choices=LINK_SOURCES,
@@ -678,13 +821,15 @@ def run(args: argparse.Namespace) -> int:
             top_links=max(args.top, 0),
             progress=not args.quiet,
             links=args.links,
+            inlinks=args.inlinks,
         )
     except BuildError as exc:
         print(f"wikirec build: {exc}", file=sys.stderr)
         return 2
     for line in summary_lines(summary):
         print(line)
-    print(f"wrote {Path(args.out)}/books.parquet, links.parquet, pairs.npy, build.json")
+    print(f"wrote {Path(args.out)}/books.parquet, links.parquet, pairs.npy, in_pairs.npy, "
+          "build.json")  # fmt: skip
     return 0
 
 
@@ -714,6 +859,12 @@ def summary_lines(summary: dict) -> list[str]:
         f"pairs: {occ['read']:,} link occurrences, {pairs['kept']:,} kept "
         f"({pairs['unique']:,} distinct) in {summary['seconds']:.1f} s",
     ]
+    inlinks = summary.get("in_links")
+    if inlinks and inlinks["read"]:
+        lines.append(
+            f"in-links: {inlinks['read']:,} read, {inlinks['to_books']:,} reach a book, "
+            f"{inlinks['kept']:,} distinct (book, link) kept"
+        )
     if summary["top_links"]:
         top = ", ".join(f"{t} ({c:,})" for t, c in summary["top_links"])
         urls = summary["params"].get("links") == "external_links"

@@ -54,11 +54,11 @@ def book_features(data: TrainingData, model_dir: str | os.PathLike) -> dict[str,
     from scipy import sparse
 
     from wikirec.evaluate import tfidf_matrix
-    from wikirec.train import TrainError, load_vectors
+    from wikirec.trained import ModelError, load_vectors
 
     try:
         vectors = load_vectors(model_dir, normalize=True)
-    except TrainError as exc:
+    except ModelError as exc:
         raise ClassifyError(str(exc)) from exc
     if vectors.book_titles != data.books["title"].tolist():
         raise ClassifyError(f"{model_dir}: was not trained on this build (other books)")

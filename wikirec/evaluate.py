@@ -62,6 +62,7 @@ import pandas as pd
 from wikirec.build import BuildError, TrainingData, load_training_data, write_npy_atomic
 from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
 from wikirec.progress import progress_bar
+from wikirec.recipes import DEFAULT_MODEL, MODEL_NAMES
 from wikirec.recommend import SCORE_BUDGET, cosine_top_k, top_k
 
 FIELDS = ("author", "series", "genre", "country")
@@ -89,6 +90,8 @@ class Split:
     eval_books : int64 (n_eval,), the books with hidden links, ascending
     negatives : list of int64 arrays, one per eval book: sampled non-links
     params : how the split was drawn
+    in_train : int32 (n_in_train, 2), the in-link pairs left for training: the build's,
+        but for the other side of each hidden link between two books
     """
 
     train_pairs: np.ndarray
@@ -96,6 +99,7 @@ class Split:
     eval_books: np.ndarray
     negatives: list[np.ndarray]
     params: dict = field(default_factory=dict)
+    in_train: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int32))
 
     def hidden_of(self) -> list[np.ndarray]:
         """The hidden links of each eval book, in ``eval_books`` order."""
@@ -107,7 +111,12 @@ class Split:
             "eval_books": int(len(self.eval_books)),
             "hidden_pairs": int(len(self.hidden)),
             "train_pairs": int(len(self.train_pairs)),
+            "train_in_pairs": int(len(self.in_train)),
         }
+
+    def graph_pairs(self) -> np.ndarray:
+        """int32 (n, 2): the training out-link pairs, then the training in-link pairs."""
+        return np.concatenate([self.train_pairs, self.in_train]).astype(np.int32)
 
 
 def split_pairs(
@@ -117,6 +126,8 @@ def split_pairs(
     min_links: int = 5,
     n_negatives: int = 100,
     seed: int = 0,
+    in_pairs: np.ndarray | None = None,
+    own_links: np.ndarray | None = None,
 ) -> Split:
     """Hide ``ceil(fraction * n)`` of the ``n`` distinct links of each book with
     ``n >= min_links``, drawn with ``numpy.random.default_rng(seed)``.
@@ -125,6 +136,10 @@ def split_pairs(
     ----------
     pairs : int array (n_pairs, 2), (book, link) with repeats
     n_links : number of links (link indices are below it)
+    in_pairs : int array (n_in, 2), the build's in-link pairs (book, link), or None
+    own_links : int (n_books,), each book's own link row or -1 (the build's
+        ``link_index``): a hidden link from book A to book B is hidden both ways, so
+        B's in-link from A leaves the training pairs too
 
     Returns
     -------
@@ -158,7 +173,30 @@ def split_pairs(
         "n_negatives": n_negatives,
         "seed": seed,
     }
-    return Split(train, hidden, eval_books, negatives, params)
+    in_train = _in_pairs_without(in_pairs, hidden, own_links, n_links)
+    return Split(train, hidden, eval_books, negatives, params, in_train)
+
+
+def _in_pairs_without(
+    in_pairs: np.ndarray | None, hidden: np.ndarray, own_links: np.ndarray | None, n_links: int
+) -> np.ndarray:
+    """The in-link pairs but for the other side of each hidden link between two books:
+    hidden (A, link of B) drops B's in-link (B, link of A)."""
+    if in_pairs is None or len(in_pairs) == 0:
+        return np.zeros((0, 2), np.int32)
+    in_pairs = np.asarray(in_pairs, np.int64)
+    if own_links is None or len(hidden) == 0:
+        return in_pairs.astype(np.int32)
+    own_links = np.asarray(own_links, np.int64)
+    book_of_link = np.full(n_links, -1, np.int64)
+    has_link = np.flatnonzero(own_links >= 0)
+    book_of_link[own_links[has_link]] = has_link
+    target_book = book_of_link[hidden[:, 1]]
+    source_link = own_links[hidden[:, 0]]
+    both = (target_book >= 0) & (source_link >= 0)
+    reverse = target_book[both] * n_links + source_link[both]
+    codes = in_pairs[:, 0] * n_links + in_pairs[:, 1]
+    return in_pairs[~np.isin(codes, reverse)].astype(np.int32)
 
 
 def _group(pairs: np.ndarray, books: np.ndarray) -> list[np.ndarray]:
@@ -186,10 +224,13 @@ def write_split_build(data: TrainingData, split: Split, out: str | os.PathLike) 
     pairs = split.train_pairs
     n_books, n_links = data.n_books, data.n_links
     unique = np.unique(pairs[:, 0].astype(np.int64) * n_links + pairs[:, 1])
+    in_unique = np.unique(split.in_train[:, 0].astype(np.int64) * n_links + split.in_train[:, 1])
     books = data.books.assign(n_pairs=np.bincount(pairs[:, 0], minlength=n_books))
     links = data.links.assign(
-        count=np.bincount(unique % n_links, minlength=n_links),
+        count=np.bincount(np.union1d(unique, in_unique) % n_links, minlength=n_links),
         occurrences=np.bincount(pairs[:, 1], minlength=n_links),
+        out_books=np.bincount(unique % n_links, minlength=n_links),
+        in_books=np.bincount(in_unique % n_links, minlength=n_links),
     )
     summary = json.loads(json.dumps(data.summary))
     summary["pairs"] = {"kept": int(len(pairs)), "unique": int(len(unique))}
@@ -197,6 +238,7 @@ def write_split_build(data: TrainingData, split: Split, out: str | os.PathLike) 
     write_table_atomic(_arrow(books), out / "books.parquet")
     write_table_atomic(_arrow(links), out / "links.parquet")
     write_npy_atomic(pairs, out / "pairs.npy")
+    write_npy_atomic(split.in_train, out / "in_pairs.npy")
     write_json_atomic(summary, out / "build.json")
     return out
 
@@ -359,6 +401,11 @@ class Fitted:
         return cosine_top_k(self.books, k=k)[0]
 
 
+# What a baseline is fitted on: the links each book makes, or those and the pages that
+# link to it (the build's in-links).
+INPUTS = {"out": "out-links", "out+in": "out- and in-links"}
+
+
 @dataclass
 class Context:
     """What a method is fitted on: the training split, as arrays and as a build."""
@@ -371,6 +418,8 @@ class Context:
     seed: int = 0
     epochs: int | None = None
     progress: bool = False
+    options: dict = field(default_factory=dict)
+    inputs: str = "out"
 
     @property
     def n_books(self) -> int:
@@ -380,11 +429,17 @@ class Context:
     def n_links(self) -> int:
         return self.data.n_links
 
+    def pairs(self) -> np.ndarray:
+        """int32 (n, 2): the training pairs of :attr:`inputs` (out-links with repeats,
+        then in-links)."""
+        return self.split.graph_pairs() if self.inputs == "out+in" else self.split.train_pairs
+
     def link_sets(self):
-        """scipy CSR (n_books, n_links) of 1.0 where a book links to a link in training."""
+        """scipy CSR (n_books, n_links) of 1.0 where a book meets a link in training
+        (links it makes; with ``inputs="out+in"`` also the pages linking to it)."""
         from scipy import sparse
 
-        pairs = np.unique(self.split.train_pairs, axis=0)
+        pairs = np.unique(self.pairs(), axis=0)
         ones = np.ones(len(pairs), dtype=np.float32)
         shape = (self.n_books, self.n_links)
         return sparse.csr_matrix((ones, (pairs[:, 0], pairs[:, 1])), shape=shape)
@@ -393,7 +448,7 @@ class Context:
 def fit_popularity(ctx: Context) -> Fitted:
     """Links by how many training books link to them; the same books for everyone."""
     counts = np.asarray(ctx.link_sets().sum(0)).ravel().astype(np.float32)
-    book_sizes = np.bincount(ctx.split.train_pairs[:, 0], minlength=ctx.n_books)
+    book_sizes = np.bincount(ctx.pairs()[:, 0], minlength=ctx.n_books)
     ranking = np.lexsort((np.arange(ctx.n_books), -book_sizes))
 
     def neighbours(k: int) -> np.ndarray:
@@ -452,7 +507,7 @@ def fit_doc2vec(ctx: Context) -> Fitted:
     params = dict(DOC2VEC)
     params["epochs"] = ctx.epochs or params["epochs"]
     words = [[] for _ in range(ctx.n_books)]
-    for book, link in ctx.split.train_pairs.tolist():
+    for book, link in ctx.pairs().tolist():
         words[book].append(str(link))
     documents = [TaggedDocument(w, [b]) for b, w in enumerate(words)]
     model = Doc2Vec(
@@ -484,45 +539,42 @@ BASELINES: dict[str, Callable[[Context], Fitted]] = {
     "lsa": fit_lsa,
     "doc2vec": fit_doc2vec,
 }
+# Each baseline at every input it can take, so that it is compared at its best.
+BASELINE_INPUTS = {"popularity": ("out",), "tfidf": ("out", "out+in"),
+                   "lsa": ("out", "out+in"), "doc2vec": ("out", "out+in")}  # fmt: skip
+SEEDED = ("doc2vec",)  # baselines whose result depends on the seed: run like the models
 
 
 def fit_trained(ctx: Context, name: str, options: dict) -> Fitted:
     """Train a recipe of :data:`RECIPES` with :func:`wikirec.train.train` on the split's
-    build (``WORK/models/NAME``). Books are the book vectors; links are scored by cosine
-    (scaled, plus the link bias, for a model that has one), as the model was trained."""
-    from wikirec.train import load_vectors, train
-    from wikirec.variants import load_link_bias
+    build (``WORK/models/NAME-sSEED``). Books are the book vectors; links are scored by
+    cosine (scaled, plus the link bias, for a model that has one), as the model was
+    trained and as ``wikirec recommend`` ranks them."""
+    from wikirec.train import train
+    from wikirec.trained import read_trained
 
     options = dict(options)
     if ctx.epochs:
         options["epochs"] = ctx.epochs
-    options.setdefault("dim", ctx.dim)
-    out = ctx.work / "models" / name
+    out = ctx.work / "models" / f"{name}-s{ctx.seed}"
     summary = train(
         ctx.split_dir, out, seed=ctx.seed, overwrite=True, progress=ctx.progress, **options
     )
-    vectors = load_vectors(out, normalize=True)
-    books, links = vectors.book_vectors, vectors.link_vectors
-    bias = load_link_bias(out)
-    if bias is not None:
-        links = links * np.float32(summary["params"]["scale"])
+    model = read_trained(out, data_dir=ctx.split_dir)
+    books = model.vectors["books"]
 
     def link_scores(b: np.ndarray) -> np.ndarray:
-        scores = books[b] @ links.T
-        return scores + bias if bias is not None else scores
+        return model.link_scores(books[b])
 
-    info = {**summary["params"], "epochs_run": summary["epochs_run"], "folder": str(out)}
+    info = {**summary["params"], "epochs_run": summary["epochs_run"], "folder": str(out),
+            "inputs": summary["data"].get("inputs", "out")}  # fmt: skip
     return Fitted(books, link_scores, info=info)
 
 
-# Trained methods: the options of ``wikirec.train.train``; what is not given is the
-# model's own recipe (train.MODEL_DEFAULTS). "reference" is the tutorial's recipe.
-RECIPES: dict[str, dict] = {
-    "reference": {"model": "reference", "dim": 50},
-    "cosine_bias": {"model": "cosine_bias"},
-}
-DEFAULT_MODEL = "cosine_bias"
+# Trained methods: the named models of wikirec.recipes, each trained with its recipe.
+RECIPES = MODEL_NAMES
 METHODS = (*BASELINES, *RECIPES)
+SEEDS = 3  # runs of each trained method, reported as their mean and spread
 
 
 # --------------------------------------------------------------------------- run
@@ -540,6 +592,8 @@ def evaluate(
     n_negatives: int = 100,
     articles_dir: str | os.PathLike | None = None,
     progress: bool = False,
+    seeds: int = SEEDS,
+    options: dict[str, dict] | None = None,
 ) -> dict:
     """Fit every method on one held-out split of the build in ``data_dir`` and measure it.
 
@@ -549,14 +603,20 @@ def evaluate(
     work_dir : where the split's build and the trained models go (default: a
         temporary folder, removed afterwards)
     seed : seeds the split, the sampled non-links and every method
-    dim : vector length of lsa, doc2vec and the variants (the reference keeps its 50)
+    dim : vector length of lsa and doc2vec (the trained methods: their recipe's)
     epochs : override the epochs of doc2vec and every trained recipe (quick runs)
     articles_dir : parse folder for the categories (default: from ``build.json``)
+    seeds : runs of each trained method (and doc2vec), seeded ``seed``, ``seed + 1``,
+        ...; each metric is their mean, with the spread (largest minus smallest)
+    options : ``{model: {option: value}}``, options of :func:`wikirec.train.train` for
+        a trained method instead of its recipe's (a pipeline's own ``[train]``)
 
     Returns
     -------
     report : dict with ``params``, ``split``, ``eligible`` (books per metadata field)
-        and ``rows`` (one dict of metrics per method, with ``train_seconds``)
+        and ``rows`` (one dict of metrics per method and input, with ``input``,
+        ``train_seconds``, ``seeds`` and, for a method run with several seeds,
+        ``spread`` and ``runs``)
     """
     import tempfile
 
@@ -564,31 +624,71 @@ def evaluate(
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise EvaluateError(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}")
+    if seeds < 1:
+        raise EvaluateError(f"--seeds must be at least 1, not {seeds}")
     try:
         data = load_training_data(data_dir)
     except BuildError as exc:
         raise EvaluateError(str(exc)) from exc
-    split = split_pairs(data.pairs, data.n_links, fraction, min_links, n_negatives, seed)
+    own_links = data.books["link_index"].to_numpy() if "link_index" in data.books else None
+    split = split_pairs(data.pairs, data.n_links, fraction, min_links, n_negatives, seed,
+                        in_pairs=data.in_pairs, own_links=own_links)  # fmt: skip
     if len(split.eval_books) == 0:
         raise EvaluateError(f"{data_dir}: no book has {min_links} links to hold some out")
     labels = book_labels(data, articles_dir)
+    inputs = ("out", "out+in") if len(data.in_pairs) else ("out",)
     with tempfile.TemporaryDirectory(prefix="wikirec-evaluate-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)
         split_dir = write_split_build(data, split, work / "split")
-        ctx = Context(data, split, split_dir, work, dim, seed, epochs, progress)
-        rows = [_measure(name, ctx, labels) for name in methods]
+        ctx = Context(data, split, split_dir, work, dim, seed, epochs, progress,
+                      options=options or {})  # fmt: skip
+        rows = []
+        for name in methods:
+            for given in BASELINE_INPUTS.get(name, (None,)):
+                if given is None or given in inputs:
+                    rows.append(_measure_seeds(name, ctx, labels, given, seeds))
     eligible = {name: int(eligible_books(values).sum()) for name, values in labels.items()}
     params = {"data_dir": str(data_dir), "seed": seed, "dim": dim, "epochs": epochs,
-              "methods": methods, "default_model": DEFAULT_MODEL}  # fmt: skip
-    counts = {"books": data.n_books, "links": data.n_links, "pairs": int(len(data.pairs))}
+              "methods": methods, "default_model": DEFAULT_MODEL, "seeds": seeds,
+              "min_link_count": data.summary.get("params", {}).get("min_link_count")}  # fmt: skip
+    counts = {"books": data.n_books, "links": data.n_links, "pairs": int(len(data.pairs)),
+              "in_pairs": int(len(data.in_pairs))}  # fmt: skip
     return {"params": params, "data": counts, "split": split.summary(), "eligible": eligible,
             "rows": rows}  # fmt: skip
+
+
+def _measure_seeds(name: str, ctx: Context, labels: dict, inputs: str | None, seeds: int) -> dict:
+    """One row: a baseline at one input, or a trained method (and doc2vec) over
+    ``seeds`` seeds, its metrics averaged, with their spread and each run."""
+    from dataclasses import replace
+
+    runs_of = seeds if (name in RECIPES or name in SEEDED) else 1
+    runs = [
+        _measure(name, replace(ctx, inputs=inputs or "out", seed=ctx.seed + i), labels)
+        for i in range(runs_of)
+    ]
+    if runs_of == 1:
+        row = runs[0]
+    else:
+        row = {"method": name, "info": runs[0]["info"]}
+        for column in metric_columns():
+            values = [r[column] for r in runs if r[column] is not None]
+            row[column] = float(np.mean(values)) if values else None
+            if values and column != "train_seconds":
+                row.setdefault("spread", {})[column] = float(max(values) - min(values))
+        row["runs"] = [{k: v for k, v in r.items() if k != "info"} for r in runs]
+    row["input"] = inputs or row["info"].get("inputs", "out")
+    row["seeds"] = runs_of
+    return row
 
 
 def _measure(name: str, ctx: Context, labels: dict) -> dict:
     """Fit one method (timed) and compute every metric."""
     started = time.perf_counter()
-    fitted = BASELINES[name](ctx) if name in BASELINES else fit_trained(ctx, name, RECIPES[name])
+    if name in BASELINES:
+        fitted = BASELINES[name](ctx)
+    else:
+        fitted = fit_trained(ctx, name, {"model": name, **ctx.options.get(name, {})})
     seconds = time.perf_counter() - started
     row: dict = {"method": name}
     row.update(heldout_metrics(fitted.link_scores, ctx.split, ctx.n_links, progress=ctx.progress))
@@ -614,10 +714,17 @@ def metric_columns() -> list[str]:
     return [*columns, "train_seconds"]
 
 
+def row_label(row: dict) -> str:
+    """``method (input)``, with ``default`` for the default model."""
+    default = ", default" if row["method"] == DEFAULT_MODEL else ""
+    return f"{row['method']} ({row.get('input', 'out')}{default})"
+
+
 def report_table(report: dict, markdown: bool = False) -> str:
     """The rows as an aligned text table, or a Markdown table; the best value of each
     metric column (but seconds) is marked with ``*`` (Markdown: bold); a metric no book
-    could be measured on (None) reads ``n/a``."""
+    could be measured on (None) reads ``n/a``; a method run with several seeds shows
+    its mean and, after ``±``, half its spread (so the runs lie within the interval)."""
     columns = metric_columns()
     rows = report["rows"]
     best = {}
@@ -625,9 +732,9 @@ def report_table(report: dict, markdown: bool = False) -> str:
         values = [r[column] for r in rows if r[column] is not None]
         if values:
             best[column] = max(values)
-    cells = [["method", *[c.replace("train_seconds", "train s") for c in columns]]]
+    cells = [["method (input)", *[c.replace("train_seconds", "train s") for c in columns]]]
     for row in rows:
-        line = [row["method"] + (" (default)" if row["method"] == DEFAULT_MODEL else "")]
+        line = [row_label(row)]
         for column in columns:
             value = row[column]
             if value is None:
@@ -636,6 +743,9 @@ def report_table(report: dict, markdown: bool = False) -> str:
             text = f"{value:.1f}" if column == "train_seconds" else f"{value:.3f}"
             if column in best and value == best[column] and len(rows) > 1:
                 text = f"**{text}**" if markdown else f"{text}*"
+            spread = row.get("spread", {}).get(column)
+            if spread is not None:
+                text += f" ±{spread / 2:.3f}"
             line.append(text)
         cells.append(line)
     if markdown:
@@ -667,7 +777,11 @@ def report_markdown(report: dict) -> str:
         "",
         report_table(report, markdown=True),
         "",
-        f"Default model: `{report['params']['default_model']}`. Best of each column in bold.",
+        f"Default model: `{report['params']['default_model']}`. Best of each column in bold. "
+        "Input: the links each book makes (out) or those and the pages linking to it "
+        f"(out+in), every link met by >= {report['params'].get('min_link_count')} books. "
+        f"Trained methods and doc2vec: mean of {report['params'].get('seeds', 1)} seeds "
+        "± half their spread.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -708,16 +822,21 @@ def add_command(subparsers) -> None:
     )  # fmt: skip
     parser.add_argument("--work", metavar="DIR", help="split and models (default: OUT's folder)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dim", type=int, default=200, help="dimension of lsa, doc2vec, variants")
+    parser.add_argument("--dim", type=int, default=200, help="dimension of lsa and doc2vec")
     parser.add_argument("--epochs", type=int, default=None, help="override every method's epochs")
     parser.add_argument("--fraction", type=float, default=0.1, help="links held out (0.1)")
     parser.add_argument("--min-links", type=int, default=5, help="books with fewer: none held out")
+    parser.add_argument(
+        "--seeds", type=int, default=SEEDS,
+        help=f"runs of each trained method and doc2vec, reported as mean ± spread ({SEEDS})",
+    )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from wikirec.train import TrainError
+    from wikirec.recipes import TrainError
+    from wikirec.trained import ModelError
 
     out = Path(args.out) if args.out else Path(args.data) / "evaluation" / "report.md"
     work = Path(args.work) if args.work else out.parent / "work"
@@ -726,8 +845,9 @@ def run(args: argparse.Namespace) -> int:
         report = evaluate(
             args.data, methods, work_dir=work, seed=args.seed, dim=args.dim, epochs=args.epochs,
             fraction=args.fraction, min_links=args.min_links, progress=not args.quiet,
+            seeds=args.seeds,
         )  # fmt: skip
-    except (EvaluateError, TrainError) as exc:
+    except (EvaluateError, TrainError, ModelError) as exc:
         print(f"wikirec evaluate: {exc}", file=sys.stderr)
         return 2
     print(report_table(report))

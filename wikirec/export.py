@@ -1,7 +1,7 @@
 """``wikirec export``: trained vectors in the formats other tools read.
 
-:func:`load_model` reads a model folder of ``wikirec train`` with the metadata of the
-build it was trained on (infobox fields, categories); ``wikirec plot`` uses it too.
+A trained folder is read by :func:`wikirec.trained.read_trained`, with the metadata of
+the build it was trained on (infobox fields, categories).
 
 Formats (:func:`export`, ``wikirec export MODEL_DIR --format F --out PATH``):
 
@@ -34,14 +34,12 @@ and renamed into place. Only ``tensorboard`` imports TensorFlow (inside the func
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
 import sys
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -50,17 +48,8 @@ import pyarrow as pa
 
 from wikirec import __version__
 from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
-from wikirec.recommend import TitleIndex, UnknownTitleError
+from wikirec.trained import BOOKS, KINDS, LINKS, ModelError, TrainedModel, read_trained
 
-BOOKS, LINKS = "books", "links"
-KINDS = (BOOKS, LINKS)
-MODEL_FILES = (
-    "train.json",
-    "book_vectors.npy",
-    "link_vectors.npy",
-    "book_titles.json",
-    "link_titles.json",
-)
 FORMATS = {
     "projector": "folder: vectors.tsv, metadata.tsv, projector_config.json (Embedding Projector)",
     "tensorboard": "log folder: checkpoint + projector_config.pbtxt (tensorboard --logdir)",
@@ -69,208 +58,7 @@ FORMATS = {
 }
 WORD2VEC_PREFIX = {BOOKS: "book/", LINKS: "link/"}
 BOOK_METADATA = ("title", "author", "genre", "country", "language", "publisher", "series")
-CATEGORY_PREFIX = "category:"
 MANIFEST = "export.json"
-
-
-class ModelError(ValueError):
-    """A model folder, title or output that cannot be used; the message is one line."""
-
-
-# --------------------------------------------------------------------------- the model
-
-
-@dataclass
-class Model:
-    """A trained model folder with the metadata of its build, as :func:`load_model`
-    returns it.
-
-    Attributes
-    ----------
-    path : the model folder
-    summary : the contents of ``train.json``
-    titles : ``{"books": [...], "links": [...]}``, titles in row order
-    vectors : ``{"books": array (n_books, dim), "links": array (n_links, dim)}``, float32,
-        rows of length 1 unless loaded with ``normalize=False``
-    data_dir : the build folder the metadata came from, or None
-    books, links : ``books.parquet`` and ``links.parquet`` of that build, or None
-    pairs : ``pairs.npy`` of that build (int32, (n_pairs, 2)), or None
-    metadata_note : why there is no metadata, when there is none
-    """
-
-    path: Path
-    summary: dict
-    titles: dict[str, list[str]]
-    vectors: dict[str, np.ndarray]
-    data_dir: Path | None = None
-    books: pd.DataFrame | None = None
-    links: pd.DataFrame | None = None
-    pairs: np.ndarray | None = None
-    metadata_note: str = ""
-    _lookup: dict[str, TitleIndex] = field(default_factory=dict, repr=False)
-
-    @property
-    def dim(self) -> int:
-        return int(self.vectors[BOOKS].shape[1])
-
-    @property
-    def has_metadata(self) -> bool:
-        return self.books is not None
-
-    def require_metadata(self, what: str) -> None:
-        """Raise :class:`ModelError` saying ``what`` needs the build's metadata."""
-        if not self.has_metadata:
-            raise ModelError(f"{what} needs the build's metadata: {self.metadata_note}")
-
-    def find(self, title: str, kind: str = BOOKS) -> int:
-        """The row of ``title`` among ``kind``: exact, case-insensitive, or in MediaWiki's
-        normal form; raises :class:`ModelError` naming the closest titles."""
-        index = self._lookup.get(kind)
-        if index is None:
-            index = self._lookup[kind] = TitleIndex(self.titles[kind], kind)
-        row = index.find(title)
-        if row is None:
-            suggestions = [t for _, t in index.close_matches(title)]
-            raise ModelError(str(UnknownTitleError(title, [kind], suggestions)))
-        return row
-
-    def is_category(self) -> np.ndarray:
-        """Boolean per link: is it a ``Category:`` page."""
-        return np.array([t.lower().startswith(CATEGORY_PREFIX) for t in self.titles[LINKS]])
-
-    def book_link_pairs(self) -> np.ndarray:
-        """The distinct (book, link) pairs of the build, int64 (n, 2); needs metadata."""
-        self.require_metadata("linking books to pages")
-        pairs = np.asarray(self.pairs, dtype=np.int64)
-        if len(pairs) == 0:
-            return pairs.reshape(0, 2)
-        return np.unique(pairs, axis=0)
-
-
-def load_model(
-    model_dir: str | os.PathLike,
-    data_dir: str | os.PathLike | None = None,
-    normalize: bool = True,
-) -> Model:
-    """Read a ``wikirec train`` folder and, where it can be found, its build.
-
-    Parameters
-    ----------
-    model_dir : output folder of ``wikirec train``
-    data_dir : the build folder (``wikirec build``) the model was trained on; by default
-        the one ``train.json`` names (as written, or relative to a parent folder of the
-        model); without one, the model loads with titles only (``metadata_note`` says why)
-    normalize : scale each vector to length 1
-
-    Raises
-    ------
-    ModelError : one line, for a folder that is missing, lacks files, is from another
-        version of wikirec, or whose files disagree; or for a ``data_dir`` given that
-        cannot be read or is not the model's build
-    """
-    from wikirec.train import TrainError, load_vectors
-
-    folder = Path(model_dir)
-    summary = _check_model_folder(folder)
-    try:
-        vectors = load_vectors(folder, normalize=normalize)
-    except TrainError as exc:
-        raise ModelError(str(exc)) from exc
-    _check_shapes(folder, vectors, summary)
-    model = Model(
-        path=folder,
-        summary=summary,
-        titles={BOOKS: list(vectors.book_titles), LINKS: list(vectors.link_titles)},
-        vectors={BOOKS: vectors.book_vectors, LINKS: vectors.link_vectors},
-    )
-    _attach_metadata(model, data_dir)
-    return model
-
-
-def _check_model_folder(folder: Path) -> dict:
-    if not folder.is_dir():
-        raise ModelError(f"{folder}: no such model folder")
-    missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
-    if missing:
-        raise ModelError(
-            f"{folder}: not a finished `wikirec train` folder (missing {', '.join(missing)})"
-        )
-    try:
-        summary = json.loads((folder / "train.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{folder}: unreadable train.json ({exc})") from exc
-    version = summary.get("version") if isinstance(summary, dict) else None
-    if not isinstance(version, str) or _major(version) != _major(__version__):
-        raise ModelError(
-            f"{folder}: made by another version of wikirec ({version or 'unknown'}, this is "
-            f"{__version__}); train it again"
-        )
-    if not isinstance(summary.get("data"), dict) or "n_books" not in summary["data"]:
-        raise ModelError(f"{folder}: train.json lacks its data section; train it again")
-    return summary
-
-
-def _major(version: str) -> str:
-    """The part of a version that must match: major, and minor while major is 0."""
-    parts = version.split(".")
-    return ".".join(parts[:2]) if parts[0] == "0" else parts[0]
-
-
-def _check_shapes(folder: Path, vectors, summary: dict) -> None:
-    book, link = vectors.book_vectors, vectors.link_vectors
-    if book.ndim != 2 or link.ndim != 2 or book.shape[1] != link.shape[1]:
-        raise ModelError(
-            f"{folder}: book and link vectors have shapes {book.shape} and {link.shape}"
-        )
-    data = summary["data"]
-    if len(book) != data.get("n_books") or len(link) != data.get("n_links", len(link)):
-        raise ModelError(f"{folder}: the vectors do not match train.json (another run?)")
-    if not np.isfinite(book).all() or not np.isfinite(link).all():
-        raise ModelError(f"{folder}: the vectors hold NaN or infinite values")
-
-
-def _attach_metadata(model: Model, data_dir: str | os.PathLike | None) -> None:
-    """Fill ``books``, ``links``, ``pairs`` from the build (given, or found)."""
-    from wikirec.build import BuildError, load_training_data
-
-    candidates = [Path(data_dir)] if data_dir is not None else _build_candidates(model)
-    if not candidates:
-        model.metadata_note = f"{model.path}/train.json names no build folder; pass --data DIR"
-        return
-    for candidate in candidates:
-        try:
-            data = load_training_data(candidate)
-        except BuildError as exc:
-            if data_dir is not None:
-                raise ModelError(str(exc)) from exc
-            continue
-        if data.books["title"].tolist() != model.titles[BOOKS] or (
-            data.links["title"].tolist() != model.titles[LINKS]
-        ):
-            if data_dir is not None:
-                raise ModelError(f"{candidate}: not the build this model was trained on")
-            continue
-        model.data_dir, model.books, model.links = candidate, data.books, data.links
-        model.pairs = np.asarray(data.pairs)
-        return
-    named = model.summary["data"].get("dir")
-    model.metadata_note = (
-        f"the build folder {named!r} named in {model.path}/train.json is not found or does "
-        "not match; pass --data DIR"
-    )
-
-
-def _build_candidates(model: Model) -> list[Path]:
-    """The build folder named in train.json: as written, then under each parent of the
-    model folder (a relative path written from the project root)."""
-    named = model.summary["data"].get("dir")
-    if not named:
-        return []
-    path = Path(named)
-    if path.is_absolute():
-        return [path]
-    found = [path] + [parent / path for parent in model.path.resolve().parents]
-    return [p for p in dict.fromkeys(found) if (p / "build.json").is_file()]
 
 
 # --------------------------------------------------------------------------- titles
@@ -279,7 +67,7 @@ def _build_candidates(model: Model) -> list[Path]:
 # --------------------------------------------------------------------------- metadata
 
 
-def metadata_table(model: Model, kind: str) -> pd.DataFrame:
+def metadata_table(model: TrainedModel, kind: str) -> pd.DataFrame:
     """One row per vector of ``kind``: books get title and infobox columns, links get
     title, type ("category" or "page") and books (how many books link to it)."""
     if kind == BOOKS:
@@ -349,7 +137,9 @@ def _unique_tokens(tokens: list[str]) -> list[str]:
     return out
 
 
-def write_word2vec(model: Model, path: str | os.PathLike, kinds: Sequence[str] = KINDS) -> Path:
+def write_word2vec(
+    model: TrainedModel, path: str | os.PathLike, kinds: Sequence[str] = KINDS
+) -> Path:
     """The word2vec text format: a ``count dim`` line, then ``token v1 v2 ...`` rows."""
     tokens = _unique_tokens(
         [word2vec_token(kind, title) for kind in kinds for title in model.titles[kind]]
@@ -368,7 +158,7 @@ def write_word2vec(model: Model, path: str | os.PathLike, kinds: Sequence[str] =
 # --------------------------------------------------------------------------- parquet
 
 
-def vector_table(model: Model, kinds: Sequence[str] = KINDS) -> pa.Table:
+def vector_table(model: TrainedModel, kinds: Sequence[str] = KINDS) -> pa.Table:
     """One row per vector: ``kind`` ("book"/"link"), ``index``, ``title``, ``vector``."""
     parts = []
     for kind in kinds:
@@ -399,7 +189,7 @@ def _files_for(kind: str) -> tuple[str, str]:
     )
 
 
-def write_projector(model: Model, folder: Path, kinds: Sequence[str] = KINDS) -> list[str]:
+def write_projector(model: TrainedModel, folder: Path, kinds: Sequence[str] = KINDS) -> list[str]:
     """Vectors and metadata TSVs and the standalone projector's ``projector_config.json``."""
     embeddings = []
     for kind in kinds:
@@ -423,7 +213,7 @@ def tensorboard_tensor_name(kind: str) -> str:
     return f"{kind}/.ATTRIBUTES/VARIABLE_VALUE"
 
 
-def write_tensorboard(model: Model, folder: Path, kinds: Sequence[str] = KINDS) -> list[str]:
+def write_tensorboard(model: TrainedModel, folder: Path, kinds: Sequence[str] = KINDS) -> list[str]:
     """A TensorBoard log folder: a checkpoint of one variable per kind, its ``checkpoint``
     index (relative path), metadata TSVs and ``projector_config.pbtxt``."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -486,7 +276,7 @@ def write_folder_atomic(out: Path, fill: Callable[[Path], list[str]]) -> list[st
 
 
 def export(
-    model_dir: str | os.PathLike | Model,
+    model_dir: str | os.PathLike | TrainedModel,
     fmt: str,
     out: str | os.PathLike,
     data_dir: str | os.PathLike | None = None,
@@ -497,8 +287,8 @@ def export(
 
     Parameters
     ----------
-    model_dir : a ``wikirec train`` folder, or a :class:`Model` already loaded (exported
-        as loaded: ``data_dir`` and ``normalize`` are then ignored)
+    model_dir : a ``wikirec train`` folder, or a :class:`~wikirec.trained.TrainedModel`
+        already read (exported as read: ``data_dir`` and ``normalize`` are then ignored)
     fmt : one of :data:`FORMATS`: "projector", "tensorboard", "word2vec", "parquet"
     out : a folder (projector, tensorboard) or a file (word2vec, parquet)
     data_dir : the build folder for metadata (default: found from ``train.json``)
@@ -520,10 +310,10 @@ def export(
     kinds = tuple(dict.fromkeys(kinds))
     if not kinds or any(k not in KINDS for k in kinds):
         raise ModelError(f"kinds must be among {', '.join(KINDS)}, not {list(kinds)}")
-    if isinstance(model_dir, Model):
+    if isinstance(model_dir, TrainedModel):
         model = model_dir
     else:
-        model = load_model(model_dir, data_dir, normalize)
+        model = read_trained(model_dir, data_dir, normalize)
     out = Path(out)
     manifest = {
         "format": fmt,
@@ -542,7 +332,7 @@ def export(
     return manifest
 
 
-def _write_format(model: Model, fmt: str, out: Path, kinds, manifest: dict) -> list[str]:
+def _write_format(model: TrainedModel, fmt: str, out: Path, kinds, manifest: dict) -> list[str]:
     if fmt in ("word2vec", "parquet"):
         if out.is_dir():
             raise ModelError(f"{out}: is a folder; --format {fmt} writes a file")

@@ -1,6 +1,6 @@
-"""The dual-embedding model: a book and a link in, "does this book link there?" out.
+"""The Keras models and their optimizers: a book and a link in, "does this book link there?" out.
 
-``build_model(n_books, n_links)`` gives the reference tutorial's model, exactly:
+``reference(n_books, n_links)`` is the reference tutorial's model, exactly::
 
     book ─ Embedding "book_embedding" (n_books × dim) ─┐
                                                         ├─ Dot(normalize=True) = cosine
@@ -10,34 +10,47 @@
                    classification: Dense(1, sigmoid), binary cross-entropy, labels 1 / 0
                    regression:     the cosine itself, mean squared error, labels 1 / -1
 
-trained with Adam (Keras defaults: learning rate 0.001). Once trained, the rows of the
-two embedding matrices are the book and link vectors.
+:class:`CosineBias` is the model of ``cosine_bias`` and ``link_mean`` (a registered
+Keras model class)::
 
-Adam here is :class:`RowSumAdam`: Keras' Adam, with an embedding's gradient summed per
-row before the update, which is textbook Adam and what Keras 2 (the tutorial's Keras)
-did. Keras 3's own Adam, given an embedding's sparse gradient (one slice per example,
-rows repeated), squares each example's slice before the repeats are summed, so a row
-seen k times in a batch gets a second moment up to k times too small and steps up to
-sqrt(k) times too large (checked on Keras 3.15: the first step moves weights by 4 times
-the learning rate, where Adam's first step is bounded by it).
+    logit = scale * cos(book_embedding[book], link_embedding[link])
+            + book_bias[book] + link_bias[link]
 
-Variants live in :data:`MODELS` under their own names, each documented, and are
-judged by the evaluation's numbers; ``"reference"`` stays as it is, so anyone can
-reproduce the tutorial. (The speed options of ``wikirec train``, such as the
-row-wise sparse optimisers, train this same model; they are not model variants.)
+with a fixed ``scale``, trained on the logit with the binary cross-entropy, a positive
+weighing ``positive_weight[link]`` (a table the model carries, so ``fit`` weighs the
+examples itself). Its output is the logit; ``sigmoid`` of it is the probability.
+
+Optimizers (both registered, so a saved model loads with ``safe_mode=True`` once
+``wikirec.model`` is imported, and ``fit`` continues where training stopped):
+
+:class:`LazyAdam`
+    Adam on the rows a step touches: an embedding's gradient is summed per distinct
+    row, and only those rows and their moments move (TensorFlow Addons' ``LazyAdam``
+    rule). Dense variables get Adam. Every named model trains with it, through Keras
+    (``--optimizer keras``, and ``auto`` on a GPU) or through its compiled twin,
+    :mod:`wikirec.kernel` (``--optimizer kernel``, ``auto`` on a CPU); the tests hold
+    the two equal.
+:class:`RowSumAdam`
+    Keras' Adam with an embedding's gradient summed per row before the update (textbook
+    Adam, every row and moment updated each step: what the tutorial's Keras 2 ran).
+    Keras 3's own Adam, given an embedding's sparse gradient, squares each example's
+    slice before the repeats are summed, so a row seen k times in a batch would step up
+    to sqrt(k) times too far. ``--optimizer adam`` gives the tutorial this way.
+
+Once trained, the rows of the two embedding matrices are the book and link vectors
+(``link_mean``: the book's vector is the mean of its links', computed after training).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import keras
+import numpy as np
 import tensorflow as tf
-from keras import layers
+from keras import layers, ops
 
-MODES = ("classification", "regression")
+from wikirec.batches import MODES
+
 LOSSES = {"classification": "binary_crossentropy", "regression": "mse"}
-DEFAULT_LEARNING_RATE = 0.001  # Keras' Adam default, which the reference used
 
 
 def reference(n_books: int, n_links: int, dim: int = 50, mode: str = "classification"):
@@ -59,7 +72,88 @@ def reference(n_books: int, n_links: int, dim: int = 50, mode: str = "classifica
     return keras.Model(inputs=[book, link], outputs=merged, name="reference")
 
 
-MODELS: dict[str, Callable[..., keras.Model]] = {"reference": reference}
+@keras.saving.register_keras_serializable(package="wikirec")
+class CosineBias(keras.Model):
+    """``scale * cos(book, link) + book_bias + link_bias``, the logit (batch, 1).
+
+    Parameters
+    ----------
+    n_books, n_links : rows of the tables
+    dim : length of each vector
+    scale : the cosine's fixed scale
+
+    Inputs ``{"book": (batch, 1), "link": (batch, 1)}`` int32. ``positive_weight``
+    (n_links,), not trained, weighs each positive example by its link in ``fit``
+    (ones unless set).
+    """
+
+    def __init__(self, n_books: int, n_links: int, dim: int = 200, scale: float = 5.0,
+                 **kwargs) -> None:  # fmt: skip
+        kwargs.setdefault("name", "cosine_bias")
+        super().__init__(**kwargs)
+        self.n_books, self.n_links, self.dim, self.scale = n_books, n_links, dim, float(scale)
+        self.book_embedding = layers.Embedding(n_books, dim, name="book_embedding")
+        self.link_embedding = layers.Embedding(n_links, dim, name="link_embedding")
+        self.book_bias = layers.Embedding(n_books, 1, name="book_bias",
+                                          embeddings_initializer="zeros")  # fmt: skip
+        self.link_bias = layers.Embedding(n_links, 1, name="link_bias",
+                                          embeddings_initializer="zeros")  # fmt: skip
+        self.cosine = layers.Dot(name="dot_product", normalize=True, axes=2)
+        self.positive_weight = self.add_weight(
+            shape=(n_links,), initializer="ones", trainable=False, name="positive_weight"
+        )
+
+    def call(self, inputs):
+        book, link = inputs["book"], inputs["link"]
+        cosine = self.cosine([self.book_embedding(book), self.link_embedding(link)])[:, :, 0]
+        return self.scale * cosine + self.book_bias(book)[:, :, 0] + self.link_bias(link)[:, :, 0]
+
+    def train_step(self, data):
+        """Keras' step with each positive weighted by its link's ``positive_weight``."""
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        link_weight = ops.take(self.positive_weight, ops.reshape(x["link"], (-1,)))
+        weight = ops.where(ops.reshape(y, (-1,)) > 0, link_weight, ops.ones_like(link_weight))
+        return super().train_step((x, y, weight))
+
+    def get_config(self) -> dict:
+        return {"n_books": self.n_books, "n_links": self.n_links, "dim": self.dim,
+                "scale": self.scale, "name": self.name}  # fmt: skip
+
+    def build_tables(self) -> None:
+        """Create the weights (a model called once on one example)."""
+        one = np.zeros((1, 1), np.int32)
+        self({"book": one, "link": one})
+
+
+@keras.saving.register_keras_serializable(package="wikirec")
+class LazyAdam(keras.optimizers.Adam):
+    """Adam on the rows a step touches (see the module docstring); dense gradients get
+    Keras' Adam. Same constants and bias correction (by the global step) as
+    :mod:`wikirec.kernel`."""
+
+    def __init__(self, learning_rate: float = 0.01, name: str = "lazy_adam", **kwargs) -> None:
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+
+    def update_step(self, gradient, variable, learning_rate):
+        if not isinstance(gradient, tf.IndexedSlices):
+            return super().update_step(gradient, variable, learning_rate)
+        dtype = variable.dtype
+        step = ops.cast(self.iterations + 1, dtype)
+        lr = ops.cast(learning_rate, dtype)
+        beta_1, beta_2 = ops.cast(self.beta_1, dtype), ops.cast(self.beta_2, dtype)
+        alpha = lr * ops.sqrt(1 - ops.power(beta_2, step)) / (1 - ops.power(beta_1, step))
+        rows, position = tf.unique(gradient.indices)
+        grad = tf.math.unsorted_segment_sum(
+            tf.cast(gradient.values, dtype), position, tf.shape(rows)[0]
+        )
+        m = self._momentums[self._get_variable_index(variable)]
+        v = self._velocities[self._get_variable_index(variable)]
+        m_rows = beta_1 * tf.gather(m.value, rows) + (1 - beta_1) * grad
+        v_rows = beta_2 * tf.gather(v.value, rows) + (1 - beta_2) * tf.square(grad)
+        self.assign(m, tf.IndexedSlices(m_rows, rows))
+        self.assign(v, tf.IndexedSlices(v_rows, rows))
+        step_rows = alpha * m_rows / (tf.sqrt(v_rows) + self.epsilon)
+        self.assign_sub(variable, tf.IndexedSlices(step_rows, rows))
 
 
 @keras.saving.register_keras_serializable(package="wikirec")
@@ -74,76 +168,36 @@ class RowSumAdam(keras.optimizers.Adam):
 
 
 def build_model(
+    model: str,
     n_books: int,
     n_links: int,
-    dim: int = 50,
+    dim: int,
     mode: str = "classification",
-    name: str = "reference",
-    learning_rate: float | None = None,
-    compile: bool = True,
-    **compile_kwargs,
+    scale: float = 5.0,
 ) -> keras.Model:
-    """Build model ``name`` of :data:`MODELS`, compiled with Adam and the mode's loss.
-
-    Parameters
-    ----------
-    n_books, n_links : rows of the two embedding tables
-    dim : length of each vector
-    mode : "classification" (sigmoid, binary cross-entropy, labels 1/0) or
-        "regression" (cosine, mean squared error, labels 1/-1)
-    learning_rate : Adam's learning rate (default 0.001, as the reference)
-    compile : compile the model with :class:`RowSumAdam` (False: the bare architecture)
-    compile_kwargs : passed to ``Model.compile`` (``steps_per_execution``,
-        ``jit_compile``, ...)
-    """
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
+    """The uncompiled Keras model of a named model: ``reference`` (the tutorial's,
+    ``mode`` classification or regression) or ``cosine_bias`` / ``link_mean``
+    (:class:`CosineBias`, built, its weights created)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if dim < 1 or n_books < 1 or n_links < 1:
         raise ValueError(f"dim, n_books and n_links must be positive ({dim}, {n_books}, {n_links})")
-    model = MODELS[name](n_books, n_links, dim=dim, mode=mode)
-    if compile:
-        optimizer = RowSumAdam(learning_rate=learning_rate or DEFAULT_LEARNING_RATE)
-        model.compile(optimizer=optimizer, loss=LOSSES[mode], **compile_kwargs)
-    return model
+    if model == "reference":
+        return reference(n_books, n_links, dim=dim, mode=mode)
+    if model in ("cosine_bias", "link_mean"):
+        net = CosineBias(n_books, n_links, dim=dim, scale=scale, name=model)
+        net.build_tables()
+        return net
+    raise ValueError(f"unknown model {model!r}")
 
 
-# --------------------------------------------------------------------------- variants
-
-
-def cosine_bias(
-    n_books: int, n_links: int, dim: int = 200, mode: str = "classification", scale: float = 5.0
-):
-    """The reference's cosine at a fixed ``scale``, plus a bias per book and per link
-    (uncompiled; inputs (batch, 1) int32)::
-
-        logit = scale * cos(book_embedding[book], link_embedding[link])
-                + book_bias[book] + link_bias[link]
-
-    then a sigmoid (classification) or the logit itself (regression). Trained by
-    ``wikirec train --model cosine_bias`` (:class:`wikirec.train.CosineBiasTrainer`:
-    NumPy lazy Adam, rare links weighted up, :mod:`wikirec.variants`), which saves this
-    architecture with the trained weights; the evaluation's default model.
-    """
-    book = keras.Input(name="book", shape=(1,), dtype="int32")
-    link = keras.Input(name="link", shape=(1,), dtype="int32")
-    book_vector = layers.Embedding(name="book_embedding", input_dim=n_books, output_dim=dim)(book)
-    link_vector = layers.Embedding(name="link_embedding", input_dim=n_links, output_dim=dim)(link)
-    cosine = layers.Dot(name="dot_product", normalize=True, axes=2)([book_vector, link_vector])
-    cosine = layers.Reshape(target_shape=(1,))(cosine)
-    scaled = layers.Rescaling(scale, name="scale")(cosine)
-    biases = [
-        layers.Reshape(target_shape=(1,))(
-            layers.Embedding(name=f"{side}_bias", input_dim=n, output_dim=1,
-                             embeddings_initializer="zeros")(ids)
-        )
-        for side, n, ids in (("book", n_books, book), ("link", n_links, link))
-    ]  # fmt: skip
-    logit = layers.Add(name="logit")([scaled, *biases])
-    if mode == "classification":
-        logit = layers.Activation("sigmoid", name="probability")(logit)
-    return keras.Model(inputs=[book, link], outputs=logit, name="cosine_bias")
-
-
-MODELS["cosine_bias"] = cosine_bias
+def compile_model(
+    net: keras.Model, optimizer: keras.optimizers.Optimizer, mode: str = "classification",
+    **compile_kwargs,
+) -> keras.Model:  # fmt: skip
+    """Compile ``net`` with ``optimizer`` and its loss: the binary cross-entropy of the
+    logit for :class:`CosineBias`, the mode's loss for the reference."""
+    loss = keras.losses.BinaryCrossentropy(from_logits=True) if isinstance(net, CosineBias) \
+        else LOSSES[mode]  # fmt: skip
+    net.compile(optimizer=optimizer, loss=loss, **compile_kwargs)
+    return net

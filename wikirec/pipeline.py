@@ -60,39 +60,43 @@ class PipelineError(ValueError):
 # --------------------------------------------------------------------------- configs
 
 
-# [train] keys whose "unset" value means "the model's own recipe"
-# (wikirec.train.MODEL_DEFAULTS: the tutorial's for reference, its own for cosine_bias).
-# TOML has no null, so each has a value that is never a real setting.
-RECIPE_UNSET = {
-    "dim": 0,
-    "epochs": 0,
-    "batch_positives": 0,
-    "negative_ratio": 0,
-    "learning_rate": 0.0,
-    "optimizer": "",
-    "scale": 0.0,
-    "rare_weight": -1.0,
-}
-
-
 def train_options(config: dict) -> dict:
-    """The ``[train]`` table as keywords of :func:`wikirec.train.train`, the unset keys
-    (:data:`RECIPE_UNSET`) left out so the model's recipe fills them."""
-    return {k: v for k, v in config["train"].items() if RECIPE_UNSET.get(k, object()) != v}
+    """The ``[train]`` table as keywords of :func:`wikirec.train.train`; a key left unset
+    (None) takes the model's recipe, or the run default."""
+    return {k: v for k, v in config["train"].items() if v is not None}
+
+
+def _train_defaults() -> dict:
+    """``[train]``: the model, its recipe's keys unset (None: the recipe's value), and
+    the run settings with their defaults, all from :mod:`wikirec.recipes`."""
+    from wikirec.recipes import DEFAULT_MODEL, RECIPE_KEYS, run_defaults
+
+    return {"model": DEFAULT_MODEL, **dict.fromkeys(RECIPE_KEYS), **run_defaults()}
+
+
+def _key_type(section: str, key: str, default) -> type:
+    """The type a pipeline value must have: its default's, or for an unset recipe key,
+    the type of that key in the recipes."""
+    if default is not None:
+        return type(default)
+    from wikirec.recipes import DEFAULT_MODEL, RECIPES
+
+    return type(getattr(RECIPES[DEFAULT_MODEL], key))
 
 
 def _defaults() -> dict[str, dict]:
     """Every stage's parameters with their defaults: the reference recipe for books.
     A pipeline file may set any of these and nothing else."""
+    from wikirec.build import DEFAULT_MIN_LINK_COUNT
+
     return {
         "pipeline": {"name": "", "description": ""},
         "parse": {"dumps": [], "templates": [], "workers": 0, "limit": 0, "chunk_mb": 16.0,
                   "scheduler": ""},
-        "build": {"min_link_count": 5, "stop_links": "", "keep_case": False,
-                  "links": "wikilinks"},
-        "train": {"model": "reference", **RECIPE_UNSET, "seed": 0, "negatives": "uniform",
-                  "mode": "classification", "patience": 3},
-        "evaluate": {"enabled": True, "models": [], "epochs": 0, "seed": 0},
+        "build": {"min_link_count": DEFAULT_MIN_LINK_COUNT, "stop_links": "",
+                  "keep_case": False, "links": "wikilinks", "inlinks": True},
+        "train": _train_defaults(),
+        "evaluate": {"enabled": True, "models": [], "epochs": 0, "seed": 0, "seeds": 1},
         "export": {"enabled": True, "formats": ["projector", "word2vec", "parquet"]},
         "plot": {"enabled": True, "methods": ["umap"], "color": "genre", "top": 10,
                  "highlight_top": 5, "html": True},
@@ -152,11 +156,11 @@ def _merge(config: dict, raw: dict, where: str) -> None:
                 raise PipelineError(
                     f"{where}: unknown key {section}.{key} (known: {', '.join(config[section])})"
                 )
-            config[section][key] = _checked(value, config[section][key], f"{section}.{key}", where)
+            expected = _key_type(section, key, config[section][key])
+            config[section][key] = _checked(value, expected, f"{section}.{key}", where)
 
 
-def _checked(value, default, key: str, where: str):
-    expected = type(default)
+def _checked(value, expected: type, key: str, where: str):
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if expected is list and isinstance(value, str):
@@ -274,7 +278,7 @@ def _stage_build(run_dir: Path, config: dict, state: dict) -> dict:
     summary = build_training_data(
         run_dir / "parse", state["out"], min_link_count=params["min_link_count"],
         stop_links=params["stop_links"] or None, keep_case=params["keep_case"],
-        progress=state["progress"], links=params["links"],
+        progress=state["progress"], links=params["links"], inlinks=params["inlinks"],
     )  # fmt: skip
     return {"lines": summary_lines(summary)}
 
@@ -318,11 +322,13 @@ def _stage_evaluate(run_dir: Path, config: dict, state: dict) -> dict:
     from wikirec.evaluate import evaluate, report_table, write_report
 
     params = config["evaluate"]
-    sizes = {"dim": config["train"]["dim"], "epochs": params["epochs"] or config["train"]["epochs"]}
+    # The pipeline's own model is evaluated as [train] sets it; the others by their recipe.
+    own = {k: v for k, v in train_options(config).items() if k not in ("model", "seed")}
     report = evaluate(
         run_dir / "build", methods=evaluate_methods(config), seed=params["seed"],
         articles_dir=run_dir / "parse", progress=state["progress"],
-        **{k: v for k, v in sizes.items() if v},  # 0: each method's own
+        epochs=params["epochs"] or None, seeds=params["seeds"],
+        options={config["train"]["model"]: own},
     )  # fmt: skip
     markdown, _ = write_report(report, state["out"] / "report.md")
     return {"lines": report_table(report).splitlines(), "report": markdown.name}
@@ -337,13 +343,14 @@ EXPORT_NAMES = {
 
 
 def _stage_export(run_dir: Path, config: dict, state: dict) -> dict:
-    from wikirec.export import FORMATS, export, load_model
+    from wikirec.export import FORMATS, export
+    from wikirec.trained import read_trained
 
     formats = config["export"]["formats"]
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise PipelineError(f"export.formats: unknown {unknown[0]!r} (known: {', '.join(FORMATS)})")
-    model = load_model(run_dir / "train", run_dir / "build")
+    model = read_trained(run_dir / "train", run_dir / "build")
     written = {}
     for fmt in formats:
         export(model, fmt, state["out"] / EXPORT_NAMES[fmt])
@@ -352,11 +359,11 @@ def _stage_export(run_dir: Path, config: dict, state: dict) -> dict:
 
 
 def _stage_plot(run_dir: Path, config: dict, state: dict) -> dict:
-    from wikirec.export import load_model
     from wikirec.plot import PlotOptions, make_plots
+    from wikirec.trained import read_trained
 
     params = config["plot"]
-    model = load_model(run_dir / "train", run_dir / "build")
+    model = read_trained(run_dir / "train", run_dir / "build")
     examples = []
     for title in config["report"]["examples"]:
         try:
@@ -405,7 +412,7 @@ def _stage_params(name: str, config: dict) -> dict:
     params = dict(config[name])
     if name == "evaluate":
         params["methods"] = evaluate_methods(config)
-        params["train"] = {k: config["train"][k] for k in ("model", "dim", "epochs")}
+        params["train"] = train_options(config)
     if name == "plot":
         params["examples"] = config["report"]["examples"]
     return params

@@ -46,8 +46,16 @@ import numpy as np
 import pandas as pd
 
 from wikirec.build import write_npy_atomic
-from wikirec.export import BOOKS, CATEGORY_PREFIX, KINDS, LINKS, Model, ModelError, load_model
 from wikirec.io import write_atomic, write_json_atomic
+from wikirec.trained import (
+    BOOKS,
+    CATEGORY_PREFIX,
+    KINDS,
+    LINKS,
+    ModelError,
+    TrainedModel,
+    read_trained,
+)
 
 METHODS = ("tsne", "umap")
 METHOD_NAMES = {"tsne": "t-SNE", "umap": "UMAP"}
@@ -124,7 +132,7 @@ class Points:
             self.label, "linked pages (not categories)"
         )
 
-    def position(self, model: Model, title: str) -> int:
+    def position(self, model: TrainedModel, title: str) -> int:
         """The index in this set of ``title``; raises :class:`PlotError` if absent."""
         try:
             row = model.find(title, self.kind)
@@ -136,7 +144,7 @@ class Points:
         return int(found[0])
 
 
-def select_points(model: Model, kind: str = BOOKS, links: str = "all") -> Points:
+def select_points(model: TrainedModel, kind: str = BOOKS, links: str = "all") -> Points:
     """All books, or the linked pages (``links``: "all", "categories" or "pages")."""
     if kind not in KINDS:
         raise PlotError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
@@ -438,7 +446,7 @@ def import_umap():
 
 
 def reduce_points(
-    model: Model,
+    model: TrainedModel,
     points: Points,
     params: ReduceParams,
     cache: bool = True,
@@ -490,7 +498,7 @@ def normalize_value(value: str) -> str:
     return key[len(CATEGORY_PREFIX) :].strip() if key.startswith(CATEGORY_PREFIX) else key
 
 
-def book_values(model: Model, field: str) -> pd.DataFrame:
+def book_values(model: TrainedModel, field: str) -> pd.DataFrame:
     """A long table of (book, key, label): each book's values of ``field`` (an infobox
     column, any infobox field, or "category": the book's ``Category:`` links).
 
@@ -517,7 +525,7 @@ def book_values(model: Model, field: str) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-def _field_column(model: Model, name: str) -> list[str]:
+def _field_column(model: TrainedModel, name: str) -> list[str]:
     if name in model.books.columns and name not in ("index", "title", "infobox", "n_pairs"):
         return model.books[name].fillna("").astype(str).tolist()
     values = []
@@ -535,7 +543,7 @@ def _field_column(model: Model, name: str) -> list[str]:
     return values
 
 
-def _field_hint(model: Model) -> str:
+def _field_hint(model: TrainedModel) -> str:
     """Suggest the infobox fields books do have."""
     counts: dict[str, int] = {}
     for raw in model.books["infobox"][:5000]:
@@ -559,7 +567,7 @@ def _short(text: str, limit: int = LABEL_CHARS) -> str:
 
 
 def colour_groups(
-    model: Model,
+    model: TrainedModel,
     points: Points,
     field: str | None = "genre",
     top: int = 10,
@@ -646,7 +654,7 @@ def _book_codes(table: pd.DataFrame, n_books: int) -> np.ndarray:
     return codes
 
 
-def _link_codes(model: Model, table: pd.DataFrame, n_values: int) -> np.ndarray:
+def _link_codes(model: TrainedModel, table: pd.DataFrame, n_values: int) -> np.ndarray:
     """Per link: the chosen value most common among its books (ties: the first)."""
     pairs = model.book_link_pairs()
     n_links = len(model.titles[LINKS])
@@ -663,7 +671,7 @@ def _link_codes(model: Model, table: pd.DataFrame, n_values: int) -> np.ndarray:
 # --------------------------------------------------------------------------- highlights
 
 
-def most_linked(model: Model, points: Points, n: int) -> list[int]:
+def most_linked(model: TrainedModel, points: Points, n: int) -> list[int]:
     """Positions in ``points`` of the ``n`` items most linked to: books by the number of
     books whose pages link to them (ties: the books with most links), pages by the
     number of books linking to them."""
@@ -682,7 +690,7 @@ def most_linked(model: Model, points: Points, n: int) -> list[int]:
 
 
 def highlight_positions(
-    model: Model, points: Points, titles: Sequence[str] = (), top: int = 0
+    model: TrainedModel, points: Points, titles: Sequence[str] = (), top: int = 0
 ) -> list[int]:
     """Positions to star: the ``titles`` (each must be among the points), then the
     ``top`` most linked-to items."""
@@ -1064,7 +1072,7 @@ def save_figure(fig, path: str | os.PathLike, fmt: str = "png") -> Path:
 # --------------------------------------------------------------------------- HTML
 
 
-def hover_table(model: Model, points: Points) -> pd.DataFrame:
+def hover_table(model: TrainedModel, points: Points) -> pd.DataFrame:
     """The fields shown on hover: author, genre, country, publisher for books; type and
     books linking to it for pages (titles only without the build)."""
     if points.kind == BOOKS:
@@ -1258,12 +1266,12 @@ def _method_subtitle(reduction: Reduction) -> str:
     )
 
 
-def _load(model: Model | str | os.PathLike) -> Model:
-    return model if isinstance(model, Model) else load_model(model)
+def _load(model: TrainedModel | str | os.PathLike) -> TrainedModel:
+    return model if isinstance(model, TrainedModel) else read_trained(model)
 
 
 def embedding_map(
-    model: Model | str | os.PathLike,
+    model: TrainedModel | str | os.PathLike,
     kind: str = BOOKS,
     method: str = "umap",
     color_by: str | None = "genre",
@@ -1326,7 +1334,7 @@ def _map_title(points: Points, reduction: Reduction, groups: Groups) -> str:
 
 
 def neighbours_map(
-    model: Model | str | os.PathLike,
+    model: TrainedModel | str | os.PathLike,
     title: str,
     kind: str = BOOKS,
     method: str = "umap",
@@ -1349,7 +1357,7 @@ def neighbours_map(
 
 
 def similarity_bars(
-    model: Model | str | os.PathLike,
+    model: TrainedModel | str | os.PathLike,
     title: str,
     kind: str = BOOKS,
     k: int = 10,
@@ -1394,7 +1402,7 @@ def slug(text: str, limit: int = 60) -> str:
 
 
 def make_plots(
-    model: Model | str | os.PathLike,
+    model: TrainedModel | str | os.PathLike,
     out_dir: str | os.PathLike,
     options: PlotOptions | None = None,
     data_dir: str | os.PathLike | None = None,
@@ -1408,7 +1416,7 @@ def make_plots(
     ``reductions`` (one line each, as :meth:`Reduction.describe`).
     """
     options = options or PlotOptions()
-    model = model if isinstance(model, Model) else load_model(model, data_dir)
+    model = model if isinstance(model, TrainedModel) else read_trained(model, data_dir)
     plan = _plan(model, options)
     out = _prepare_out(Path(out_dir))
     manifest: dict = {
@@ -1439,7 +1447,7 @@ def make_plots(
     return manifest
 
 
-def _plan(model: Model, options: PlotOptions) -> dict:
+def _plan(model: TrainedModel, options: PlotOptions) -> dict:
     """Check every input before anything is computed or written."""
     options.params.check()
     if not options.methods or any(m not in METHODS for m in options.methods):

@@ -12,12 +12,20 @@ link to ("links")::
     rec.books_about("world war ii")                      # a page against the books
     rec.links_for("The Son of Tarzan")                   # pages for a book
     rec.recommend_for_liked(["Tarzan the Terrible", "The Beasts of Tarzan"])
+    rec.why("The Son of Tarzan", "Tarzan the Terrible")  # the links the two share
 
-Every answer is a list of ``(title, cosine similarity)``, best first (``least=True``:
-lowest first). A term is a title (looked up as a book, then as a page), a
-:class:`Book` or :class:`Link` to say which, or a vector. Several terms are combined
-as word2vec users combine words: the mean of the unit vectors of the positive terms
-minus those of the negative ones, and the query terms never come back as answers.
+Every answer is a list of ``(title, score)``, best first (``least=True``: lowest first):
+the cosine similarity; for pages ranked for books by a model with biases
+(``cosine_bias``, ``link_mean``), the model's score, ``scale * cosine + page bias``,
+the same score ``wikirec evaluate`` ranks held-out links by. A term is a title (looked
+up as a book, then as a page), a :class:`Book` or :class:`Link` to say which, or a
+vector. Several terms are combined as word2vec users combine words: the mean of the
+unit vectors of the positive terms minus those of the negative ones, and the query
+terms never come back as answers.
+
+:meth:`Recommender.why` explains a recommendation by the pages two books share: pages
+both link to, pages linking to both, or one of each, strongest first (by the product of
+the two books' TF-IDF weights for the page), from the build the model was trained on.
 
 Titles are found exactly, then case-insensitively, then in MediaWiki's normal form
 (underscores, first letter), then through the dump's redirects (the parse folder's
@@ -50,8 +58,8 @@ import numpy as np
 
 from wikirec.progress import progress_bar
 from wikirec.titles import normalize_title
+from wikirec.trained import BOOKS, LINKS, unit_rows
 
-BOOKS, LINKS = "books", "links"
 KIND_NAMES = {BOOKS: "book", LINKS: "page"}
 MAX_SUGGESTIONS = 3
 CUTOFF = 0.6  # difflib's ratio a title needs to be suggested
@@ -95,13 +103,6 @@ Term = str | Book | Link | np.ndarray
 
 
 # --------------------------------------------------------------------------- search
-
-
-def unit_rows(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1 (float32, shape kept); rows of zeros stay zero."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return vectors / np.where(norms == 0, 1, norms)
 
 
 def top_k(scores: np.ndarray, k: int, least: bool = False) -> np.ndarray:
@@ -332,6 +333,63 @@ class Redirects:
         return found[0].as_py() if len(found) else None
 
 
+# --------------------------------------------------------------------------- why
+
+
+class BookLinks:
+    """Which pages each book links to and which pages link to it (a build's pairs), to
+    explain a recommendation by what two books share.
+
+    Parameters
+    ----------
+    out_pairs : int (n, 2), (book, page) the book links to (repeats allowed)
+    in_pairs : int (m, 2), (book, page) linking to the book, or None
+    n_books, n_links : the sizes of the two vocabularies
+    """
+
+    SIDES = {1: "out", 2: "in", 3: "both"}
+
+    def __init__(
+        self, out_pairs: np.ndarray, in_pairs: np.ndarray | None, n_books: int, n_links: int
+    ) -> None:
+        from scipy import sparse
+
+        shape = (n_books, n_links)
+        sides = sparse.csr_matrix(shape, dtype=np.int8)
+        for bit, pairs in ((1, out_pairs), (2, in_pairs)):
+            if pairs is None or len(pairs) == 0:
+                continue
+            unique = np.unique(np.asarray(pairs, np.int64), axis=0)
+            ones = np.full(len(unique), bit, np.int8)
+            sides = sides + sparse.csr_matrix((ones, (unique[:, 0], unique[:, 1])), shape)
+        self.sides = sides.tocsr()
+        present = (self.sides > 0).astype(np.float32)
+        books_per_link = np.asarray(present.sum(0)).ravel()
+        idf = np.log((1 + n_books) / (1 + books_per_link)) + 1
+        weights = present.multiply(idf.astype(np.float32)).tocsr()
+        norms = np.sqrt(np.asarray(weights.multiply(weights).sum(1))).ravel()
+        self.weights = sparse.diags(1 / np.maximum(norms, 1e-12)) @ weights
+
+    def side(self, book: int, link: int) -> str:
+        """``"out"``, ``"in"``, ``"both"`` (or ``""``: the book does not meet the page)."""
+        return self.SIDES.get(int(self.sides[book, link]), "")
+
+    def shared(self, books: Sequence[int], other: int, topn: int) -> list[tuple[int, str, float]]:
+        """The pages ``other`` shares with ``books``: ``(page row, side of the first of
+        books that meets it, weight)``, strongest first (ties: lower row first)."""
+        if not books:
+            return []
+        query = self.weights[list(books)].sum(0)
+        common = self.weights[other].multiply(query).toarray().ravel()
+        rows = np.flatnonzero(common > 0)
+        rows = rows[np.lexsort((rows, -common[rows]))][:topn]
+        out = []
+        for link in rows:
+            side = next(s for s in (self.side(b, link) for b in books) if s)
+            out.append((int(link), side, float(common[link])))
+        return out
+
+
 # --------------------------------------------------------------------------- API
 
 
@@ -345,6 +403,9 @@ class Recommender:
     link_titles : list of str, length n_links
     link_vectors : array (n_links, dim)
     redirects : :class:`Redirects` used for titles not found directly, or None
+    link_bias : float (n_links,), the model's bias of each page, or None
+    scale : the cosine's scale in the model's score (with ``link_bias``)
+    book_links : :class:`BookLinks` of the build, for :meth:`why`, or None
     """
 
     def __init__(
@@ -354,35 +415,48 @@ class Recommender:
         link_titles: Sequence[str],
         link_vectors: np.ndarray,
         redirects: Redirects | None = None,
+        link_bias: np.ndarray | None = None,
+        scale: float = 1.0,
+        book_links: BookLinks | None = None,
     ) -> None:
         if len(book_titles) != len(book_vectors) or len(link_titles) != len(link_vectors):
             raise RecommendError("the titles do not match the vectors")
         if np.ndim(book_vectors) != 2 or np.shape(book_vectors)[1:] != np.shape(link_vectors)[1:]:
             raise RecommendError("book and link vectors must be 2-d with the same width")
+        if link_bias is not None and np.shape(link_bias) != (len(link_titles),):
+            raise RecommendError("the page biases do not match the pages")
         self.vectors = {BOOKS: unit_rows(book_vectors), LINKS: unit_rows(link_vectors)}
         self.titles = {BOOKS: TitleIndex(book_titles, BOOKS), LINKS: TitleIndex(link_titles, LINKS)}
         self.redirects = redirects
+        self.link_bias = None if link_bias is None else np.asarray(link_bias, np.float32)
+        self.scale = float(scale)
+        self.book_links = book_links
 
     @classmethod
     def load(
         cls, model_dir: str | os.PathLike, redirects: str | os.PathLike | None = None
     ) -> Recommender:
-        """Load the vectors of a ``wikirec train`` folder.
+        """Load a ``wikirec train`` folder (:func:`wikirec.trained.read_trained`): its
+        vectors, its page biases, and the build's links for :meth:`why` when found.
 
         ``redirects``: a ``redirects.parquet`` (or its folder); by default the one of the
         parse folder the model was built from, when it can be found (else none).
         """
-        from wikirec.train import TrainError, load_vectors
+        from wikirec.trained import ModelError, find_redirects, read_trained
 
         try:
-            vectors = load_vectors(model_dir, normalize=True)
-        except TrainError as exc:
+            model = read_trained(model_dir)
+        except ModelError as exc:
             raise RecommendError(str(exc)) from exc
         path = redirects if redirects is not None else find_redirects(model_dir)
         table = Redirects.read(path) if path is not None else None
+        book_links = None
+        if model.has_metadata:
+            book_links = BookLinks(model.pairs, model.in_pairs, len(model.titles[BOOKS]),
+                                   len(model.titles[LINKS]))  # fmt: skip
         return cls(
-            vectors.book_titles, vectors.book_vectors, vectors.link_titles, vectors.link_vectors,
-            redirects=table,
+            model.titles[BOOKS], model.vectors[BOOKS], model.titles[LINKS], model.vectors[LINKS],
+            redirects=table, link_bias=model.link_bias, scale=model.scale, book_links=book_links,
         )  # fmt: skip
 
     @property
@@ -484,7 +558,10 @@ class Recommender:
                 skip.append(row)
         skip += [self.index(title, among) for title in exclude]
         query = unit_rows(query / len(resolved))
-        return self._answer(query, among, topn, least, skip)
+        # Pages ranked for books are scored as the model scores them (and as the
+        # evaluation does): with the page's bias, for a model that has one.
+        as_model = among == LINKS and any(kind == BOOKS for (kind, _, _), _ in resolved)
+        return self._answer(query, among, topn, least, skip, as_model)
 
     def least_similar(self, *args, **kwargs) -> list[tuple[str, float]]:
         """:meth:`most_similar` with ``least=True``: the farthest first."""
@@ -508,6 +585,31 @@ class Recommender:
         """Books for a reader who liked ``liked`` (their mean vector), those excluded."""
         return self.most_similar([Book(t) for t in liked], topn=topn, among=BOOKS, least=least)
 
+    def why(
+        self, query: Term | Iterable[Term], book: str, topn: int = 5
+    ) -> list[tuple[str, str, str, float]]:
+        """The pages ``book`` shares with the query's books, strongest first.
+
+        Returns ``[(page, query side, book side, weight), ...]``: a side is ``"out"``
+        (the book links to the page), ``"in"`` (the page links to the book) or
+        ``"both"``; the weight is the product of the two books' TF-IDF weights for the
+        page (summed over the query's books), its share of their TF-IDF cosine. Needs
+        the build the model was trained on (:class:`RecommendError` otherwise).
+        """
+        if self.book_links is None:
+            raise RecommendError(
+                "explaining a recommendation needs the build the model was trained on "
+                "(train.json names it; it was not found)"
+            )
+        rows = [row for kind, row in (self.resolve(t, (BOOKS,)) for t in _as_terms(query))
+                if kind == BOOKS]  # fmt: skip
+        other = self.index(book, BOOKS)
+        titles = self.titles[LINKS].titles
+        return [
+            (titles[link], side, self.book_links.side(other, link), weight)
+            for link, side, weight in self.book_links.shared(rows, other, topn)
+        ]
+
     def all_most_similar(
         self, among: str = BOOKS, topn: int = 10, least: bool = False, progress: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -523,8 +625,13 @@ class Recommender:
         kind, row = self.resolve(term)
         return kind, row, self.vectors[kind][row]
 
-    def _answer(self, query: np.ndarray, among: str, topn: int, least: bool, skip: list[int]):
+    def _answer(
+        self, query: np.ndarray, among: str, topn: int, least: bool, skip: list[int],
+        as_model: bool = False,
+    ) -> list[tuple[str, float]]:  # fmt: skip
         scores = self.vectors[among] @ query
+        if as_model and self.link_bias is not None:
+            scores = self.scale * scores + self.link_bias
         if skip:
             scores[skip] = np.inf if least else -np.inf
         n_left = len(scores) - len(set(skip))
@@ -539,19 +646,6 @@ def _as_terms(terms) -> list:
     if isinstance(terms, (str, Book, Link, np.ndarray)):
         return [terms]
     return list(terms)
-
-
-def find_redirects(model_dir: str | os.PathLike) -> Path | None:
-    """The ``redirects.parquet`` a model was built from: ``train.json`` names the
-    build, whose ``build.json`` names the parse folder. None when not found."""
-    try:
-        train = json.loads((Path(model_dir) / "train.json").read_text(encoding="utf-8"))
-        data_dir = Path(train["data"]["dir"])
-        build = json.loads((data_dir / "build.json").read_text(encoding="utf-8"))
-        path = Path(build["params"]["articles_dir"]) / "redirects.parquet"
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return path if path.is_file() else None
 
 
 # --------------------------------------------------------------------------- CLI
@@ -581,6 +675,11 @@ def add_command(subparsers) -> None:
         "--minus", action="append", default=[], metavar="TITLE", help="subtract a book or page"
     )
     parser.add_argument("--redirects", metavar="FILE", help="redirects.parquet (default: found)")
+    parser.add_argument(
+        "--why", action="store_true",
+        help="for each book, the pages it shares with the query's books, strongest first "
+        "(-> X: links to X; <- X: X links to it; <-> X: both)",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(handler=run)
 
@@ -600,36 +699,72 @@ def run(args: argparse.Namespace) -> int:
         answers = rec.most_similar(
             positive, args.minus, topn=args.top, among=among, least=args.least
         )
+        reasons = None
+        if args.why and among == BOOKS:
+            books = [t for t in positive if not isinstance(t, Link)]
+            reasons = [rec.why(books, title, topn=WHY_LINKS) for title, _ in answers]
     except RecommendError as exc:
         print(f"wikirec recommend: {exc}", file=sys.stderr)
         return 2
+    # Pages ranked for books by a model with biases carry its score, not a cosine.
+    measure = "score" if among == LINKS and rec.link_bias is not None else "similarity"
     if args.json:
-        print(json.dumps(answer_json(args, among, answers), indent=2, ensure_ascii=False))
+        answer = answer_json(args, among, answers, reasons, measure)
+        print(json.dumps(answer, indent=2, ensure_ascii=False))
     else:
-        print(format_table(answers))
+        print(format_table(answers, reasons, measure))
     return 0
 
 
-def answer_json(args: argparse.Namespace, among: str, answers: list[tuple[str, float]]) -> dict:
-    """The query and its answers as one JSON object."""
+WHY_LINKS = 5  # shared pages shown per recommendation
+ARROWS = {"out": "->", "in": "<-", "both": "<->"}
+
+
+def answer_json(
+    args: argparse.Namespace, among: str, answers: list[tuple[str, float]], reasons=None,
+    measure: str = "similarity",
+) -> dict:  # fmt: skip
+    """The query and its answers as one JSON object (with ``why`` when ``reasons``)."""
+    results = [
+        {"rank": rank, "title": title, measure: round(score, 6)}
+        for rank, (title, score) in enumerate(answers, 1)
+    ]
+    for result, shared in zip(results, reasons or [], strict=False):
+        result["why"] = [{"page": page, "query": side, "book": book_side, "weight": round(w, 6)}
+                         for page, side, book_side, w in shared]  # fmt: skip
     return {
         "query": {
             "title": args.title, "about": args.about, "liked": args.liked,
             "minus": args.minus, "among": among, "least": args.least, "k": args.top,
         },
-        "results": [
-            {"rank": rank, "title": title, "similarity": round(score, 6)}
-            for rank, (title, score) in enumerate(answers, 1)
-        ],
+        "results": results,
     }  # fmt: skip
 
 
-def format_table(answers: list[tuple[str, float]]) -> str:
-    """An aligned table: rank, title, similarity (4 decimals)."""
+def format_table(
+    answers: list[tuple[str, float]], reasons=None, measure: str = "similarity"
+) -> str:
+    """An aligned table: rank, title, similarity (or score; 4 decimals); with
+    ``reasons``, a line under each answer naming the pages it shares with the query."""
     rows = [(str(rank), title, f"{score:.4f}") for rank, (title, score) in enumerate(answers, 1)]
-    header = ("rank", "title", "similarity")
+    header = ("rank", "title", measure)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
-    lines = [
-        f"{r[0]:>{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}" for r in [header, *rows]
-    ]
-    return "\n".join(line.rstrip() for line in lines)
+    lines = []
+    for i, r in enumerate([header, *rows]):
+        lines.append(f"{r[0]:>{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}".rstrip())
+        if reasons is not None and i > 0:
+            lines.append(" " * (widths[0] + 2) + "why: " + describe_shared(reasons[i - 1]))
+    return "\n".join(lines)
+
+
+def describe_shared(shared: list[tuple[str, str, str, float]]) -> str:
+    """``george orwell (-> both), list of dystopian novels (<- both)``: each shared page
+    with how the query's book and this book meet it."""
+    if not shared:
+        return "no page in common (near by the learned vectors only)"
+    parts = []
+    for page, side, book_side, _ in shared:
+        how = f"{ARROWS[side]} both" if side == book_side else (
+            f"{ARROWS[side]} query, {ARROWS[book_side]} this")  # fmt: skip
+        parts.append(f"{page} ({how})")
+    return ", ".join(parts)

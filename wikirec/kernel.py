@@ -1,44 +1,40 @@
-"""The maths of the models ``wikirec train`` trains outside Keras: lazy Adam, compiled.
+"""The compiled training kernel (numba) and its plain NumPy statement: lazy Adam.
 
-``wikirec train --model cosine_bias`` (:class:`wikirec.train.CosineBiasTrainer`) drives
-:class:`CosineBias` through train.py's epoch loop (the batches of
-:class:`wikirec.batches.PairSampler`, checkpoints, ``--resume``, early stopping); this
-module holds the parameters, the gradient and the optimiser only.
+This is the CPU fast path of ``wikirec train`` (``--optimizer kernel``, and ``auto``
+on a machine without a GPU): the same maths as the Keras path (:mod:`wikirec.model`:
+:class:`~wikirec.model.LazyAdam` through ``Model.fit``), tested equal to it, as gensim
+keeps its compiled loop beside a reference implementation.
 
-``cosine_bias``
-    The reference's cosine, at a fixed scale, plus a bias per book and per link::
+The models it trains, with ``logit = a * cos(book, link) + c`` and lazy Adam on the rows
+a batch touches:
 
-        logit(book, link) = scale * cos(u_book, v_link) + b_book + c_link
+- the reference model (``a``, ``c``: the ``Dense(1)`` kernel and bias, trained);
+- ``cosine_bias`` and ``link_mean``: ``a`` the fixed scale, ``c`` = 0, plus a bias per
+  book and per link, positives weighted by their link (:func:`positive_weights`)::
 
-    trained on labels 1 / 0 with the binary cross-entropy and lazy row-wise Adam (the
-    rule of ``--optimizer sparse-adam``). The link bias takes the links' popularity
-    out of the vectors; a positive's weight is ``(n_books / books linking to it) **
-    rare_weight`` (scaled to a mean of 1 over the positives), so a link shared by few
-    books counts more, as TF-IDF's idf does. Book-to-book and book-to-link answers use
-    the cosine alone; ranking the links for a book uses the logit (cosine and link
-    bias), as trained. Its Keras form is :func:`wikirec.model.cosine_bias`.
+      logit(book, link) = scale * cos(u_book, v_link) + b_book + c_link
 
-:func:`train_steps` is the compiled (numba) training loop of both ``cosine_bias`` and
-the reference model's ``--optimizer sparse-adam``; :meth:`CosineBias.step` is the same
-maths in plain NumPy, one batch at a time, kept as the readable statement of it (the
-tests hold the two equal). Everything is float32, seeded (:class:`CosineBias` starts
-from ``default_rng([seed, 2**31])``): the same seed and batches give the same vectors,
-bit for bit, whatever the number of threads.
+  trained on labels 1 / 0 with the binary cross-entropy of the logit.
+
+:func:`train_steps` is the compiled loop; :meth:`CosineBias.step` is the same maths in
+plain NumPy, one batch at a time, kept as the readable statement of it (the tests hold
+the two equal, and the Keras path equal to both). Everything is float32 and seeded
+(:class:`CosineBias` starts from ``default_rng([seed, 2**31])``): the same seed and
+batches give the same vectors, bit for bit, whatever the number of threads.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 
 # --------------------------------------------------------------------------- maths
 
 
-class LazyAdam:
-    """Adam on the rows a step touches only (the rule of ``sparse-adam``).
+class AdamTable:
+    """A table and its Adam moments, updated on the rows a step touches only (lazy Adam,
+    the rule of TensorFlow Addons' ``LazyAdam``).
 
     Parameters
     ----------
@@ -69,7 +65,7 @@ class LazyAdam:
         self.table[rows] -= m
 
 
-def adam_arrays(tables: dict[str, LazyAdam]) -> dict[str, np.ndarray]:
+def adam_arrays(tables: dict[str, AdamTable]) -> dict[str, np.ndarray]:
     """Each table's values (``NAME``) and Adam moments (``NAME_m``, ``NAME_v``): what a
     checkpoint holds besides the step count."""
     arrays = {}
@@ -129,10 +125,10 @@ class CosineBias:
         self.link_bias = np.zeros((n_links, 1), np.float32)
         self.scale, self.weights, self.t = np.float32(scale), weights, 0
         self.optimizers = {
-            name: LazyAdam(getattr(self, name), learning_rate) for name in self.TABLES
+            name: AdamTable(getattr(self, name), learning_rate) for name in self.TABLES
         }
         # The fused kernel's logit is a * cosine + c: here a fixed scale and no c.
-        self._scalars = LazyAdam(np.array([[scale], [0]], np.float32), learning_rate)
+        self._scalars = AdamTable(np.array([[scale], [0]], np.float32), learning_rate)
 
     def state(self) -> dict[str, np.ndarray]:
         """Every array needed to continue training: the tables, their Adam moments
@@ -200,19 +196,19 @@ _NO_ROWS = np.zeros((0, 1), np.float32)
 
 
 def train_steps(
-    book: LazyAdam,
-    link: LazyAdam,
+    book: AdamTable,
+    link: AdamTable,
     books: np.ndarray,
     links: np.ndarray,
     labels: np.ndarray,
     *,
     t: int,
     learning_rate: float,
-    scalars: LazyAdam,
+    scalars: AdamTable,
     train_scalars: bool,
     classification: bool = True,
-    book_bias: LazyAdam | None = None,
-    link_bias: LazyAdam | None = None,
+    book_bias: AdamTable | None = None,
+    link_bias: AdamTable | None = None,
     weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Train on ``books.shape[0]`` batches in one call; return each batch's mean loss.
@@ -226,7 +222,7 @@ def train_steps(
 
     Parameters
     ----------
-    book, link : tables (:class:`LazyAdam`: values and moments, updated in place) of
+    book, link : tables (:class:`AdamTable`: values and moments, updated in place) of
         shape (n_books, dim), (n_links, dim); their own learning rates are not used
     books, links : int32 (n_steps, B); labels : float32 (n_steps, B)
     scalars : table of shape (2, 1)
@@ -238,7 +234,7 @@ def train_steps(
     the result does not depend on the number of threads.
     """
     biases = book_bias is not None and link_bias is not None
-    empty = LazyAdam(_NO_ROWS, learning_rate)
+    empty = AdamTable(_NO_ROWS, learning_rate)
     bb, lb = (book_bias, link_bias) if biases else (empty, empty)
     if weights is None:
         weights = np.ones(len(link.table), np.float32)
@@ -263,9 +259,9 @@ def _fused_kernel():
         return _FUSED[0]
     import numba
 
-    # LazyAdam's constants: float64 for the step size, float32 inside the update.
-    b1, b2 = LazyAdam.beta_1, LazyAdam.beta_2
-    beta_1, beta_2, epsilon = np.float32(b1), np.float32(b2), np.float32(LazyAdam.epsilon)
+    # AdamTable's constants: float64 for the step size, float32 inside the update.
+    b1, b2 = AdamTable.beta_1, AdamTable.beta_2
+    beta_1, beta_2, epsilon = np.float32(b1), np.float32(b2), np.float32(AdamTable.epsilon)
 
     @numba.njit(cache=True)
     def group(index, slot, rows, start, order):
@@ -389,12 +385,3 @@ def _fused_kernel():
 
     _FUSED.append(kernel)
     return kernel
-
-
-# --------------------------------------------------------------------------- files
-
-
-def load_link_bias(model_dir: str | os.PathLike) -> np.ndarray | None:
-    """float32 (n_links,) of a variant's folder, or None for a model without biases."""
-    path = Path(model_dir) / "link_bias.npy"
-    return np.load(path, allow_pickle=False) if path.is_file() else None

@@ -1,0 +1,180 @@
+"""Every training default, written once: the named models' recipes and a run's settings.
+
+A **recipe** is what a named model trains with unless told otherwise (:data:`RECIPES`):
+
+``link_mean`` (the default model: ``wikirec train`` with no options, ``wikirec run
+books``, ``wikirec evaluate``)
+    The cosine at a fixed scale plus a bias per book and per link, trained on the links
+    each book makes *and* the pages linking to it (the build's in-links); a book's
+    vector is then the TF-IDF-weighted mean of its links' vectors (README, Quality).
+``cosine_bias``
+    The same model trained on out-links only, rare links weighted up, the book vector
+    its own embedding row (the previous default, kept for comparison).
+``reference``
+    The tutorial's model and recipe: 50 dimensions, 15 epochs of batches of 1,024
+    positives and 2,048 negatives, Adam at 0.001 (``--optimizer adam`` gives its exact
+    dense-Adam ``Model.fit``).
+
+Everything else a run needs (seed, optimizer, early stopping, ...) is a field of
+:class:`TrainConfig` with its default here. ``wikirec train``'s help, the ``[train]``
+keys of a pipeline (an unset key means the model's recipe) and the evaluation's trained
+methods are derived from this module. It imports neither TensorFlow nor numba.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from wikirec.batches import MODES, NEGATIVES
+
+DEFAULT_MODEL = "link_mean"
+
+# How a model is trained. Every named model trains with lazy (row-wise) Adam except
+# the tutorial's own recipe, ``adam``, which updates every row every step.
+OPTIMIZERS = {
+    "auto": "the compiled kernel on a CPU, the Keras path when TensorFlow sees a GPU",
+    "kernel": "lazy row-wise Adam compiled by numba on every core (CPU)",
+    "keras": "the same lazy Adam as a Keras optimizer through Model.fit (CPU or GPU)",
+    "adam": "Keras' dense Adam through Model.fit, every row each step: the tutorial's",
+}
+LAZY_OPTIMIZERS = ("auto", "kernel", "keras")
+INPUTS = ("out", "out+in")  # out-links only, or out-links and in-links
+
+
+class TrainError(ValueError):
+    """Bad input for the train stage; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a named model trains with unless told otherwise."""
+
+    dim: int
+    epochs: int
+    batch_positives: int
+    negative_ratio: int
+    learning_rate: float
+    scale: float  # the cosine's fixed scale in the logit (the reference learns its own)
+    rare_weight: float  # a positive weighs (n_books / books of its link) ** rare_weight
+    inputs: str  # what the model learns from: "out" or "out+in"
+    summary: str
+
+
+RECIPES: dict[str, Recipe] = {
+    "link_mean": Recipe(
+        dim=200, epochs=30, batch_positives=256, negative_ratio=10, learning_rate=0.01,
+        scale=5.0, rare_weight=0.0, inputs="out+in",
+        summary="cosine + biases on out- and in-links; a book is its links' mean",
+    ),
+    "cosine_bias": Recipe(
+        dim=200, epochs=30, batch_positives=256, negative_ratio=5, learning_rate=0.01,
+        scale=5.0, rare_weight=0.5, inputs="out",
+        summary="cosine + biases on out-links, rare links weighted up",
+    ),
+    "reference": Recipe(
+        dim=50, epochs=15, batch_positives=1024, negative_ratio=2, learning_rate=0.001,
+        scale=1.0, rare_weight=0.0, inputs="out",
+        summary="the tutorial's model and recipe",
+    ),
+}  # fmt: skip
+MODEL_NAMES = tuple(RECIPES)
+BIAS_MODELS = ("link_mean", "cosine_bias")  # the models with a bias per book and link
+RECIPE_KEYS = ("dim", "epochs", "batch_positives", "negative_ratio", "learning_rate", "scale",
+               "rare_weight")  # fmt: skip
+# Options that only change speed may differ when resuming; everything else must match.
+SPEED_OPTIONS = ("epochs", "patience", "min_delta", "steps_per_execution", "jit_compile",
+                 "optimizer")  # fmt: skip
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a run (saved in ``train.json`` and the checkpoint).
+
+    The recipe's fields (:data:`RECIPE_KEYS`) left as None take the model's recipe in
+    :meth:`for_model`; the others have their defaults here.
+    """
+
+    model: str = DEFAULT_MODEL
+    dim: int | None = None
+    epochs: int | None = None
+    batch_positives: int | None = None
+    negative_ratio: int | None = None
+    learning_rate: float | None = None
+    scale: float | None = None
+    rare_weight: float | None = None
+    seed: int = 0
+    mode: str = "classification"
+    negatives: str = "uniform"
+    optimizer: str = "auto"
+    patience: int = 3
+    min_delta: float = 1e-4
+    steps_per_execution: int = 1
+    jit_compile: bool = False
+
+    @classmethod
+    def for_model(cls, model: str = DEFAULT_MODEL, **given) -> TrainConfig:
+        """The config of ``model``: the ``given`` values (None: not given), the rest
+        from the model's recipe (:data:`RECIPES`) and the defaults above."""
+        if model not in RECIPES:
+            raise TrainError(f"unknown model {model!r} ({', '.join(MODEL_NAMES)})")
+        unknown = set(given) - {f.name for f in fields(cls)}
+        if unknown:
+            raise TrainError(f"unknown training option {sorted(unknown)[0]!r}")
+        recipe = asdict(RECIPES[model])
+        values = {key: recipe[key] for key in RECIPE_KEYS}
+        values.update({k: v for k, v in given.items() if v is not None})
+        return cls(model=model, **values)
+
+    @property
+    def recipe(self) -> Recipe:
+        return RECIPES[self.model]
+
+    @property
+    def inputs(self) -> str:
+        """What the model learns from: ``"out"`` or ``"out+in"``."""
+        return self.recipe.inputs
+
+    @property
+    def batch_size(self) -> int:
+        return self.batch_positives * (1 + self.negative_ratio)
+
+    def check(self) -> None:
+        """Raise :class:`TrainError` naming the first bad parameter."""
+        rules = [
+            (self.model in RECIPES, f"unknown model {self.model!r} ({', '.join(MODEL_NAMES)})"),
+            (self.dim >= 1, f"the dimension must be at least 1, not {self.dim}"),
+            (self.epochs >= 1, f"epochs must be at least 1, not {self.epochs}"),
+            (self.batch_positives >= 1, "batch positives must be at least 1"),
+            (self.negative_ratio >= 0, "the negative ratio must be 0 or more"),
+            (self.learning_rate > 0, f"the learning rate must be > 0, not {self.learning_rate}"),
+            (self.mode in MODES, f"mode must be one of {', '.join(MODES)}"),
+            (self.negatives in NEGATIVES, f"negatives must be one of {', '.join(NEGATIVES)}"),
+            (self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}"),
+            (self.patience >= 0, "patience must be 0 or more"),
+            (self.steps_per_execution >= 1, "steps per execution must be at least 1"),
+            (self.scale > 0, f"the scale must be > 0, not {self.scale}"),
+            (self.rare_weight >= 0, f"the rare weight must be 0 or more, not {self.rare_weight}"),
+        ]
+        if self.model in BIAS_MODELS:
+            name = self.model
+            rules += [
+                (self.optimizer in LAZY_OPTIMIZERS,
+                 f"{name} trains with lazy Adam ({', '.join(LAZY_OPTIMIZERS)}), not "
+                 f"{self.optimizer}"),
+                (self.mode == "classification", f"{name} trains in classification mode only"),
+                (self.negative_ratio >= 1, f"{name} needs a negative ratio of at least 1"),
+            ]  # fmt: skip
+        for ok, message in rules:
+            if not ok:
+                raise TrainError(message)
+
+
+def run_defaults() -> dict:
+    """The settings of a run that are not part of a recipe, with their defaults."""
+    return {f.name: f.default for f in fields(TrainConfig)
+            if f.name != "model" and f.name not in RECIPE_KEYS}  # fmt: skip
+
+
+def recipe_help(key: str) -> str:
+    """``"link_mean 200, cosine_bias 200, reference 50"``: each model's ``key``."""
+    return ", ".join(f"{name} {getattr(recipe, key):g}" for name, recipe in RECIPES.items())

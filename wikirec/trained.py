@@ -1,0 +1,342 @@
+"""A trained folder, read once: what ``wikirec train`` wrote and the build it came from.
+
+:func:`read_trained` reads a ``wikirec train`` folder into a :class:`TrainedModel`:
+
+- the vectors (``book_vectors.npy``, ``link_vectors.npy``, float32) and their titles
+  (``book_titles.json``, ``link_titles.json``), checked against ``train.json``;
+- for the models with biases (``cosine_bias``, ``link_mean``), ``book_bias.npy`` and
+  ``link_bias.npy`` and the cosine's scale, so that links are ranked for a book as
+  the model scores them (:meth:`TrainedModel.link_scores`);
+- where it can be found, the build the model was trained on (``train.json`` names it):
+  the books' infobox fields, the links' counts, the out-link and in-link pairs;
+- the ``redirects.parquet`` of the parse that build read (:func:`find_redirects`).
+
+``wikirec recommend``, ``export``, ``plot``, ``evaluate`` and ``classify`` read a trained
+folder through this module only. It imports neither TensorFlow nor a stage module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from wikirec import __version__
+
+BOOKS, LINKS = "books", "links"
+KINDS = (BOOKS, LINKS)
+MODEL_FILES = (
+    "train.json",
+    "book_vectors.npy",
+    "link_vectors.npy",
+    "book_titles.json",
+    "link_titles.json",
+)
+BIAS_FILES = ("book_bias.npy", "link_bias.npy")
+CATEGORY_PREFIX = "category:"
+
+
+class ModelError(ValueError):
+    """A model folder, title or output that cannot be used; the message is one line."""
+
+
+@dataclass
+class TrainedModel:
+    """A trained folder with the metadata of its build, as :func:`read_trained`
+    returns it.
+
+    Attributes
+    ----------
+    path : the model folder
+    summary : the contents of ``train.json``
+    titles : ``{"books": [...], "links": [...]}``, titles in row order
+    vectors : ``{"books": array (n_books, dim), "links": array (n_links, dim)}``, float32,
+        rows of length 1 unless read with ``normalize=False``
+    book_bias, link_bias : float32 (n_books,), (n_links,), or None for a model without
+    scale : the cosine's scale in the model's logit (1.0 for a model without biases)
+    data_dir : the build folder the metadata came from, or None
+    books, links : ``books.parquet`` and ``links.parquet`` of that build, or None
+    pairs : ``pairs.npy`` of that build (int32, (n_pairs, 2)), or None
+    in_pairs : ``in_pairs.npy`` of that build (int32, (n_in, 2)), or None
+    metadata_note : why there is no metadata, when there is none
+    """
+
+    path: Path
+    summary: dict
+    titles: dict[str, list[str]]
+    vectors: dict[str, np.ndarray]
+    book_bias: np.ndarray | None = None
+    link_bias: np.ndarray | None = None
+    scale: float = 1.0
+    data_dir: Path | None = None
+    books: pd.DataFrame | None = None
+    links: pd.DataFrame | None = None
+    pairs: np.ndarray | None = None
+    in_pairs: np.ndarray | None = None
+    metadata_note: str = ""
+    _lookup: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors[BOOKS].shape[1])
+
+    @property
+    def recipe(self) -> str:
+        """The name of the trained recipe (``reference``, ``cosine_bias``, ...)."""
+        return str(self.summary.get("params", {}).get("model", "reference"))
+
+    @property
+    def has_metadata(self) -> bool:
+        return self.books is not None
+
+    def require_metadata(self, what: str) -> None:
+        """Raise :class:`ModelError` saying ``what`` needs the build's metadata."""
+        if not self.has_metadata:
+            raise ModelError(f"{what} needs the build's metadata: {self.metadata_note}")
+
+    def find(self, title: str, kind: str = BOOKS) -> int:
+        """The row of ``title`` among ``kind``: exact, case-insensitive, or in MediaWiki's
+        normal form; raises :class:`ModelError` naming the closest titles."""
+        from wikirec.recommend import TitleIndex, UnknownTitleError
+
+        index = self._lookup.get(kind)
+        if index is None:
+            index = self._lookup[kind] = TitleIndex(self.titles[kind], kind)
+        row = index.find(title)
+        if row is None:
+            suggestions = [t for _, t in index.close_matches(title)]
+            raise ModelError(str(UnknownTitleError(title, [kind], suggestions)))
+        return row
+
+    def is_category(self) -> np.ndarray:
+        """Boolean per link: is it a ``Category:`` page."""
+        return np.array([t.lower().startswith(CATEGORY_PREFIX) for t in self.titles[LINKS]])
+
+    def book_link_pairs(self) -> np.ndarray:
+        """The distinct (book, link) pairs of the build, int64 (n, 2); needs metadata."""
+        self.require_metadata("linking books to pages")
+        pairs = np.asarray(self.pairs, dtype=np.int64)
+        if len(pairs) == 0:
+            return pairs.reshape(0, 2)
+        return np.unique(pairs, axis=0)
+
+    def link_scores(self, book_vectors: np.ndarray) -> np.ndarray:
+        """How the model scores every link for each of ``book_vectors`` (unit rows, (b,
+        dim)): the cosine, times the scale, plus the link's bias for a model with
+        biases (its logit but for the book's own bias, which does not change a book's
+        ranking of links). float32 (b, n_links)."""
+        links = unit_rows(self.vectors[LINKS])
+        scores = self.scale * (np.atleast_2d(book_vectors) @ links.T)
+        if self.link_bias is not None:
+            scores += self.link_bias
+        return scores.astype(np.float32)
+
+
+def read_trained(
+    model_dir: str | os.PathLike,
+    data_dir: str | os.PathLike | None = None,
+    normalize: bool = True,
+) -> TrainedModel:
+    """Read a ``wikirec train`` folder and, where it can be found, its build.
+
+    Parameters
+    ----------
+    model_dir : output folder of ``wikirec train``
+    data_dir : the build folder (``wikirec build``) the model was trained on; by default
+        the one ``train.json`` names (as written, or relative to a parent folder of the
+        model); without one, the model loads with titles only (``metadata_note`` says why)
+    normalize : scale each vector to length 1
+
+    Raises
+    ------
+    ModelError : one line, for a folder that is missing, lacks files, is from another
+        version of wikirec, or whose files disagree; or for a ``data_dir`` given that
+        cannot be read or is not the model's build
+    """
+    folder = Path(model_dir)
+    summary = _check_model_folder(folder)
+    try:
+        vectors = load_vectors(folder, normalize=normalize)
+    except ValueError as exc:
+        raise ModelError(str(exc)) from exc
+    _check_shapes(folder, vectors, summary)
+    book_bias, link_bias = (_read_bias(folder, name) for name in BIAS_FILES)
+    model = TrainedModel(
+        path=folder,
+        summary=summary,
+        titles={BOOKS: list(vectors.book_titles), LINKS: list(vectors.link_titles)},
+        vectors={BOOKS: vectors.book_vectors, LINKS: vectors.link_vectors},
+        book_bias=book_bias,
+        link_bias=link_bias,
+        scale=float(summary.get("params", {}).get("scale", 1.0)) if link_bias is not None else 1.0,
+    )
+    _attach_metadata(model, data_dir)
+    return model
+
+
+# --------------------------------------------------------------------------- vectors
+
+
+@dataclass
+class Vectors:
+    """Trained vectors and their names, as :func:`load_vectors` returns them.
+
+    Attributes
+    ----------
+    book_titles : list of str, length n_books
+    book_vectors : ndarray of float32, shape (n_books, dim)
+    link_titles : list of str, length n_links
+    link_vectors : ndarray of float32, shape (n_links, dim)
+    """
+
+    book_titles: list[str]
+    book_vectors: np.ndarray
+    link_titles: list[str]
+    link_vectors: np.ndarray
+
+
+def load_vectors(model_dir: str | os.PathLike, normalize: bool = True) -> Vectors:
+    """Read the vectors of a finished run; ``normalize`` scales each row to length 1
+    (rows of zeros stay zero), so a dot product is a cosine. Raises
+    :class:`ModelError` (one line) for a folder that is not a finished run."""
+    folder = Path(model_dir)
+    if not (folder / "train.json").is_file():
+        raise ModelError(f"{folder}: not a finished run (no train.json; run `wikirec train`)")
+    try:
+        books = np.load(folder / "book_vectors.npy", allow_pickle=False)
+        links = np.load(folder / "link_vectors.npy", allow_pickle=False)
+        book_titles = json.loads((folder / "book_titles.json").read_text(encoding="utf-8"))
+        link_titles = json.loads((folder / "link_titles.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{folder}: cannot read the vectors ({exc})") from exc
+    if len(book_titles) != len(books) or len(link_titles) != len(links):
+        raise ModelError(f"{folder}: the titles do not match the vectors")
+    if normalize:
+        books, links = unit_rows(books), unit_rows(links)
+    return Vectors(book_titles, books, link_titles, links)
+
+
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (float32, shape kept); rows of zeros stay zero."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+def _read_bias(folder: Path, name: str) -> np.ndarray | None:
+    path = folder / name
+    if not path.is_file():
+        return None
+    try:
+        return np.asarray(np.load(path, allow_pickle=False), np.float32).reshape(-1)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path}: cannot read the biases ({exc})") from exc
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_model_folder(folder: Path) -> dict:
+    if not folder.is_dir():
+        raise ModelError(f"{folder}: no such model folder")
+    missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
+    if missing:
+        raise ModelError(
+            f"{folder}: not a finished `wikirec train` folder (missing {', '.join(missing)})"
+        )
+    try:
+        summary = json.loads((folder / "train.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{folder}: unreadable train.json ({exc})") from exc
+    version = summary.get("version") if isinstance(summary, dict) else None
+    if not isinstance(version, str) or _major(version) != _major(__version__):
+        raise ModelError(
+            f"{folder}: made by another version of wikirec ({version or 'unknown'}, this is "
+            f"{__version__}); train it again"
+        )
+    if not isinstance(summary.get("data"), dict) or "n_books" not in summary["data"]:
+        raise ModelError(f"{folder}: train.json lacks its data section; train it again")
+    return summary
+
+
+def _major(version: str) -> str:
+    """The part of a version that must match: major, and minor while major is 0."""
+    parts = version.split(".")
+    return ".".join(parts[:2]) if parts[0] == "0" else parts[0]
+
+
+def _check_shapes(folder: Path, vectors: Vectors, summary: dict) -> None:
+    book, link = vectors.book_vectors, vectors.link_vectors
+    if book.ndim != 2 or link.ndim != 2 or book.shape[1] != link.shape[1]:
+        raise ModelError(
+            f"{folder}: book and link vectors have shapes {book.shape} and {link.shape}"
+        )
+    data = summary["data"]
+    if len(book) != data.get("n_books") or len(link) != data.get("n_links", len(link)):
+        raise ModelError(f"{folder}: the vectors do not match train.json (another run?)")
+    if not np.isfinite(book).all() or not np.isfinite(link).all():
+        raise ModelError(f"{folder}: the vectors hold NaN or infinite values")
+
+
+# --------------------------------------------------------------------------- the build
+
+
+def _attach_metadata(model: TrainedModel, data_dir: str | os.PathLike | None) -> None:
+    """Fill ``books``, ``links``, ``pairs``, ``in_pairs`` from the build (given, or found)."""
+    from wikirec.build import BuildError, load_training_data
+
+    candidates = [Path(data_dir)] if data_dir is not None else _build_candidates(model)
+    if not candidates:
+        model.metadata_note = f"{model.path}/train.json names no build folder; pass --data DIR"
+        return
+    for candidate in candidates:
+        try:
+            data = load_training_data(candidate)
+        except BuildError as exc:
+            if data_dir is not None:
+                raise ModelError(str(exc)) from exc
+            continue
+        if data.books["title"].tolist() != model.titles[BOOKS] or (
+            data.links["title"].tolist() != model.titles[LINKS]
+        ):
+            if data_dir is not None:
+                raise ModelError(f"{candidate}: not the build this model was trained on")
+            continue
+        model.data_dir, model.books, model.links = candidate, data.books, data.links
+        model.pairs, model.in_pairs = np.asarray(data.pairs), data.in_pairs
+        return
+    named = model.summary["data"].get("dir")
+    model.metadata_note = (
+        f"the build folder {named!r} named in {model.path}/train.json is not found or does "
+        "not match; pass --data DIR"
+    )
+
+
+def _build_candidates(model: TrainedModel) -> list[Path]:
+    """The build folder named in train.json: as written, then under each parent of the
+    model folder (a relative path written from the project root)."""
+    named = model.summary["data"].get("dir")
+    if not named:
+        return []
+    path = Path(named)
+    if path.is_absolute():
+        return [path]
+    found = [path] + [parent / path for parent in model.path.resolve().parents]
+    return [p for p in dict.fromkeys(found) if (p / "build.json").is_file()]
+
+
+def find_redirects(model_dir: str | os.PathLike) -> Path | None:
+    """The ``redirects.parquet`` a model was built from: ``train.json`` names the
+    build, whose ``build.json`` names the parse folder. None when not found."""
+    try:
+        train = json.loads((Path(model_dir) / "train.json").read_text(encoding="utf-8"))
+        data_dir = Path(train["data"]["dir"])
+        build = json.loads((data_dir / "build.json").read_text(encoding="utf-8"))
+        path = Path(build["params"]["articles_dir"]) / "redirects.parquet"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return path if path.is_file() else None
