@@ -7,17 +7,28 @@ import bz2
 import collections
 import hashlib
 import io
+import json
 import re
 import statistics
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from wikirec import synth
-from wikirec.synth import generate_dump, generate_partitions, load_truth, valid_title
-from wikirec.titles import TemplateMatcher, normalize_title
+from wikirec.parse import parse_dumps
+from wikirec.synth import (
+    GeneratorOptions,
+    generate_dump,
+    generate_partitions,
+    load_truth,
+    valid_title,
+    write_records,
+)
+from wikirec.synth.text import Prose, Uniform
+from wikirec.titles import TemplateMatcher, canonical_template_name, normalize_title
 
 NS = "{http://www.mediawiki.org/xml/export-0.10/}"
 BOOK_NAMES = ("Infobox book", "Infobox novel")
@@ -240,7 +251,7 @@ def test_book_pages_carry_the_infobox(pages, truth):
         text = pages[e["title"]]["text"]
         assert text.count("{{" + e["template_written"]) == 1
         assert e["template"] in BOOK_NAMES
-        assert synth._canonical(e["template_written"]) == e["template"]
+        assert canonical_template_name(e["template_written"]) == e["template"]
     # The template page itself mentions "{{Infobox book" but is not in the main namespace.
     assert "{{Infobox book" in pages["Template:Infobox book"]["text"]
     assert pages["Template:Infobox book"]["ns"] == 10
@@ -308,7 +319,7 @@ def test_planted_structure_is_learnable(truth):
 
 
 def test_paragraph_keeps_every_link_in_order():
-    prose = synth._Prose(np.random.default_rng(0), synth._Uniform(np.random.default_rng(1)))
+    prose = Prose(np.random.default_rng(0), Uniform(np.random.default_rng(1)))
     for m in range(1, 120):
         links = [f"[[L{m}x{i}]]" for i in range(m)]
         refs = ["<ref>r</ref>"] * (m % 3)
@@ -382,3 +393,28 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError):
         generate_partitions(tmp_path, 5, xml_bytes=100_000)
     assert not any(tmp_path.iterdir())
+
+
+def test_records_are_entity_pages_of_the_plan(tmp_path):
+    options = GeneratorOptions(xml_bytes=600_000, seed=3, n_books=12)
+    first = write_records(tmp_path / "a.ndjson", options)
+    write_records(tmp_path / "b.ndjson", options)
+    assert (tmp_path / "a.ndjson").read_bytes() == (tmp_path / "b.ndjson").read_bytes()
+    truth = load_truth(generate_dump(tmp_path / "d.xml.bz2", options)["truth"])
+    planted = {e["title"]: e for e in truth["entities"]}
+    aliases = {r["source"] for r in truth["redirects"]}
+    records = [json.loads(line) for line in (tmp_path / "a.ndjson").read_text().splitlines()]
+    assert [r[0] for r in records] == list(planted)  # the dump's books, in plan order
+    assert first["authors"] == [e["author"] for e in planted.values()]
+    for title, infobox, links, external, timestamp, length in records:
+        book = planted[title]
+        assert (infobox["author"], infobox["genre"]) == (book["author"], book["genre"])
+        assert infobox["publisher"] == book["publisher"]
+        assert {book["author"], book["genre"], *book["topics"]} <= set(links)
+        assert not aliases & set(links)  # resolved: records come without redirects
+        assert all(url.startswith("http") for url in external)
+        assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ", timestamp)
+        assert length >= 5000
+    parse_dumps([tmp_path / "a.ndjson"], tmp_path / "parse", workers=1)
+    articles = pd.read_parquet(tmp_path / "parse" / "articles.parquet")
+    assert sorted(articles["title"]) == sorted(planted)
