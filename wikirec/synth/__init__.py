@@ -25,6 +25,14 @@ What is in it
   publishers and generic pages; a few ``Category:``, ``Template:`` and
   ``Wikipedia:`` pages (ns 14, 10, 4), one of them the infobox template itself with
   a ``<pre>`` usage example (a trap for parsers that ignore ``<ns>``).
+- **In-links**, the pages that link to books as on the real Wikipedia: every author
+  page lists all its books, every series page its books, genre pages their notable
+  books; made-up awards per genre ("Okafor Award for Best Novel") list their winners
+  and nominees by year (and the books' infoboxes and reception link back to them);
+  "List of science fiction novels" and "List of American novels of the 1990s" pages
+  list many books; about 3% of filler articles mention a book or two. They name a
+  book mostly as ``''[[Title]]''``, sometimes through a redirect name or as
+  ``[[Title|label]]`` (see :mod:`wikirec.synth.inlinks`).
 - **Redirects** (``redirect_fraction`` of all pages): alternative names of books,
   authors, genres and generic pages ("The X" -> "X", lower-case variants, "X
   (book)", initials: the planted ones, listed in the ground truth) and random-word
@@ -53,6 +61,7 @@ Layout of the package, in the order the data flows
 - ``text``: the seeded random streams, filler titles, prose;
 - ``plan``: which entities, people and topics exist, how they relate, which page goes
   in which slot (:class:`~wikirec.synth.plan.Plan`);
+- ``inlinks``: the awards, lists and notable books planned on top of the entities;
 - ``wikitext`` and ``pages``: the pieces of wikitext, and the wikitext of each kind
   of page;
 - ``pagexml``: the ``<page>`` element around a page's wikitext;

@@ -1,8 +1,11 @@
 """The wikitext of each kind of page: filler articles, the entity pages (books, films)
-and the pages of the planted structure (authors, series, genres, topics, countries,
-publishers, generic pages) and of the other namespaces (categories, templates, project
-pages).
+and the pages of the planted structure (authors, series, genres, awards, lists, topics,
+countries, publishers, generic pages) and of the other namespaces (categories,
+templates, project pages).
 
+Every page that names books (bibliographies, series, awards, lists, genres' notable
+works, the odd filler article) names each through :meth:`PageTexts.book_link`, as real
+pages do: mostly ``''[[Title]]''``, sometimes a redirect name or ``[[Title|label]]``.
 Each ``*_text`` method of :class:`PageTexts` returns one page's wikitext; the entity
 page also returns what its truth records (the template as written, every link in page
 order, the categories).
@@ -12,17 +15,23 @@ from __future__ import annotations
 
 import math
 
+from wikirec.synth.inlinks import Award
 from wikirec.synth.names import strip_disambiguation
 from wikirec.synth.plan import Author, Entity, Series
 from wikirec.synth.tables import CAPTIONS, COUNTRIES, HEADINGS, MONTHS, ORDINALS
 from wikirec.synth.wikitext import Wikitext, bold_lead
 from wikirec.titles import canonical_template_name
 
+# Share of filler articles that mention a book or two.
+MENTION_SHARE = 0.03
+
 
 class PageTexts(Wikitext):
     """The wikitext of every kind of page of a plan."""
 
-    def filler_text(self, title: str) -> str:
+    def filler_text(self, title: str, mentioned: list[str]) -> str:
+        """A filler article; the books it mentions (now and then one or two, as any
+        article may) are appended to ``mentioned``."""
         r = self.rand
         size = int(min(max(math.exp(self.normal() * 0.9 + math.log(2900)), 200), 60000))
         parts: list[str] = []
@@ -32,6 +41,12 @@ class PageTexts(Wikitext):
             parts.append(self.other_infobox(title))
         lead = min(size * 0.3, 700.0)
         parts.append(bold_lead(title, self.prose_with_links(lead, 0.7)))
+        if self.plan.entities and r.random() < MENTION_SHARE:
+            entities = self.plan.entities
+            picks = dict.fromkeys(r.below(len(entities)) for _ in range(1 + r.below(2)))
+            links = [self.book_link(entities[b]) for b in picks]
+            parts.append("\n\n" + self.prose.paragraph(200 + r.below(400), links))
+            mentioned += [entities[b].title for b in picks]
         length = sum(len(p) for p in parts)
         refs = 0
         while length < size:
@@ -132,6 +147,10 @@ class PageTexts(Wikitext):
             fields.append(("isbn", self.isbn()))
             if r.random() < 0.5:
                 fields.append(("oclc", str(1000000 + r.below(90000000))))
+        won = [(a, year) for a, year, winner in e.awards if winner]
+        if won:
+            awards = [f"{self.award_link(a, ib)} ({year})" for a, year in won]
+            fields.append(("awards", "<br />".join(awards)))
         for name, target in (("preceded_by", e.prev), ("followed_by", e.next)):
             if target is not None:
                 if r.random() < 0.15:
@@ -209,6 +228,13 @@ class PageTexts(Wikitext):
                     f"<ref>{{{{cite news|title={self.prose.phrase(4)}|work={work_link}"
                     f"|date={self.date(e.year)}}}}}</ref>"
                 )
+        honours = [
+            f"{'won' if winner else 'was nominated for'} the {self.award_link(a, reception)} "
+            f"in {year}"
+            for a, year, winner in e.awards
+        ]
+        if honours:
+            rec_text += f" The {p.noun} " + ", and ".join(honours) + "."
         see: list[str] = []
         others = [b for b in author.books if self.plan.entities[b].title != e.title]
         see_text = ""
@@ -301,10 +327,7 @@ class PageTexts(Wikitext):
             self.prose_with_links(500 + r.below(900), 0.6, self.refs(500))
             for _ in range(1 + r.below(3))
         )
-        works = []
-        for b in books:
-            target = b.aliases[0] if b.aliases and r.random() < 0.1 else b.title
-            works.append(f"* ''{self.link(target, None, vary=False)}'' ({b.year})\n")
+        works = [f"* {self.book_link(b)} ({b.year})\n" for b in books]
         cats = [f"{a.born} births", f"{country.demonym} {p.creator_noun}s"]
         if genre is not None:
             cats.append(f"{country.demonym} {genre.spec.adjective} {p.creator_noun}s")
@@ -320,7 +343,7 @@ class PageTexts(Wikitext):
         genre = self.plan.genres[s.genre]
         genre_link = self.link(genre.title, None, label=genre.spec.adjective) if genre else ""
         books = [self.plan.entities[b] for b in s.books]
-        items = "".join(f"# ''{self.link(b.title, None, vary=False)}'' ({b.year})\n" for b in books)
+        items = "".join(f"# {self.book_link(b)} ({b.year})\n" for b in books)
         return (
             f"The '''{s.title}''' is a series of {len(s.books)} {genre_link} {p.noun}s by "
             f"{self.link(author.title, None)}. "
@@ -334,8 +357,8 @@ class PageTexts(Wikitext):
         g = self.plan.genres[index]
         assert g is not None
         topics = [self.link(t, None) for t in g.topics[:10]]
-        members = [e for e in self.plan.entities if e.genre == index][:5]
-        works = "".join(f"* ''{self.link(e.title, None, vary=False)}''\n" for e in members)
+        members = [self.plan.entities[b] for b in self.plan.notable.get(index, [])]
+        works = "".join(f"* {self.book_link(e)}\n" for e in members)
         authors = [self.link(self.plan.authors[e.author].title, None) for e in members[:3]]
         return (
             f"'''{strip_disambiguation(g.title)}''' is a genre of "
@@ -346,6 +369,117 @@ class PageTexts(Wikitext):
             + "\n\n== References ==\n{{Reflist}}\n\n"
             + self.categories([g.category.split(":", 1)[1]], None)
         )
+
+    def award_text(self, index: int) -> str:
+        """An award's page: what it is for, then its winners and nominees by year."""
+        p = self.profile
+        r = self.rand
+        award = self.plan.awards[index]
+        genre = self.plan.genres[award.genre]
+        assert genre is not None
+        fields = [
+            ("name", award.title),
+            ("awarded_for", f"Best {genre.spec.adjective} {p.noun}"),
+            ("presenter", self.prose.phrase(2)),
+            ("year", str(award.founded)),
+        ]
+        genre_link = self.link(genre.title, None, label=genre.spec.adjective)
+        lead = (
+            f"The '''{award.title}''' is an annual award for the best {genre_link} {p.noun} "
+            f"of the year, first given in {award.founded}. "
+            + self.prose_with_links(400 + r.below(600), 0.5, self.refs(400))
+        )
+        winners = self._award_table(award) if award.as_table else self._award_years(award)
+        return (
+            self.infobox("Infobox award", fields)
+            + lead
+            + "\n\n== Winners and nominees ==\n"
+            + winners
+            + "\n== References ==\n{{Reflist}}\n\n"
+            + self.categories(
+                [f"{genre.spec.stem} awards", f"Awards established in {award.founded}"], None
+            )
+        )
+
+    def _award_table(self, award: Award) -> str:
+        p = self.profile
+        rows = [
+            '{| class="wikitable sortable"\n'
+            f"! Year !! {p.noun.capitalize()} !! {p.creator_noun.capitalize()} !! Result\n"
+        ]
+        for year, winner, nominees in award.years:
+            for b in (winner, *nominees):
+                e = self.plan.entities[b]
+                result = "Winner" if b == winner else "Nominee"
+                rows.append(f"|-\n| {year} || {self.book_link(e)} || {self._by(e)} || {result}\n")
+        return "".join(rows) + "|}\n"
+
+    def _award_years(self, award: Award) -> str:
+        parts = []
+        for year, winner, nominees in award.years:
+            e = self.plan.entities[winner]
+            parts.append(
+                f"\n=== {year} ===\n* '''{self.book_link(e)}''' by {self._by(e)} (winner)\n"
+            )
+            for b in nominees:
+                e = self.plan.entities[b]
+                parts.append(f"* {self.book_link(e)} by {self._by(e)}\n")
+        return "".join(parts) or "No award has been given yet.\n"
+
+    def list_text(self, index: int) -> str:
+        """A "List of ..." page: the books of a genre by decade, or of a country and
+        decade by year."""
+        p = self.profile
+        plan = self.plan
+        book_list = plan.lists[index]
+        if book_list.genre is not None:
+            genre = plan.genres[book_list.genre]
+            assert genre is not None
+            what = f"{self.link(genre.title, None, label=genre.spec.adjective)} {p.category_noun}"
+        else:
+            assert book_list.country is not None
+            country = COUNTRIES[book_list.country]
+            country_link = self.link(country.title, None, label=country.demonym)
+            what = f"{country_link} {p.category_noun} of the {book_list.decade}s"
+        parts = [
+            "{{Dynamic list}}\n",
+            f"This is a list of {what}. ",
+            self.prose_with_links(200 + self.rand.below(400), 0.5),
+            "\n",
+        ]
+        decade = None
+        for b in book_list.books:
+            e = plan.entities[b]
+            if book_list.kind == "genre" and e.year // 10 != decade:
+                decade = e.year // 10
+                parts.append(f"\n== {decade * 10}s ==\n")
+            parts.append(f"* {self.book_link(e)} ({e.year}) by {self._by(e)}\n")
+        others = [plan.lists[i].title for i in (index - 1, index + 1) if 0 <= i < len(plan.lists)]
+        parts.append("\n== See also ==\n" + "".join(f"* [[{t}]]\n" for t in others))
+        parts.append("\n" + self.categories([f"Lists of {p.category_noun}"], None))
+        return "".join(parts)
+
+    def book_link(self, e: Entity) -> str:
+        """A book named as lists and bibliographies do: ``''[[Title]]''``, now and then
+        through a redirect name, and with its display title as label when its title is
+        disambiguated (and sometimes when not)."""
+        x = self.rand.random()
+        if e.aliases and x < 0.1:
+            return f"''{self.link(e.aliases[0], None, vary=False)}''"
+        display = strip_disambiguation(e.title)
+        label = display if display != e.title or x > 0.92 else None
+        return f"''{self.link(e.title, None, label=label, vary=False)}''"
+
+    def award_link(self, index: int, out: list[str]) -> str:
+        """A link to an award, now and then through its short name."""
+        award = self.plan.awards[index]
+        if award.alias is not None and self.rand.random() < 0.15:
+            return self.link(award.alias, out, vary=False)
+        return self.link(award.title, out, vary=False)
+
+    def _by(self, e: Entity) -> str:
+        """A link to the creator of ``e``."""
+        return self.link(self.plan.authors[e.author].title, None, vary=False)
 
     def topic_text(self, title: str) -> str:
         r = self.rand

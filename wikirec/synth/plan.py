@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from wikirec.synth.inlinks import notable_books, plan_awards, plan_lists
 from wikirec.synth.names import (
     book_info,
     made_up_author,
@@ -51,6 +52,8 @@ FILLER_XML = 5600
 ENTITY_XML = 10900
 AUTHOR_XML = 3900
 CORE_XML = 3000
+INLINK_PAGE_XML = 3000  # an award or list page, without its entries
+INLINK_ENTRY_XML = 75  # a book named on an award or list page
 
 # Slot kinds of the layout.
 FILLER_ARTICLE, FILLER_REDIRECT, PLANTED = 0, 1, 2
@@ -72,6 +75,8 @@ class Entity:
     next: str | None = None
     aliases: list[str] = field(default_factory=list)
     extra: int = 0  # links to filler articles beyond the topics
+    awards: list[tuple[int, int, bool]] = field(default_factory=list)  # (award, year, won)
+    lists: list[int] = field(default_factory=list)  # the list pages that name it
 
 
 @dataclass
@@ -124,6 +129,7 @@ class Plan:
         self.core: list[tuple] = []  # (kind, payload) of every planned non-filler page
         self._plan_names(rng, self._n_books())
         self.entity_by_title = {e.title: i for i, e in enumerate(self.entities)}
+        self._plan_inlinks(np.random.default_rng(streams(options.seed).inlinks))
         self._plan_pages(rng)
 
     def _n_books(self) -> int:
@@ -135,7 +141,7 @@ class Plan:
         n_books = round(o.book_page_fraction * o.xml_bytes / mean_page)
         return max(n_books, 1) if o.book_page_fraction > 0 else n_books
 
-    def _claim(self, title: str) -> bool:
+    def claim(self, title: str) -> bool:
         if title in self.titles:
             return False
         self.titles.add(title)
@@ -161,7 +167,7 @@ class Plan:
         for title, kind in names:
             if title not in kinds:
                 kinds[title] = kind
-                self._claim(title)
+                self.claim(title)
         return kinds
 
     def _plan_names(self, rng: np.random.Generator, n_books: int) -> None:
@@ -264,7 +270,7 @@ class Plan:
             while len(pool) < k:
                 t = self.space.title(next_topic)
                 next_topic += 1
-                if self._claim(t):
+                if self.claim(t):
                     pool.append(t)
             pool = pool[:k]
             for i in rng.choice(len(shared), size=4, replace=False).tolist():
@@ -324,7 +330,7 @@ class Plan:
                 f"{base} ({word})",
                 f"{base} {word} ({author.title})",
             ):
-                if valid_title(candidate) and self._claim(candidate):
+                if valid_title(candidate) and self.claim(candidate):
                     title = candidate
                     break
             if title is None:
@@ -365,14 +371,14 @@ class Plan:
                 continue
             aliases = genre.spec.aliases if self.profile.key == "book" else ()
             for alias in aliases:
-                if valid_title(alias) and self._claim(alias):
+                if valid_title(alias) and self.claim(alias):
                     genre.aliases.append(alias)
                     self._plan_redirect(alias, genre.title)
         self.generic_aliases: dict[str, list[str]] = {}
         for title, _, aliases in self.generic:
             self.generic_aliases[title] = []
             for alias in aliases:
-                if self._claim(alias):
+                if self.claim(alias):
                     self.generic_aliases[title].append(alias)
                     self._plan_redirect(alias, title)
 
@@ -398,11 +404,11 @@ class Plan:
         for i in order:
             if len(out) == n:
                 return out
-            if self._claim(real[i]):
+            if self.claim(real[i]):
                 out.append(real[i])
         while len(out) < n:
             name = made_up(rng)
-            if valid_title(name) and self._claim(name):
+            if valid_title(name) and self.claim(name):
                 out.append(name)
         return out
 
@@ -410,7 +416,7 @@ class Plan:
         base = strip_disambiguation(title)
         if base != title:
             candidate = f"{base} (film)"
-            if valid_title(candidate) and self._claim(candidate):
+            if valid_title(candidate) and self.claim(candidate):
                 self.titles.discard(title)
                 return candidate
         return title
@@ -426,7 +432,7 @@ class Plan:
         out = []
         for i in rng.permutation(len(candidates)).tolist():
             alias = candidates[i]
-            if alias != title and valid_title(alias) and self._claim(alias):
+            if alias != title and valid_title(alias) and self.claim(alias):
                 out.append(alias)
                 if len(out) == n:
                     break
@@ -438,7 +444,7 @@ class Plan:
         candidates = person_variants(name)
         for i in rng.permutation(len(candidates)).tolist():
             alias = candidates[i]
-            if alias != name and valid_title(alias) and self._claim(alias):
+            if alias != name and valid_title(alias) and self.claim(alias):
                 return [alias]
         return []
 
@@ -448,6 +454,15 @@ class Plan:
         self.redirects.append((source, target, ns))
         self.core.append(("redirect", (source, target, ns)))
 
+    def _plan_inlinks(self, rng: np.random.Generator) -> None:
+        """Awards (with a redirect from each one's short name), lists, notable books."""
+        self.awards = plan_awards(self, rng)
+        for award in self.awards:
+            if award.alias is not None:
+                self._plan_redirect(award.alias, award.title)
+        self.lists = plan_lists(self, rng)
+        self.notable = notable_books(self, self.awards)
+
     # ------------------------------------------------------------------ layout
 
     def _plan_pages(self, rng: np.random.Generator) -> None:
@@ -456,6 +471,8 @@ class Plan:
         core += [("author", i) for i in range(len(self.authors))]
         core += [("series", i) for i in range(len(self.series))]
         core += [("genre", i) for i, g in enumerate(self.genres) if g is not None]
+        core += [("award", i) for i in range(len(self.awards))]
+        core += [("list", i) for i in range(len(self.lists))]
         core += [("topic", t) for t in self.topic_titles]
         core += [("country", c) for c in self.country_pages]
         core += [("language", t) for t in self.language_pages]
@@ -488,17 +505,17 @@ class Plan:
         categories = [g.category for g in self.genres if g is not None]
         categories.append(f"Category:{p.noun.capitalize()}s by genre")
         for c in categories:
-            if self._claim(c):
+            if self.claim(c):
                 core.append(("category", c))
         template_page = "Template:" + self.template
-        self._claim(template_page)
+        self.claim(template_page)
         core.append(("template", template_page))
         for alias in p.aliases:
             page = "Template:" + canonical_template_name(alias)
-            if self._claim(page):
+            if self.claim(page):
                 self._plan_redirect(page, template_page, ns=10)
         for name in ("Template:Reflist", "Template:Cite web", "Template:" + p.person_infobox):
-            if self._claim(name):
+            if self.claim(name):
                 core.append(("template", name))
         for name in (
             "Wikipedia:WikiProject Books",
@@ -506,7 +523,7 @@ class Plan:
             "Wikipedia:WikiProject Film",
             "Wikipedia:Manual of Style",
         ):
-            if self._claim(name):
+            if self.claim(name):
                 core.append(("project", name))
 
     def _plan_slots(self, rng: np.random.Generator) -> None:
@@ -516,11 +533,15 @@ class Plan:
         core = self.core
         n_core = len(core)
         n_core_redirects = sum(1 for kind, _ in core if kind == "redirect")
+        n_inlink_pages = len(self.awards) + len(self.lists)
+        n_other = n_core - len(self.entities) - len(self.authors) - n_core_redirects
         core_bytes = (
             len(self.entities) * ENTITY_XML
             + len(self.authors) * AUTHOR_XML
             + n_core_redirects * REDIRECT_XML
-            + (n_core - len(self.entities) - len(self.authors) - n_core_redirects) * CORE_XML
+            + (n_other - n_inlink_pages) * CORE_XML
+            + n_inlink_pages * INLINK_PAGE_XML
+            + self._n_inlink_entries() * INLINK_ENTRY_XML
         )
         budget = 0.98 * self.o.xml_bytes - len(SITEINFO) - core_bytes
         ratio = rf / (1 - rf)
@@ -543,6 +564,11 @@ class Plan:
         self.core_order = rng.permutation(n_core).astype(np.int32)
         self.n_fillers = n_fillers
         self.filler_articles = np.flatnonzero(filler_kinds == FILLER_ARTICLE).astype(np.int64)
+
+    def _n_inlink_entries(self) -> int:
+        """Books named on the award and list pages."""
+        entries = sum(len(b.books) for b in self.lists)
+        return entries + sum(1 + len(n) for a in self.awards for _, _, n in a.years)
 
     # ------------------------------------------------------------------ lookups
 

@@ -1,7 +1,7 @@
 """The dump's pages in slot order, as XML: each planted page where the plan put it, filler
 articles and redirects around them, and filler pages at the end until the byte budget
 is met. Keeps the counts and what the ground truth needs from the written pages (page
-ids, each entity page's links and size).
+ids, each entity page's links and size, the books filler articles mention).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class Renderer:
         self.stats: collections.Counter[str] = collections.Counter()
         self.page_ids: dict[str, int] = {}
         self.entity_facts: dict[int, dict] = {}  # entity index -> what its page holds
+        self.mentions: dict[str, list[str]] = {}  # filler article -> the books it names
 
     def pages(self, overhead: int) -> Iterator[tuple[int, int, str, bytes]]:
         """Every page as ``(slot, page_id, title, xml)``; stops once the XML written plus
@@ -114,6 +115,10 @@ class Renderer:
             title = plan.genre_title(payload)
             assert title is not None
             return title, texts.genre_text(payload)
+        if kind == "award":
+            return plan.awards[payload].title, texts.award_text(payload)
+        if kind == "list":
+            return plan.lists[payload].title, texts.list_text(payload)
         if kind == "country":
             return COUNTRIES[payload].title, texts.country_text(payload)
         if kind == "publisher":
@@ -131,5 +136,9 @@ class Renderer:
             text = self.texts.redirect_text(target)
             page_id, data, _, _ = self._emit(title, 0, text, redirect=target)
         else:
-            page_id, data, _, _ = self._emit(title, 0, self.texts.filler_text(title))
+            mentioned: list[str] = []
+            page_id, data, _, _ = self._emit(title, 0, self.texts.filler_text(title, mentioned))
+            if mentioned:
+                self.mentions[title] = mentioned
+                self.page_ids[title] = page_id
         return page_id, title, data

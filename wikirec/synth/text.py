@@ -1,10 +1,11 @@
 """Randomness and prose: the seeded streams, buffered uniform draws, filler titles, and
 sentences of words with the frequencies of the bundled real dump fragment.
 
-Every draw of the generator comes from one of four streams spawned from the seed
-(:func:`streams`): the plan, the page texts, the words of the prose, and the
-``<revision>`` metadata. Keeping them apart lets each part of the code draw in its own
-order without shifting the others.
+Every draw of the generator comes from one of five streams spawned from the seed
+(:func:`streams`): the plan, the page texts, the words of the prose, the
+``<revision>`` metadata, and the pages that link to many books (awards, lists).
+Keeping them apart lets each part of the code draw in its own order without shifting
+the others.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ class Streams(NamedTuple):
     text: np.random.SeedSequence
     words: np.random.SeedSequence
     meta: np.random.SeedSequence
+    inlinks: np.random.SeedSequence  # spawned last: the first four stay as they were
 
 
 def streams(seed: int) -> Streams:
-    """The generator's four independent random streams for ``seed``."""
-    return Streams(*np.random.SeedSequence(seed).spawn(4))
+    """The generator's independent random streams for ``seed``."""
+    return Streams(*np.random.SeedSequence(seed).spawn(len(Streams._fields)))
 
 
 class Uniform:

@@ -5,7 +5,7 @@ links.
 ``FOLDER/PREFIX-truth.json.gz``): one gzipped JSON object (gzip mtime 0, so it is
 byte-identical too)::
 
-    format            "wikirec-synth-truth", version 1
+    format            "wikirec-synth-truth", version 2
     params            the generator's options that decide the content (no paths)
     template          canonical entity template; aliases: its other names used
     profile           "book", "film" or "other"; creator_field: "author" / "director"
@@ -22,14 +22,24 @@ byte-identical too)::
                       normalised like wikirec.titles.normalize_title, Category: links
                       included), wikilinks_resolved (the same through the planted
                       redirects), categories (without the prefix), text_bytes,
-                      timestamp
+                      timestamp, awards ([{award, year, result: "won" or
+                      "nominated"}]), lists (the list pages naming it)
     authors           title, page_id, genre, country, publisher, topics (pet
                       topics), books, aliases
     series            title, page_id, author, genre, books (in order)
     genres            title, page_id, category, topics, weights (the per-genre topic
-                      distribution the entities' topics were drawn from)
+                      distribution the entities' topics were drawn from), notable
+                      (the books its page names)
+    awards            title, page_id, genre, alias (its short name, a redirect),
+                      founded, years ([{year, winner, nominees}])
+    lists             title, page_id, kind ("genre" or "country-decade"), genre,
+                      country, decade, books (in page order)
+    inlink_pages      every planted page that links to books: [{title, page_id,
+                      kind, books}], kind "author", "series", "genre", "award",
+                      "list" or "mention" (a filler article naming a book or two);
+                      books by their titles, whatever name the page links them by
     redirects         the planted redirects [{source, target, ns}] (alternative
-                      names of entities, authors, genres, generic pages and
+                      names of entities, authors, genres, awards, generic pages and
                       templates; the random-word filler redirects are not listed)
 """
 
@@ -46,7 +56,7 @@ from wikirec.synth.tables import COUNTRIES
 from wikirec.titles import canonical_template_name
 
 TRUTH_FORMAT = "wikirec-synth-truth"
-TRUTH_VERSION = 1
+TRUTH_VERSION = 2
 
 
 def truth_path_for(path: str | os.PathLike) -> Path:
@@ -88,6 +98,9 @@ def counts(plan: Plan, renderer: Renderer, xml_bytes: int) -> dict:
         "series": len(plan.series),
         "genres": sum(g is not None for g in plan.genres),
         "topics": len(plan.topic_titles),
+        "awards": len(plan.awards),
+        "lists": len(plan.lists),
+        "mentions": len(renderer.mentions),
         "planted_redirects": len(plan.redirects),
         "xml_bytes": xml_bytes,
     }
@@ -99,6 +112,10 @@ def truth_document(
     """The ground truth of a written dump (format in the module docstring)."""
     p = plan.profile
     page_ids = renderer.page_ids
+
+    def titles(books: list[int]) -> list[str]:
+        return [plan.entities[b].title for b in books]
+
     return {
         "format": TRUTH_FORMAT,
         "version": TRUTH_VERSION,
@@ -140,10 +157,38 @@ def truth_document(
                 "category": g.category,
                 "topics": g.topics,
                 "weights": [round(float(w), 6) for w in g.weights],
+                "notable": titles(plan.notable.get(i, [])),
             }
-            for g in plan.genres
+            for i, g in enumerate(plan.genres)
             if g is not None
         ],
+        "awards": [
+            {
+                "title": a.title,
+                "page_id": page_ids.get(a.title),
+                "genre": plan.genre_title(a.genre),
+                "alias": a.alias,
+                "founded": a.founded,
+                "years": [
+                    {"year": year, "winner": titles([w])[0], "nominees": titles(nominees)}
+                    for year, w, nominees in a.years
+                ],
+            }
+            for a in plan.awards
+        ],
+        "lists": [
+            {
+                "title": b.title,
+                "page_id": page_ids.get(b.title),
+                "kind": b.kind,
+                "genre": plan.genre_title(b.genre) if b.genre is not None else None,
+                "country": COUNTRIES[b.country].title if b.country is not None else None,
+                "decade": b.decade,
+                "books": titles(b.books),
+            }
+            for b in plan.lists
+        ],
+        "inlink_pages": _inlink_pages(plan, renderer),
         "redirects": [{"source": s, "target": t, "ns": ns} for s, t, ns in plan.redirects],
     }
 
@@ -176,8 +221,43 @@ def _entities(plan: Plan, renderer: Renderer) -> list[dict]:
             "categories": facts.get("categories", []),
             "text_bytes": facts.get("text_bytes"),
             "timestamp": facts.get("timestamp"),
+            "awards": [
+                {
+                    "award": plan.awards[a].title,
+                    "year": year,
+                    "result": "won" if won else "nominated",
+                }
+                for a, year, won in e.awards
+            ],
+            "lists": [plan.lists[b].title for b in e.lists],
         }
         if creator_field != "author":
             entity[creator_field] = entity["author"]
         entities.append(entity)
     return entities
+
+
+def _inlink_pages(plan: Plan, renderer: Renderer) -> list[dict]:
+    """Every planted page that links to books, with the books it links."""
+    pages: list[tuple[str, str, list[int]]] = []
+    pages += [(a.title, "author", a.books) for a in plan.authors]
+    pages += [(s.title, "series", s.books) for s in plan.series]
+    pages += [(plan.genre_title(g) or "", "genre", books) for g, books in plan.notable.items()]
+    for a in plan.awards:
+        books = [b for _, winner, nominees in a.years for b in (winner, *nominees)]
+        pages.append((a.title, "award", list(dict.fromkeys(books))))
+    pages += [(b.title, "list", b.books) for b in plan.lists]
+    out = [
+        {
+            "title": title,
+            "page_id": renderer.page_ids.get(title),
+            "kind": kind,
+            "books": [plan.entities[b].title for b in books],
+        }
+        for title, kind, books in pages
+    ]
+    out += [
+        {"title": title, "page_id": renderer.page_ids.get(title), "kind": "mention", "books": books}
+        for title, books in renderer.mentions.items()
+    ]
+    return out
