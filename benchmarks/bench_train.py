@@ -4,7 +4,7 @@
     python benchmarks/bench_train.py --data-only   # just write the build, print its folder
 
 Generates (once, cached under artifacts/bench/) book records of the reference's shape
-with ``wikirec.synth.write_records`` (37,020 books; 40,851 links kept and 772,879 pairs
+with ``wikirec.synth.write_records`` (37,020 books; 40,892 links kept and 780,207 pairs
 after ``wikirec build``, against the reference's 41,758 and 772,798; planted authors,
 genres, countries, publishers, series and Zipf-like topic links), parses them with
 ``wikirec parse``, times ``wikirec build`` on them, then
