@@ -4,12 +4,13 @@
 
 Generates (once, cached under artifacts/bench/) a synthetic multistream dump of the
 reference's shape with ``wikirec.synth``: at ``--scale 1`` 37,020 book pages (the
-reference's count) in 1.7 GB of XML among 464,662 other pages (half of them
-redirects; authors, series, genres, topics, filler articles), which ``wikirec build``
-turns into 745,763 (book, link) pairs (the reference: 772,798) over 4,546 links (the
-reference: 41,758; the generator plants fewer distinct link targets). ``--scale`` multiplies
-both the books and the XML bytes. The planted truth (each book's author, genre,
-country, publisher, series) is written beside the dump by the generator.
+reference's count) in 1.7 GB of XML among 464,880 other pages (half of them
+redirects; authors, series, genres, awards, lists, topics, filler articles), which
+``wikirec build`` turns into 753,228 (book, link) pairs (the reference: 772,798) over
+4,596 links (the reference: 41,758; the generator plants fewer distinct link targets).
+``--scale`` multiplies both the books and the XML bytes. The planted truth (each
+book's author, genre, country, publisher, series, awards, lists, and the pages that
+link to it) is written beside the dump by the generator.
 
 Then, in one run, each stage in a process of its own, timed from outside (wall clock,
 the peak RSS of its largest process from ``os.wait4``, and the peak of the summed RSS of its whole
@@ -22,7 +23,8 @@ process tree, sampled every 0.2 s, since both tools fork workers):
 - wikipedia2vec (``--wikipedia2vec PATH``, its executable; without it the install
   command is printed and wikirec runs alone): ``build-dump-db``, ``build-dictionary``
   (``--min-entity-count 1``: its default of 5 incoming anchor links would leave out
-  most book pages, which are linked only from their author's and series' pages),
+  most book pages, each linked from 2.3 planted pages on average: its author's, often
+  a list, sometimes its series', an award's, its genre's or a filler article),
   ``build-link-graph``, ``train-embedding`` (link graph on, ``--dim-size`` = the
   config's ``train.dim``, otherwise its defaults), ``save-text``; both tools get the
   same ``--workers``. At ``--scale 0.01`` wikipedia2vec 2.0.0's ``train-embedding``
@@ -66,7 +68,7 @@ from wikirec.titles import normalize_title
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "artifacts" / "bench"
 
-# The reference's shape: its 37,020 book pages; 1.7 GB of generated XML puts 464,662
+# The reference's shape: its 37,020 book pages; 1.7 GB of generated XML puts 464,880
 # other pages around them ("several hundred thousand"; measured at scale 1).
 REF_BOOKS = 37_020
 REF_XML_BYTES = 1_700_000_000

@@ -7,17 +7,28 @@ import bz2
 import collections
 import hashlib
 import io
+import json
 import re
 import statistics
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from wikirec import synth
-from wikirec.synth import generate_dump, generate_partitions, load_truth, valid_title
-from wikirec.titles import TemplateMatcher, normalize_title
+from wikirec.parse import parse_dumps
+from wikirec.synth import (
+    GeneratorOptions,
+    generate_dump,
+    generate_partitions,
+    load_truth,
+    valid_title,
+    write_records,
+)
+from wikirec.synth.text import Prose, Uniform
+from wikirec.titles import TemplateMatcher, canonical_template_name, normalize_title
 
 NS = "{http://www.mediawiki.org/xml/export-0.10/}"
 BOOK_NAMES = ("Infobox book", "Infobox novel")
@@ -240,7 +251,7 @@ def test_book_pages_carry_the_infobox(pages, truth):
         text = pages[e["title"]]["text"]
         assert text.count("{{" + e["template_written"]) == 1
         assert e["template"] in BOOK_NAMES
-        assert synth._canonical(e["template_written"]) == e["template"]
+        assert canonical_template_name(e["template_written"]) == e["template"]
     # The template page itself mentions "{{Infobox book" but is not in the main namespace.
     assert "{{Infobox book" in pages["Template:Infobox book"]["text"]
     assert pages["Template:Infobox book"]["ns"] == 10
@@ -308,7 +319,7 @@ def test_planted_structure_is_learnable(truth):
 
 
 def test_paragraph_keeps_every_link_in_order():
-    prose = synth._Prose(np.random.default_rng(0), synth._Uniform(np.random.default_rng(1)))
+    prose = Prose(np.random.default_rng(0), Uniform(np.random.default_rng(1)))
     for m in range(1, 120):
         links = [f"[[L{m}x{i}]]" for i in range(m)]
         refs = ["<ref>r</ref>"] * (m % 3)
@@ -382,3 +393,113 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError):
         generate_partitions(tmp_path, 5, xml_bytes=100_000)
     assert not any(tmp_path.iterdir())
+
+
+def test_records_are_entity_pages_of_the_plan(tmp_path):
+    options = GeneratorOptions(xml_bytes=600_000, seed=3, n_books=12)
+    first = write_records(tmp_path / "a.ndjson", options)
+    write_records(tmp_path / "b.ndjson", options)
+    assert (tmp_path / "a.ndjson").read_bytes() == (tmp_path / "b.ndjson").read_bytes()
+    truth = load_truth(generate_dump(tmp_path / "d.xml.bz2", options)["truth"])
+    planted = {e["title"]: e for e in truth["entities"]}
+    aliases = {r["source"] for r in truth["redirects"]}
+    records = [json.loads(line) for line in (tmp_path / "a.ndjson").read_text().splitlines()]
+    assert [r[0] for r in records] == list(planted)  # the dump's books, in plan order
+    assert first["authors"] == [e["author"] for e in planted.values()]
+    for title, infobox, links, external, timestamp, length in records:
+        book = planted[title]
+        assert (infobox["author"], infobox["genre"]) == (book["author"], book["genre"])
+        assert infobox["publisher"] == book["publisher"]
+        assert {book["author"], book["genre"], *book["topics"]} <= set(links)
+        assert not aliases & set(links)  # resolved: records come without redirects
+        assert all(url.startswith("http") for url in external)
+        assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ", timestamp)
+        assert length >= 5000
+    parse_dumps([tmp_path / "a.ndjson"], tmp_path / "parse", workers=1)
+    articles = pd.read_parquet(tmp_path / "parse" / "articles.parquet")
+    assert sorted(articles["title"]) == sorted(planted)
+
+
+# ----------------------------------------------------------------------- in-links
+
+INLINK_TEMPLATES = ("Reflist", "Dynamic list", "Infobox *")  # on every planted in-link page
+
+
+@pytest.fixture(scope="module")
+def inlinked(tmp_path_factory) -> tuple[dict, dict, dict[str, list[str]], dict[str, str]]:
+    """A dump with enough books for awards and filler to mention them, parsed by the real
+    parser: its stats, its truth, each kept page's links (through the dump's redirects)
+    and each page's text."""
+    folder = tmp_path_factory.mktemp("inlinks")
+    stats = generate_dump(folder / "d.xml.bz2", xml_bytes=6_000_000, seed=5, n_books=200)
+    parse_dumps([stats["path"]], folder / "parse", templates=INLINK_TEMPLATES, workers=1)
+    redirects = pd.read_parquet(folder / "parse" / "redirects.parquet")
+    target = dict(zip(redirects["source"], redirects["target"], strict=True))
+    articles = pd.read_parquet(folder / "parse" / "articles.parquet")
+    links = {
+        title: [target.get(x, x) for x in wikilinks]
+        for title, wikilinks in zip(articles["title"], articles["wikilinks"], strict=True)
+    }
+    _, page_list = read_xml(bz2.decompress(Path(stats["path"]).read_bytes()))
+    texts = {p["title"]: p["text"] for p in page_list}
+    return stats, load_truth(stats["truth"]), links, texts
+
+
+def test_inlink_pages_link_every_book_they_list(inlinked):
+    _, truth, links, texts = inlinked
+    redirect = {r["source"]: r["target"] for r in truth["redirects"]}
+    kinds = collections.Counter()
+    for page in truth["inlink_pages"]:
+        kinds[page["kind"]] += 1
+        if page["kind"] == "mention":  # a filler article: kept by the parser only by chance
+            linked = {redirect.get(x, x) for x in links_in(texts[page["title"]])}
+        else:
+            linked = set(links[page["title"]])
+        assert set(page["books"]) <= linked, page["title"]
+    assert set(kinds) == {"author", "series", "genre", "award", "list", "mention"}
+    assert kinds["author"] == len(truth["authors"]) and kinds["series"] == len(truth["series"])
+
+
+def test_every_book_is_linked_from_its_author_series_awards_and_lists(inlinked):
+    _, truth, links, _ = inlinked
+    linked_from: dict[str, set[str]] = collections.defaultdict(set)
+    for page, targets in links.items():
+        for target in targets:
+            linked_from[target].add(page)
+    for e in truth["entities"]:
+        expected = {e["author"], *e["lists"], *(a["award"] for a in e["awards"])}
+        if e["series"] is not None:
+            expected.add(e["series"])
+        assert expected <= linked_from[e["title"]], e["title"]
+        assert {a["award"] for a in e["awards"]} <= set(e["wikilinks_resolved"])
+
+
+def test_awards_and_lists_are_planted_as_on_wikipedia(inlinked):
+    stats, truth, _, texts = inlinked
+    entities = {e["title"]: e for e in truth["entities"]}
+    assert truth["awards"] and truth["lists"] and stats["mentions"] > 0
+    redirects = {(r["source"], r["target"]) for r in truth["redirects"]}
+    for award in truth["awards"]:
+        assert award["alias"] is None or (award["alias"], award["title"]) in redirects
+        for year in award["years"]:
+            for book in (year["winner"], *year["nominees"]):
+                assert entities[book]["genre"] == award["genre"]
+                assert entities[book]["year"] == year["year"]
+            assert len(year["nominees"]) <= 5
+    for book_list in truth["lists"]:
+        assert 5 <= len(book_list["books"]) <= 600
+        if book_list["kind"] == "country-decade":
+            assert re.fullmatch(r"List of [A-Z][\w ]+ novels of the \d{3}0s", book_list["title"])
+            for book in book_list["books"]:
+                assert entities[book]["country"] == book_list["country"]
+                assert entities[book]["year"] // 10 * 10 == book_list["decade"]
+        else:
+            assert {entities[b]["genre"] for b in book_list["books"]} == {book_list["genre"]}
+    awarded = sum(1 for e in entities.values() if e["awards"])
+    assert 0 < awarded < 0.5 * len(entities)  # most books win nothing
+    listed = sum(1 for e in entities.values() if e["lists"])
+    assert 0.3 * len(entities) < listed < len(entities)  # lists name many books, not all
+    # Lists and bibliographies name some books by a label or a redirect, as real ones do.
+    named = [link for t in texts.values() for link in re.findall(r"''\[\[([^]]+)\]\]''", t)]
+    assert any("|" in link for link in named)
+    assert any(normalize_title(link) in {r for r, _ in redirects} for link in named)

@@ -1,0 +1,85 @@
+"""``wikirec generate``: the command line of the dump generator."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from wikirec.synth.files import generate_dump, generate_partitions
+from wikirec.synth.options import GeneratorOptions
+
+
+def add_command(subparsers) -> None:
+    """Register ``wikirec generate`` on an argparse subparsers object."""
+    parser = subparsers.add_parser(
+        "generate",
+        help="write a synthetic Wikipedia dump with planted structure",
+        description="Write a deterministic synthetic MediaWiki XML dump (.xml, or .xml.bz2 "
+        "multistream with its index) whose entity pages carry a planted structure, and its "
+        "ground truth (<OUT_PATH>.truth.json.gz). With --partitions, OUT_PATH is a folder "
+        "that receives enwiki-style partition files.",
+    )
+    parser.add_argument("out", metavar="OUT_PATH", help="dump file (.xml or .xml.bz2) or folder")
+    parser.add_argument("--size-mb", type=float, default=50.0, help="MB (10^6 bytes) of XML")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--books",
+        type=int,
+        default=None,
+        metavar="N",
+        help="exactly N entity pages (default: 0.2%% of all pages)",
+    )
+    parser.add_argument(
+        "--template",
+        default="Infobox book",
+        metavar="NAME",
+        help="infobox of the entity pages (default: Infobox book)",
+    )
+    parser.add_argument("--single-stream", action="store_true", help="one bz2 stream, no index")
+    parser.add_argument("--no-index", action="store_true", help="no -index.txt.bz2")
+    parser.add_argument(
+        "--partitions",
+        type=int,
+        default=None,
+        metavar="N",
+        help="write N partition files into the folder OUT_PATH",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``wikirec generate``: prints a one-line summary; returns the exit code."""
+    if args.size_mb <= 0:
+        print("wikirec generate: --size-mb must be positive", file=sys.stderr)
+        return 2
+    if args.books is not None and args.books < 0:
+        print("wikirec generate: --books must be >= 0", file=sys.stderr)
+        return 2
+    try:
+        options = GeneratorOptions(
+            xml_bytes=int(args.size_mb * 10**6),
+            seed=args.seed,
+            n_books=args.books,
+            template=args.template,
+            multistream=not args.single_stream,
+            write_index=not args.no_index,
+            progress=not args.quiet,
+        )
+        if args.partitions is not None:
+            stats = generate_partitions(args.out, args.partitions, options)
+        else:
+            stats = generate_dump(args.out, options)
+    except (ValueError, OSError) as exc:
+        print(f"wikirec generate: {exc}", file=sys.stderr)
+        return 2
+    compressed = stats["compressed_bytes"]
+    rate = stats["xml_bytes"] / 1e6 / stats["seconds"] if stats["seconds"] > 0 else 0.0
+    size = f", {compressed / 1e6:,.1f} MB bz2" if compressed is not None else ""
+    print(
+        f"wrote {stats['path']}: {stats['pages']:,} pages ({stats['redirects']:,} redirects, "
+        f"{stats['books']:,} {'entities' if args.template != 'Infobox book' else 'books'}), "
+        f"{stats['xml_bytes'] / 1e6:,.1f} MB of XML{size} in {stats['seconds']:,.1f} s "
+        f"({rate:,.1f} MB/s); truth {stats['truth']}"
+    )
+    return 0
