@@ -10,14 +10,17 @@ genres, countries, publishers, series and Zipf-like topic links), parses them wi
 ``wikirec parse``, times ``wikirec build`` on them, then
 measures in one run, in examples (positives + negatives) per second:
 
-- reference: the tutorial's recipe as written (its Python generator with
+- the tutorial's own code: its recipe as written (its Python generator with
   ``random.sample`` and a set lookup per negative, ``Model.fit``, batches of 1,024
   positives and 2,048 negatives, dense Adam), over --reference-steps steps;
-- every lever of ``wikirec train``: its trainer on batches drawn beforehand by
-  wikirec's sampler, a few steps to trace and warm up, then about --examples examples
-  timed (the sampler's own speed is printed: in ``train()`` it draws the next epoch in
-  a background thread while this one trains);
-- end to end: ``train()`` with the fast recipe for 2 epochs, the second one reported
+- the default ``wikirec train`` (the link_mean recipe, ``--optimizer auto``: the
+  kernel on this CPU), its Keras path (``--optimizer keras``: ``Model.fit`` with
+  LazyAdam) and its kernel (``--optimizer kernel``), and the other levers of ``wikirec
+  train``: each trainer on batches drawn beforehand by wikirec's sampler, a few steps
+  to trace and warm up, then about --examples examples timed (the sampler's own speed
+  is printed: in ``train()`` it draws the next epoch in a background thread while this
+  one trains);
+- end to end: ``train()`` with no options but 2 epochs, the second one reported
   (sampling, progress, checkpoint included);
 - gensim's Doc2Vec, PV-DBOW with 2 negatives, 50 dimensions, 2 workers, on the same
   pairs (each book a document whose words are its links, repeats kept): the same
@@ -29,15 +32,19 @@ is repeated --rounds times, the recipes alternating; the best and the median are
 printed (this machine's speed drifts by up to 2x from minute to minute), with the
 ratios to the reference and each recipe's peak RSS.
 
---quality adds time-to-quality: the reference recipe (dense Adam, batches of 1,024) and
-the fast recipes (--fast, default sparse-adam with 16,384 positives and learning rate
-0.016) trained epoch by epoch, each scored after every epoch by the
-planted-author recall@10 (for books of an author with 5+ books: the share of its 10
-nearest books, by cosine, that have the same author). It reports the time each needs to
-reach the reference's score after --quality-epochs epochs (15, as the tutorial). The
-reference's time is counted at the reference recipe's measured speed (its generator
-and fit), the trajectory itself being trained by wikirec's Keras path (same model,
-optimizer and batches). This takes about 15 minutes more.
+--quality adds time-to-quality: the tutorial's recipe (dense Adam, batches of 1,024),
+the default ``wikirec train``, its Keras path and its kernel, and the reference model
+on the kernel with --fast batches, trained epoch by epoch, each scored after every
+epoch by the planted-author recall@10 of its book vectors (for books of an author with
+5+ books: the share of its 10 nearest books, by cosine, that have the same author). It
+reports the time each needs to reach the tutorial's score after --quality-epochs epochs
+(15, as the tutorial). The tutorial's time is counted at its own code's measured speed
+(its generator and fit), the trajectory itself being trained by wikirec's ``adam``
+path (same model, optimizer and batches). This takes about 20 minutes more.
+
+The build is ``wikirec build`` with the reference's link threshold (5, so the data
+has the reference's shape) and everything else the default (the records' in-links
+included); every recipe trains on it.
 """
 
 from __future__ import annotations
@@ -101,7 +108,8 @@ def reference_recipe(data, steps: int, seed: int = 0) -> float:
     """The tutorial's generator and ``Model.fit``: examples per second over ``steps``."""
     import keras
 
-    from wikirec.model import build_model
+    from wikirec.recipes import TrainConfig
+    from wikirec.trainers import KerasTrainer
 
     keras.utils.set_random_seed(seed)
     pairs = [tuple(p) for p in data.pairs.tolist()]
@@ -124,7 +132,8 @@ def reference_recipe(data, steps: int, seed: int = 0) -> float:
             np.random.shuffle(batch)
             yield {"book": batch[:, 0:1], "link": batch[:, 1:2]}, batch[:, 2:3]
 
-    model = build_model(n_books, n_links)
+    tutorial = TrainConfig.for_model("reference", optimizer="adam")
+    model = KerasTrainer.create(tutorial, n_books, n_links).net  # the tutorial's, compiled
     batches = generate_batch()
     model.fit(batches, epochs=1, steps_per_epoch=5, verbose=0)  # trace
     started = time.perf_counter()
@@ -151,16 +160,22 @@ def gensim_doc2vec(data, epochs: int = 2) -> float:
     return len(data.pairs) * 3 * epochs / (time.perf_counter() - started)
 
 
+DEFAULT_NAME = "default wikirec train (link_mean, auto)"
+KERAS_NAME = "  its Keras path (--optimizer keras)"
+KERNEL_NAME = "  its kernel (--optimizer kernel)"
 LEVERS = {
-    "fit, dense Adam, 1,024+2,048 (our sampler)": {},
-    "  + steps_per_execution 32": {"steps_per_execution": 32},
-    "  + XLA (jit_compile)": {"jit_compile": True},
-    "fit, dense Adam, batch 16,384+32,768, XLA": {"batch_positives": 16384, "jit_compile": True},
-    "sparse-adam, 1,024+2,048": {"optimizer": "sparse-adam"},
-    "sparse-adam, 4,096+8,192": {"optimizer": "sparse-adam", "batch_positives": 4096},
-    "sparse-adam, 16,384+32,768": {"optimizer": "sparse-adam", "batch_positives": 16384},
-    "cosine_bias recipe (200-d, 256+1,280, sparse-adam)": {"model": "cosine_bias"},
-}
+    DEFAULT_NAME: {},
+    KERAS_NAME: {"optimizer": "keras"},
+    KERNEL_NAME: {"optimizer": "kernel"},
+    "reference, fit, dense Adam, 1,024+2,048 (our sampler)": {"model": "reference",
+                                                             "optimizer": "adam"},
+    "  + steps_per_execution 32": {"model": "reference", "optimizer": "adam",
+                                   "steps_per_execution": 32},
+    "  + XLA (jit_compile)": {"model": "reference", "optimizer": "adam", "jit_compile": True},
+    "reference, kernel, 1,024+2,048": {"model": "reference"},
+    "reference, kernel, 16,384+32,768": {"model": "reference", "batch_positives": 16384},
+    "cosine_bias recipe (kernel)": {"model": "cosine_bias"},
+}  # fmt: skip
 
 
 def lever_rate(data, options: dict, examples: int, seed: int = 0) -> float:
@@ -168,12 +183,14 @@ def lever_rate(data, options: dict, examples: int, seed: int = 0) -> float:
     import keras
 
     from wikirec.batches import EpochBatches
-    from wikirec.train import TrainConfig, trainer_class
+    from wikirec.train import TrainConfig, training_pairs
+    from wikirec.trainers import trainer_for
 
     config = TrainConfig.for_model(**options)
+    pairs = training_pairs(data, config)
     keras.utils.set_random_seed(seed)
-    trainer = trainer_class(config).create(config, data.n_books, data.n_links, data.pairs)
-    sampler = PairSampler(data.pairs, data.n_books, data.n_links, config.negative_ratio)
+    trainer = trainer_for(config).create(config, data.n_books, data.n_links, pairs)
+    sampler = PairSampler(pairs, data.n_books, data.n_links, config.negative_ratio)
     batches = sampler.epoch(0, config.batch_positives)
     warm = max(2, min(10, batches.n_steps // 4))
     timed = max(2, min(batches.n_steps - warm, examples // batches.batch_size))
@@ -222,18 +239,23 @@ def trajectory(data, author, config, epochs: int, target: float | None = None):
     """Train epoch by epoch; return [(seconds so far, recall)] (scoring not timed)."""
     import keras
 
-    from wikirec.train import TRAINERS
+    from wikirec.train import training_pairs
+    from wikirec.trainers import link_mean, trainer_for
 
+    pairs = training_pairs(data, config)
     keras.utils.set_random_seed(config.seed)
-    trainer = TRAINERS[config.optimizer].create(config, data.n_books, data.n_links)
-    sampler = PairSampler(data.pairs, data.n_books, data.n_links, config.negative_ratio, seed=0)
+    trainer = trainer_for(config).create(config, data.n_books, data.n_links, pairs)
+    sampler = PairSampler(pairs, data.n_books, data.n_links, config.negative_ratio, seed=0)
     points, elapsed = [], 0.0
     for epoch in range(epochs):
         batches = sampler.epoch(epoch, config.batch_positives)
         started = time.perf_counter()
         trainer.run_epoch(batches, lambda *a: None)
         elapsed += time.perf_counter() - started
-        vectors = trainer.export().get_layer("book_embedding").embeddings.numpy()
+        arrays = trainer.weights()
+        vectors = arrays["book"]
+        if config.model == "link_mean":
+            vectors = link_mean(arrays["link"], pairs, fallback=vectors)
         points.append((elapsed, author_recall(vectors, author)))
         print(f"    epoch {epoch + 1}: {elapsed:7.1f} s, author recall@10 {points[-1][1]:.3f}")
         if target is not None and points[-1][1] >= target:
@@ -244,7 +266,7 @@ def trajectory(data, author, config, epochs: int, target: float | None = None):
 # --------------------------------------------------------------------------- main
 
 
-REFERENCE_NAME = "reference: Python generator + fit, dense Adam"
+REFERENCE_NAME = "the tutorial's own code: generator + fit, dense Adam"
 GENSIM_NAME = "gensim Doc2Vec PV-DBOW, 2 workers"
 
 
@@ -277,13 +299,15 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--reference-steps", type=int, default=100)
     parser.add_argument("--examples", type=int, default=1_000_000, help="timed per lever")
-    parser.add_argument("--levers", default="all", help="comma-separated lever numbers (1-8)")
+    parser.add_argument("--levers", default="all",
+                        help=f"comma-separated lever numbers (1-{len(LEVERS)})")  # fmt: skip
     parser.add_argument("--no-gensim", action="store_true")
     parser.add_argument("--quality", action="store_true", help="also time-to-quality")
     parser.add_argument("--quality-epochs", type=int, default=15)
     parser.add_argument(
-        "--fast", default="16384:0.016", help="fast recipes for --quality: POSITIVES:LR,..."
-    )
+        "--fast", default="16384:0.016",
+        help="--quality: the reference model on the kernel at POSITIVES:LR,...",
+    )  # fmt: skip
     parser.add_argument(
         "--data-only", action="store_true",
         help="write the generated records and their build (artifacts/bench/train-build-sSEED) "
@@ -299,7 +323,7 @@ def main() -> int:
         print(json.dumps({"rate": rate, "rss_mb": rss}))
         return 0
     started = time.perf_counter()
-    summary = build_training_data(articles, data_dir)
+    summary = build_training_data(articles, data_dir, min_link_count=5)  # the reference's
     build_seconds = time.perf_counter() - started
     data = load_training_data(data_dir)
     if args.data_only:
@@ -327,11 +351,8 @@ def main() -> int:
             rate, peak = run_isolated(name, args)
             rates[name].append(rate)
             rss[name] = max(rss[name], peak)
-    positives, rate = args.fast.split(",")[0].split(":")
-    fast = {"optimizer": "sparse-adam", "batch_positives": int(positives)}
-    fast["learning_rate"] = float(rate)
-    print("end to end: train() with the fast recipe ...", flush=True)
-    last = end_to_end(data_dir, fast)
+    print("end to end: train() with no options ...", flush=True)
+    last = end_to_end(data_dir, {})
     reference = max(rates[REFERENCE_NAME])
     print(f"\n{'recipe':48s} {'best ex/s':>11s} {'median':>11s} {'x ref':>7s} {'peak RSS':>9s}")
     for name, values in rates.items():
@@ -341,7 +362,7 @@ def main() -> int:
             f"{rss[name]:6,.0f} MB"
         )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    label = f"train() end to end, sparse-adam, {fast['batch_positives']:,} positives"
+    label = "train() end to end, no options"
     print(
         f"{label:48s} {last['examples_per_second']:11,.0f} {'':11s} "
         f"{last['examples_per_second'] / reference:6.1f}x {peak:6,.0f} MB"
@@ -355,29 +376,33 @@ def main() -> int:
 def time_to_quality(data, author, reference_rate: float, args) -> None:
     from wikirec.train import TrainConfig
 
-    print(f"\ntime to quality (author recall@10), reference: {args.quality_epochs} epochs")
-    points = trajectory(data, author, TrainConfig(optimizer="adam"), args.quality_epochs)
+    print(f"\ntime to quality (author recall@10), the tutorial: {args.quality_epochs} epochs")
+    tutorial = TrainConfig.for_model("reference", optimizer="adam")
+    points = trajectory(data, author, tutorial, args.quality_epochs)
     target = points[-1][1]
     examples = len(data.pairs) // 1024 * 3072 * args.quality_epochs
     reference_seconds = examples / reference_rate
     print(
-        f"  reference final recall {target:.3f}: reference recipe {reference_seconds:,.0f} s "
-        f"at its measured speed (wikirec's fit path: {points[-1][0]:,.0f} s)"
+        f"  tutorial's final recall {target:.3f}: its own code {reference_seconds:,.0f} s "
+        f"at its measured speed (wikirec's adam path: {points[-1][0]:,.0f} s)"
     )
+    recipes = {name.strip(): TrainConfig.for_model(**LEVERS[name])
+               for name in (DEFAULT_NAME, KERAS_NAME, KERNEL_NAME)}  # fmt: skip
     for recipe in args.fast.split(","):
         positives, rate = recipe.split(":")
-        fast = TrainConfig(
-            optimizer="sparse-adam", batch_positives=int(positives), learning_rate=float(rate)
-        )
-        print(f"  sparse-adam, {fast.batch_positives:,} positives, lr {fast.learning_rate}:")
-        fast_points = trajectory(data, author, fast, 60, target=target)
-        reached = next((s for s, r in fast_points if r >= target), None)
+        recipes[f"reference, kernel, {int(positives):,} positives, lr {rate}"] = (
+            TrainConfig.for_model("reference", batch_positives=int(positives),
+                                  learning_rate=float(rate)))  # fmt: skip
+    for name, config in recipes.items():
+        print(f"  {name}:")
+        found = trajectory(data, author, config, 60, target=target)
+        reached = next((s for s, r in found if r >= target), None)
         if reached is None:
             print("    did not reach it in 60 epochs")
             continue
         print(
             f"    reached it in {reached:,.1f} s: {reference_seconds / reached:.1f}x shorter "
-            f"than the reference recipe, {points[-1][0] / reached:.1f}x than wikirec's fit path"
+            f"than the tutorial's code, {points[-1][0] / reached:.1f}x than wikirec's adam path"
         )
 
 
