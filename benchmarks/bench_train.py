@@ -172,8 +172,9 @@ LEVERS = {
     "  + steps_per_execution 32": {"model": "reference", "optimizer": "adam",
                                    "steps_per_execution": 32},
     "  + XLA (jit_compile)": {"model": "reference", "optimizer": "adam", "jit_compile": True},
-    "reference, kernel, 1,024+2,048": {"model": "reference"},
-    "reference, kernel, 16,384+32,768": {"model": "reference", "batch_positives": 16384},
+    "reference, kernel, 1,024+2,048": {"model": "reference", "optimizer": "kernel"},
+    "reference, kernel, 16,384+32,768": {"model": "reference", "optimizer": "kernel",
+                                         "batch_positives": 16384},
     "cosine_bias recipe (kernel)": {"model": "cosine_bias"},
 }  # fmt: skip
 
@@ -391,7 +392,7 @@ def time_to_quality(data, author, reference_rate: float, args) -> None:
     for recipe in args.fast.split(","):
         positives, rate = recipe.split(":")
         recipes[f"reference, kernel, {int(positives):,} positives, lr {rate}"] = (
-            TrainConfig.for_model("reference", batch_positives=int(positives),
+            TrainConfig.for_model("reference", optimizer="kernel", batch_positives=int(positives),
                                   learning_rate=float(rate)))  # fmt: skip
     for name, config in recipes.items():
         print(f"  {name}:")

@@ -352,7 +352,7 @@ def test_reference_recipe_is_unchanged_and_cosine_bias_brings_its_own():
     reference = train_module.TrainConfig.for_model("reference")
     assert (reference.dim, reference.epochs, reference.batch_positives) == (50, 15, 1024)
     assert (reference.negative_ratio, reference.learning_rate) == (2, 0.001)
-    assert (reference.optimizer, reference.negatives) == ("auto", "uniform")
+    assert (reference.optimizer, reference.negatives) == ("adam", "uniform")
     bias = train_module.TrainConfig.for_model("cosine_bias", dim=None, epochs=3)
     assert (bias.dim, bias.epochs, bias.batch_positives, bias.negative_ratio) == (200, 3, 256, 5)
     assert (bias.learning_rate, bias.optimizer, bias.scale, bias.rare_weight) == (
@@ -522,3 +522,4 @@ def test_no_options_train_the_default_model_everywhere(p15_graph_build, tmp_path
     assert (config.dim, config.epochs, config.negative_ratio) == (
         recipe.dim, recipe.epochs, recipe.negative_ratio)  # fmt: skip
     assert config.inputs == "out+in" and config.optimizer == "auto"
+    assert TrainConfig.for_model("reference").optimizer == "adam"  # the tutorial, exactly

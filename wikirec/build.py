@@ -169,6 +169,15 @@ class TrainingData:
         pairs, all as (book, link): what a book meets, either way."""
         return np.concatenate([np.asarray(self.pairs), self.in_pairs]).astype(np.int32)
 
+    def own_pairs(self) -> np.ndarray:
+        """int32 (n, 2): (book, its own link row) for each book that is a link too (some
+        book links to it, or it links to one): the page itself, among what it meets."""
+        if "link_index" not in self.books:
+            return np.zeros((0, 2), np.int32)
+        own = self.books["link_index"].to_numpy()
+        books = np.flatnonzero(own >= 0)
+        return np.stack([books, own[books]], axis=1).astype(np.int32)
+
 
 # --------------------------------------------------------------------------- links
 

@@ -62,7 +62,7 @@ import pandas as pd
 from wikirec.build import BuildError, TrainingData, load_training_data, write_npy_atomic
 from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
 from wikirec.progress import progress_bar
-from wikirec.recipes import DEFAULT_MODEL, MODEL_NAMES
+from wikirec.recipes import DEFAULT_MODEL, MODEL_NAMES, OPTIMIZERS
 from wikirec.recommend import SCORE_BUDGET, cosine_top_k, top_k
 
 FIELDS = ("author", "series", "genre", "country")
@@ -827,6 +827,10 @@ def add_command(subparsers) -> None:
     parser.add_argument("--fraction", type=float, default=0.1, help="links held out (0.1)")
     parser.add_argument("--min-links", type=int, default=5, help="books with fewer: none held out")
     parser.add_argument(
+        "--optimizer", choices=list(OPTIMIZERS), default=None,
+        help="how every trained method trains (default: each recipe's own)",
+    )  # fmt: skip
+    parser.add_argument(
         "--seeds", type=int, default=SEEDS,
         help=f"runs of each trained method and doc2vec, reported as mean ± spread ({SEEDS})",
     )  # fmt: skip
@@ -846,6 +850,8 @@ def run(args: argparse.Namespace) -> int:
             args.data, methods, work_dir=work, seed=args.seed, dim=args.dim, epochs=args.epochs,
             fraction=args.fraction, min_links=args.min_links, progress=not args.quiet,
             seeds=args.seeds,
+            options={name: {"optimizer": args.optimizer} for name in RECIPES}
+            if args.optimizer else None,
         )  # fmt: skip
     except (EvaluateError, TrainError, ModelError) as exc:
         print(f"wikirec evaluate: {exc}", file=sys.stderr)

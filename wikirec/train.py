@@ -80,7 +80,7 @@ from wikirec.recipes import (
     recipe_help,
 )
 from wikirec.trained import BIAS_FILES
-from wikirec.trainers import link_mean, save_keras_atomic, trainer_for
+from wikirec.trainers import TRAINERS, link_mean, save_keras_atomic, trainer_for
 
 __all__ = ["TrainConfig", "TrainError", "should_stop", "train", "training_pairs"]
 
@@ -163,9 +163,11 @@ def train(
 
 
 def training_pairs(data, config: TrainConfig) -> np.ndarray:
-    """int32 (n, 2): the pairs ``config.model`` learns from (its recipe's ``inputs``)."""
+    """int32 (n, 2): the pairs ``config.model`` learns from (its recipe's ``inputs``):
+    the out-links; or the out-links, the in-links and each book's own page when it is a
+    link too (so two books that link to each other share what they meet)."""
     if config.inputs == "out+in":
-        return data.graph_pairs()
+        return np.concatenate([data.graph_pairs(), data.own_pairs()])
     return np.asarray(data.pairs)
 
 
@@ -246,6 +248,8 @@ def _start(config: TrainConfig, data, state: dict | None, checkpoint: Path):
     path = checkpoint / state["file"]
     if not path.is_file():
         raise TrainError(f"{checkpoint}: checkpoint file {state['file']} is missing")
+    # The checkpoint's own trainer: "auto" may choose otherwise on this machine.
+    kind = next((k for k in TRAINERS if path.name.endswith(k.suffix)), kind)
     return kind.restore(path, config, data.n_books, data.n_links, pairs), state["history"]
 
 
@@ -409,8 +413,8 @@ def add_command(subparsers) -> None:
         "--negatives", default=defaults.negatives, choices=NEGATIVES,
         help="links of negatives: uniform (the reference) or by frequency**0.75",
     )  # fmt: skip
-    parser.add_argument("--optimizer", default=defaults.optimizer, choices=list(OPTIMIZERS),
-                        help=f"({defaults.optimizer}; see below)")  # fmt: skip
+    parser.add_argument("--optimizer", default=None, choices=list(OPTIMIZERS),
+                        help=f"how it trains (see below; {recipe_help('optimizer')})")  # fmt: skip
     parser.add_argument(
         "--patience", type=int, default=defaults.patience,
         help=f"stop after N epochs without the training loss improving (0: never; "

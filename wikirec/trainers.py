@@ -303,6 +303,9 @@ class KernelTrainer:
         return scalars.m[row], scalars.v[row]
 
 
+TRAINERS = (KerasTrainer, KernelTrainer)
+
+
 def save_npz_atomic(arrays: dict[str, np.ndarray], path: Path) -> None:
     """``numpy.savez`` of ``arrays`` to ``path``, written atomically (no pickle)."""
 
