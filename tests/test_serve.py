@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -313,13 +314,16 @@ def test_the_scripts_never_parse_data_as_html():
         assert sink not in script
 
 
-def test_maps_are_found_in_the_model_and_run_folders(client, p15_graph_model, tmp_path):
-    plots = p15_graph_model / "plots"
-    plots.mkdir(exist_ok=True)
+def test_maps_are_found_in_the_model_and_run_folders(p15_graph_model, tmp_path):
+    model = tmp_path / "model"  # a copy: the session's model folder stays as trained
+    shutil.copytree(p15_graph_model, model, ignore=shutil.ignore_patterns("checkpoint"))
+    (model / "plots").mkdir()
     page = "<!DOCTYPE html><title>map</title><script>/* plotly */</script>"
-    (plots / "books-umap-genre.html").write_text(page)
-    (plots / "links-tsne-plain.html").write_text(page)
-    try:
+    (model / "plots" / "books-umap-genre.html").write_text(page)
+    (model / "plots" / "links-tsne-plain.html").write_text(page)
+    (model / "plots" / "plots.json").write_text("{}")
+    with BackgroundServer(create_app(ModelService.load(model))) as server:
+        client = Client(server.url)
         info = get(client, "/api/info")
         assert [(m["name"], m["kind"]) for m in info["maps"]] == [
             ("books-umap-genre.html", "book"), ("links-tsne-plain.html", "page")]  # fmt: skip
@@ -328,10 +332,6 @@ def test_maps_are_found_in_the_model_and_run_folders(client, p15_graph_model, tm
         assert response.headers["content-security-policy"] == MAP_POLICY
         assert MAP_POLICY.startswith("sandbox allow-scripts;")
         assert client.get("/maps/plots.json").status == 404
-    finally:
-        for path in plots.iterdir():
-            path.unlink()
-        plots.rmdir()
     run = tmp_path / "run"
     (run / "train").mkdir(parents=True)
     (run / "plot").mkdir()

@@ -236,18 +236,19 @@ def test_an_unknown_title_shows_the_suggestions(browser, server, rec):
     wait_for_book(browser, caught.value.suggestions[0])
 
 
-def test_the_map_opens_with_the_book_highlighted(browser, server, rec, p15_graph_model):
+def test_the_map_opens_with_the_book_highlighted(browser, rec, p15_graph_model, tmp_path):
     from wikirec.plot import Groups, interactive_html
 
+    model = tmp_path / "model"  # a copy: the session's model folder stays as trained
+    shutil.copytree(p15_graph_model, model, ignore=shutil.ignore_patterns("checkpoint"))
     titles = rec.titles["books"].titles
     coords = np.random.default_rng(0).normal(size=(len(titles), 2))
     groups = Groups(field=None, names=[], codes=np.full(len(titles), -1), counts=[])
-    plots = p15_graph_model / "plots"
-    plots.mkdir()
-    try:
-        (plots / "books-umap-genre.html").write_text(
-            interactive_html(coords, groups, titles, title="map"), encoding="utf-8"
-        )
+    (model / "plots").mkdir()
+    (model / "plots" / "books-umap-genre.html").write_text(
+        interactive_html(coords, groups, titles, title="map"), encoding="utf-8"
+    )
+    with BackgroundServer(create_app(ModelService.load(model))) as server:
         open_page(browser, server.url, "#/book/" + quote(TARZAN))
         wait_for_book(browser, TARZAN)
         link = css(browser, "#map-link")[0]
@@ -264,8 +265,6 @@ def test_the_map_opens_with_the_book_highlighted(browser, server, rec, p15_graph
         finally:
             browser.close()
             browser.switch_to.window(home)
-    finally:
-        shutil.rmtree(plots)
 
 
 # --------------------------------------------------------------------------- hostile data
