@@ -94,6 +94,21 @@ def css(browser, selector: str):
     return browser.find_elements("css selector", selector)
 
 
+def click(browser, selector: str, index: int = 0) -> None:
+    """Click the ``index``-th match of ``selector``, again if the list was redrawn
+    between finding and clicking it (the page redraws lists as answers arrive)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def attempt(driver) -> bool:
+        try:
+            css(driver, selector)[index].click()
+        except (StaleElementReferenceException, IndexError):
+            return False
+        return True
+
+    wait(browser, attempt, f"could not click {selector} [{index}]")
+
+
 def titles_in(browser, selector: str) -> list[str]:
     return [e.get_attribute("data-title") for e in css(browser, selector)]
 
@@ -127,7 +142,7 @@ def test_search_pick_a_suggestion_and_see_the_book(browser, server, rec):
     box = css(browser, "#search")[0]
     box.send_keys("the son of t")
     wait(browser, lambda d: titles_in(d, "#suggestions li.suggestion")[:1] == [TARZAN])
-    css(browser, "#suggestions li.suggestion")[0].click()
+    click(browser, "#suggestions li.suggestion")
     wait_for_book(browser, TARZAN)
     assert browser.execute_script("return location.hash") == "#/book/" + quote(TARZAN)
     assert css(browser, "#suggestions")[0].is_displayed() is False
@@ -180,7 +195,7 @@ def test_open_a_recommendation_and_follow_its_why_links(browser, server, rec):
     browser.back()
     wait_for_book(browser, TARZAN)
     wait_for_titles(browser, "#similar li.result", similar)
-    css(browser, "#similar li.result a.title")[0].click()
+    click(browser, "#similar li.result a.title")
     wait_for_book(browser, similar[0])
     wait_for_titles(browser, "#similar li.result", names(rec.most_similar(similar[0], topn=10)))
 
@@ -188,10 +203,10 @@ def test_open_a_recommendation_and_follow_its_why_links(browser, server, rec):
 def test_build_a_liked_list_push_a_book_away_and_keep_it(browser, server, rec):
     open_page(browser, server.url, "#/book/" + quote(TARZAN))
     wait_for_book(browser, TARZAN)
-    css(browser, "article .actions button.like")[0].click()
+    click(browser, "article .actions button.like")
     first = names(rec.most_similar(TARZAN, topn=10))[0]
     wait_for_titles(browser, "#similar li.result", names(rec.most_similar(TARZAN, topn=10)))
-    css(browser, "#similar li.result button.like")[0].click()
+    click(browser, "#similar li.result button.like")
     liked = [TARZAN, first]
     wait_for_titles(browser, "#liked-list li", liked)
 
@@ -203,7 +218,7 @@ def test_build_a_liked_list_push_a_book_away_and_keep_it(browser, server, rec):
     ]
 
     pushed = expected[0]
-    css(browser, "#liked-results li.result button.push")[0].click()
+    click(browser, "#liked-results li.result button.push")
     wait_for_titles(browser, "#minus-list li", [pushed])
     after = names(rec.most_similar([Book(t) for t in liked], [pushed], topn=10))
     wait_for_titles(browser, "#liked-results li.result", after)
@@ -211,9 +226,10 @@ def test_build_a_liked_list_push_a_book_away_and_keep_it(browser, server, rec):
 
     browser.refresh()  # the list is the browser's own (local storage), not the server's
     wait(browser, lambda d: d.find_element("tag name", "body").get_attribute("data-ready"))
+    wait_for_book(browser, TARZAN)
     wait_for_titles(browser, "#liked-list li", liked)
     wait_for_titles(browser, "#liked-results li.result", after)
-    css(browser, "#minus-list li button.remove")[0].click()
+    click(browser, "#minus-list li button.remove")
     wait_for_titles(browser, "#minus-list li", [])
     wait_for_titles(browser, "#liked-results li.result", expected)
 
@@ -286,7 +302,7 @@ def test_hostile_titles_and_fields_render_as_text(browser, hostile_server):
     wait(browser, lambda d: titles_in(d, "#suggestions li.suggestion")[:1] == [SCRIPT_TITLE])
     suggestion = css(browser, "#suggestions li.suggestion .title")[0]
     assert suggestion.text == SCRIPT_TITLE
-    css(browser, "#suggestions li.suggestion")[0].click()
+    click(browser, "#suggestions li.suggestion")
     for title in HOSTILE_TITLES:
         if title != SCRIPT_TITLE:
             browser.get(server.url + "#/book/" + quote(title, safe=""))
@@ -298,7 +314,7 @@ def test_hostile_titles_and_fields_render_as_text(browser, hostile_server):
         shown = [e.text for e in css(browser, "#similar li.result a.title")]
         assert shown == names(rec.most_similar(title, topn=10))
         wait_for_titles(browser, "#pages li.result", names(rec.links_for(title)))
-        css(browser, "article .actions button.like")[0].click()
+        click(browser, "article .actions button.like")
     wait_for_titles(browser, "#liked-list li", HOSTILE_TITLES)
     assert [e.text for e in css(browser, "#liked-list li a.title")] == HOSTILE_TITLES
     page = rec.titles["links"].titles[0]  # the <svg onload=...> page, as the build wrote it
