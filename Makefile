@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/wikirec run books --out artifacts/demo
+	@echo "browse it: $(BIN)/wikirec serve artifacts/demo/train   (then open http://127.0.0.1:8000/)"
 
 test: $(STAMP)
 	$(BIN)/ruff check wikirec tests benchmarks
@@ -23,6 +24,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_parse.py
 	$(BIN)/python benchmarks/bench_train.py
+	$(BIN)/python benchmarks/bench_serve.py
 
 clean:
 	rm -rf $(VENV) artifacts/demo

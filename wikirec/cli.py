@@ -25,6 +25,7 @@ COMMANDS = {
     "classify": "classify",
     "plot": "plot",
     "export": "export",
+    "serve": "serve.cli",
     "run": "pipeline",
 }
 

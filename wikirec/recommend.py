@@ -53,12 +53,16 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from wikirec.progress import progress_bar
 from wikirec.titles import normalize_title
 from wikirec.trained import BOOKS, LINKS, unit_rows
+
+if TYPE_CHECKING:
+    from wikirec.trained import TrainedModel
 
 KIND_NAMES = {BOOKS: "book", LINKS: "page"}
 MAX_SUGGESTIONS = 3
@@ -442,13 +446,23 @@ class Recommender:
         ``redirects``: a ``redirects.parquet`` (or its folder); by default the one of the
         parse folder the model was built from, when it can be found (else none).
         """
-        from wikirec.trained import ModelError, find_redirects, read_trained
+        from wikirec.trained import ModelError, read_trained
 
         try:
             model = read_trained(model_dir)
         except ModelError as exc:
             raise RecommendError(str(exc)) from exc
-        path = redirects if redirects is not None else find_redirects(model_dir)
+        return cls.from_trained(model, redirects)
+
+    @classmethod
+    def from_trained(
+        cls, model: TrainedModel, redirects: str | os.PathLike | None = None
+    ) -> Recommender:
+        """:meth:`load` for a folder already read by :func:`wikirec.trained.read_trained`
+        (``wikirec serve`` needs the build's tables too, and reads the folder once)."""
+        from wikirec.trained import find_redirects
+
+        path = redirects if redirects is not None else find_redirects(model.path)
         table = Redirects.read(path) if path is not None else None
         book_links = None
         if model.has_metadata:

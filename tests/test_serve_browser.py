@@ -1,0 +1,344 @@
+"""``wikirec serve``'s page in a real headless Chromium (Debian's chromium and
+chromedriver, driven by Selenium), on the default model trained on real p15 data.
+
+What the page shows is compared with the :class:`Recommender` called directly. Without
+chromium these tests are skipped, except in CI (``CI`` set), where they fail: CI
+installs the browser (.ci/run) and must run them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from urllib.parse import quote
+
+import numpy as np
+import pytest
+from serve_data import HOSTILE_FIELD, HOSTILE_TITLES, SCRIPT_TITLE, make_hostile_model
+
+from wikirec.recommend import Book, Recommender, UnknownTitleError
+from wikirec.serve.app import create_app
+from wikirec.serve.server import BackgroundServer, allowed_hosts
+from wikirec.serve.service import ModelService
+
+TARZAN = "The Son of Tarzan"
+WAIT = 30  # seconds for the page to show something: a ceiling, never a measurement
+BROWSER_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--window-size=1280,1000",
+)  # fmt: skip
+
+
+def _browser_paths() -> tuple[str, str]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if chromium and driver:
+        return chromium, driver
+    message = "chromium and chromedriver are needed (apt-get install chromium chromium-driver)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}: CI must run the browser tests (.ci/run installs them)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    chromium, chromedriver = _browser_paths()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in BROWSER_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(chromedriver))
+    driver.set_page_load_timeout(WAIT * 2)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def rec(p15_graph_model) -> Recommender:
+    return Recommender.load(p15_graph_model)
+
+
+@pytest.fixture(scope="module")
+def server(p15_graph_model):
+    app = create_app(ModelService.load(p15_graph_model), allowed_hosts("127.0.0.1"))
+    with BackgroundServer(app) as running:
+        yield running
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def wait(browser, condition, message: str = ""):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, WAIT).until(lambda d: condition(d), message)
+
+
+def open_page(browser, url: str, fragment: str = "#/") -> None:
+    """A fresh start: the page loaded, ready, with an empty liked list."""
+    browser.get(url)
+    wait(browser, lambda d: d.find_element("tag name", "body").get_attribute("data-ready"))
+    browser.execute_script("localStorage.clear()")
+    browser.get(url + fragment)
+    browser.refresh()
+    wait(browser, lambda d: d.find_element("tag name", "body").get_attribute("data-ready"))
+
+
+def css(browser, selector: str):
+    return browser.find_elements("css selector", selector)
+
+
+def click(browser, selector: str, index: int = 0) -> None:
+    """Click the ``index``-th match of ``selector``, again if the list was redrawn
+    between finding and clicking it (the page redraws lists as answers arrive)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def attempt(driver) -> bool:
+        try:
+            css(driver, selector)[index].click()
+        except (StaleElementReferenceException, IndexError):
+            return False
+        return True
+
+    wait(browser, attempt, f"could not click {selector} [{index}]")
+
+
+def titles_in(browser, selector: str) -> list[str]:
+    return [e.get_attribute("data-title") for e in css(browser, selector)]
+
+
+def wait_for_titles(browser, selector: str, expected: list[str]) -> None:
+    wait(browser, lambda d: titles_in(d, selector) == expected,
+         f"{selector} never showed {expected}")  # fmt: skip
+
+
+def wait_for_book(browser, title: str) -> None:
+    wait(browser, lambda d: [e.text for e in css(d, "#book-title")] == [title],
+         f"the book page of {title!r} never showed")  # fmt: skip
+
+
+def shown_why(browser, selector: str) -> list[list[str]]:
+    """The why-links under each result of a list, as the pages they name."""
+    rows = css(browser, f"{selector} li.result")
+    return [[a.get_attribute("data-page") for a in row.find_elements("css selector", ".why-link")]
+            for row in rows]  # fmt: skip
+
+
+def names(answers) -> list[str]:
+    return [title for title, _ in answers]
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_search_pick_a_suggestion_and_see_the_book(browser, server, rec):
+    open_page(browser, server.url)
+    box = css(browser, "#search")[0]
+    box.send_keys("the son of t")
+    wait(browser, lambda d: titles_in(d, "#suggestions li.suggestion")[:1] == [TARZAN])
+    click(browser, "#suggestions li.suggestion")
+    wait_for_book(browser, TARZAN)
+    assert browser.execute_script("return location.hash") == "#/book/" + quote(TARZAN)
+    assert css(browser, "#suggestions")[0].is_displayed() is False
+
+    expected = rec.most_similar(TARZAN, topn=10)
+    wait_for_titles(browser, "#similar li.result", names(expected))
+    scores = [e.text for e in css(browser, "#similar li.result .score")]
+    assert scores == [f"{score:.3f}" for _, score in expected]
+    wait_for_titles(browser, "#least li.result", names(rec.most_similar(TARZAN, least=True)))
+    wait_for_titles(browser, "#pages li.result", names(rec.links_for(TARZAN)))
+
+    fields = dict(zip([e.text for e in css(browser, "#infobox dt")],
+                      [e.text for e in css(browser, "#infobox dd")], strict=True))  # fmt: skip
+    assert fields["author"] == "Edgar Rice Burroughs"
+    link = css(browser, "#wikipedia-link")[0]
+    assert link.get_attribute("href") == "https://en.wikipedia.org/wiki/The_Son_of_Tarzan"
+
+
+def test_keyboard_picks_a_page_and_shows_the_books_about_it(browser, server, rec):
+    open_page(browser, server.url)
+    box = css(browser, "#search")[0]
+    box.send_keys("SCIENCE FICTIO")
+    wait(browser, lambda d: "science fiction" in titles_in(d, "#suggestions li.suggestion"))
+    items = css(browser, "#suggestions li.suggestion")
+    position = [i.get_attribute("data-title") for i in items].index("science fiction")
+    assert items[position].get_attribute("data-kind") == "page"
+    from selenium.webdriver.common.keys import Keys
+
+    box.send_keys(Keys.ARROW_DOWN * (position + 1), Keys.ENTER)
+    wait(browser, lambda d: [e.text for e in css(d, "#page-title")] == ["science fiction"])
+    wait_for_titles(browser, "#about li.result", names(rec.books_about("science fiction", 20)))
+
+
+def test_open_a_recommendation_and_follow_its_why_links(browser, server, rec):
+    open_page(browser, server.url, "#/book/" + quote(TARZAN))
+    wait_for_book(browser, TARZAN)
+    similar = names(rec.most_similar(TARZAN, topn=10))
+    expected_why = [[page for page, *_ in rec.why([Book(TARZAN)], title)] for title in similar]
+    assert any(expected_why)  # the p15 build explains some recommendations
+    wait(browser, lambda d: len(css(d, "#similar .why")) == len(similar))
+    assert shown_why(browser, "#similar") == expected_why
+
+    row, pages = next((i, p) for i, p in enumerate(expected_why) if p)
+    chip = css(browser, "#similar li.result")[row].find_elements("css selector", ".why-link")[0]
+    assert chip.get_attribute("title").startswith(TARZAN)  # says how each book meets the page
+    chip.click()
+    wait(browser, lambda d: [e.text for e in css(d, "#page-title")] == [pages[0]])
+    wait_for_titles(browser, "#about li.result", names(rec.books_about(pages[0], topn=20)))
+
+    browser.back()
+    wait_for_book(browser, TARZAN)
+    wait_for_titles(browser, "#similar li.result", similar)
+    click(browser, "#similar li.result a.title")
+    wait_for_book(browser, similar[0])
+    wait_for_titles(browser, "#similar li.result", names(rec.most_similar(similar[0], topn=10)))
+
+
+def test_build_a_liked_list_push_a_book_away_and_keep_it(browser, server, rec):
+    open_page(browser, server.url, "#/book/" + quote(TARZAN))
+    wait_for_book(browser, TARZAN)
+    click(browser, "article .actions button.like")
+    first = names(rec.most_similar(TARZAN, topn=10))[0]
+    wait_for_titles(browser, "#similar li.result", names(rec.most_similar(TARZAN, topn=10)))
+    click(browser, "#similar li.result button.like")
+    liked = [TARZAN, first]
+    wait_for_titles(browser, "#liked-list li", liked)
+
+    expected = names(rec.recommend_for_liked(liked))
+    wait_for_titles(browser, "#liked-results li.result", expected)
+    wait(browser, lambda d: len(css(d, "#liked-results .why")) == len(expected))
+    assert shown_why(browser, "#liked-results") == [
+        [page for page, *_ in rec.why([Book(t) for t in liked], title)] for title in expected
+    ]
+
+    pushed = expected[0]
+    click(browser, "#liked-results li.result button.push")
+    wait_for_titles(browser, "#minus-list li", [pushed])
+    after = names(rec.most_similar([Book(t) for t in liked], [pushed], topn=10))
+    wait_for_titles(browser, "#liked-results li.result", after)
+    assert pushed not in after
+
+    browser.refresh()  # the list is the browser's own (local storage), not the server's
+    wait(browser, lambda d: d.find_element("tag name", "body").get_attribute("data-ready"))
+    wait_for_book(browser, TARZAN)
+    wait_for_titles(browser, "#liked-list li", liked)
+    wait_for_titles(browser, "#liked-results li.result", after)
+    click(browser, "#minus-list li button.remove")
+    wait_for_titles(browser, "#minus-list li", [])
+    wait_for_titles(browser, "#liked-results li.result", expected)
+
+    like = css(browser, "article .actions button.like")[0]
+    assert like.get_attribute("aria-pressed") == "true"
+    like.click()  # a pressed button undoes itself
+    wait_for_titles(browser, "#liked-list li", [first])
+    assert like.get_attribute("aria-pressed") == "false"
+    wait_for_titles(browser, "#liked-results li.result", names(rec.recommend_for_liked([first])))
+
+
+def test_an_unknown_title_shows_the_suggestions(browser, server, rec):
+    open_page(browser, server.url, "#/book/" + quote("The Son of Tarzn"))
+    with pytest.raises(UnknownTitleError) as caught:
+        rec.index("The Son of Tarzn")
+    wait(browser, lambda d: [e.text for e in css(d, "#error")] == [str(caught.value)])
+    links = css(browser, "#view .chips a")
+    assert [a.text for a in links] == caught.value.suggestions
+    links[0].click()
+    wait_for_book(browser, caught.value.suggestions[0])
+
+
+def test_the_map_opens_with_the_book_highlighted(browser, rec, p15_graph_model, tmp_path):
+    from wikirec.plot import Groups, interactive_html
+
+    model = tmp_path / "model"  # a copy: the session's model folder stays as trained
+    shutil.copytree(p15_graph_model, model, ignore=shutil.ignore_patterns("checkpoint"))
+    titles = rec.titles["books"].titles
+    coords = np.random.default_rng(0).normal(size=(len(titles), 2))
+    groups = Groups(field=None, names=[], codes=np.full(len(titles), -1), counts=[])
+    (model / "plots").mkdir()
+    (model / "plots" / "books-umap-genre.html").write_text(
+        interactive_html(coords, groups, titles, title="map"), encoding="utf-8"
+    )
+    with BackgroundServer(create_app(ModelService.load(model))) as server:
+        open_page(browser, server.url, "#/book/" + quote(TARZAN))
+        wait_for_book(browser, TARZAN)
+        link = css(browser, "#map-link")[0]
+        assert link.get_attribute("href") == (
+            server.url + "maps/books-umap-genre.html#find=" + quote(TARZAN, safe="")
+        )
+        home = browser.current_window_handle
+        link.click()
+        wait(browser, lambda d: len(d.window_handles) == 2)
+        browser.switch_to.window(next(h for h in browser.window_handles if h != home))
+        try:
+            wait(browser, lambda d: [e.text for e in css(d, "#status")] == ["1 match, starred"])
+            assert css(browser, "#q")[0].get_attribute("value") == TARZAN
+        finally:
+            browser.close()
+            browser.switch_to.window(home)
+
+
+# --------------------------------------------------------------------------- hostile data
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    model = make_hostile_model(tmp_path_factory.mktemp("serve-hostile-browser"))
+    with BackgroundServer(create_app(ModelService.load(model))) as running:
+        yield running, Recommender.load(model)
+
+
+def test_hostile_titles_and_fields_render_as_text(browser, hostile_server):
+    server, rec = hostile_server
+    open_page(browser, server.url)
+    browser.get_log("browser")  # start the log afresh
+    box = css(browser, "#search")[0]
+    box.send_keys("<script")
+    wait(browser, lambda d: titles_in(d, "#suggestions li.suggestion")[:1] == [SCRIPT_TITLE])
+    suggestion = css(browser, "#suggestions li.suggestion .title")[0]
+    assert suggestion.text == SCRIPT_TITLE
+    click(browser, "#suggestions li.suggestion")
+    for title in HOSTILE_TITLES:
+        if title != SCRIPT_TITLE:
+            browser.get(server.url + "#/book/" + quote(title, safe=""))
+        wait_for_book(browser, title)
+        assert browser.title == f"{title} \u00b7 wikirec"
+        authors = wait(browser, lambda d: [e.text for e in css(d, "#infobox dd")])
+        assert HOSTILE_FIELD in authors and '"); alert(1); ("' in authors
+        wait_for_titles(browser, "#similar li.result", names(rec.most_similar(title, topn=10)))
+        shown = [e.text for e in css(browser, "#similar li.result a.title")]
+        assert shown == names(rec.most_similar(title, topn=10))
+        wait_for_titles(browser, "#pages li.result", names(rec.links_for(title)))
+        click(browser, "article .actions button.like")
+    wait_for_titles(browser, "#liked-list li", HOSTILE_TITLES)
+    assert [e.text for e in css(browser, "#liked-list li a.title")] == HOSTILE_TITLES
+    page = rec.titles["links"].titles[0]  # the <svg onload=...> page, as the build wrote it
+    assert page.startswith("<svg")
+    browser.get(server.url + "#/page/" + quote(page, safe=""))
+    wait(browser, lambda d: [e.text for e in css(d, "#page-title")] == [page])
+    wait_for_titles(browser, "#about li.result", names(rec.books_about(page, topn=20)))
+
+    # Nothing ran and nothing was parsed as markup: no payload's counter, no element
+    # but the page's own, no script but app.js, no policy violation reported.
+    assert browser.execute_script("return window.__xss === undefined")
+    assert css(browser, "img, svg, b, textarea, iframe") == []
+    scripts = [s.get_attribute("src") for s in css(browser, "script")]
+    assert scripts == [server.url + "static/app.js"]
+    logs = [entry["message"] for entry in browser.get_log("browser")]
+    assert not [m for m in logs if "Content Security Policy" in m or "Uncaught" in m]
+
+
+def test_the_page_loads_nothing_from_elsewhere(browser, server):
+    open_page(browser, server.url, "#/book/" + quote(TARZAN))
+    wait_for_book(browser, TARZAN)
+    wait(browser, lambda d: len(css(d, "#similar .why")) == 10)
+    resources = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    assert resources and all(name.startswith(server.url) for name in resources)
+

@@ -1,0 +1,141 @@
+"""Running the app with uvicorn: on a socket bound here, in the foreground or a thread.
+
+The socket is bound before uvicorn starts so that a port in use is one line from
+``wikirec serve`` (uvicorn would log and exit), and so that port 0 (any free port)
+gives an address to print. :class:`BackgroundServer` runs the same server in a thread,
+for the tests, the benchmark and a notebook.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from wikirec.serve.app import LOOPBACK_NAMES
+
+BACKLOG = 2048  # uvicorn's default
+START_TIMEOUT = 30.0  # seconds for a server in a thread to start listening
+
+
+def is_loopback(host: str) -> bool:
+    """Is ``host`` reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def host_warning(host: str) -> str | None:
+    """The one-line warning for a server reachable from other machines, or None."""
+    if is_loopback(host):
+        return None
+    return (
+        f"wikirec serve: warning: listening on {host}, not only on this machine: anyone "
+        "who can reach it can query the model (read-only, no authentication)"
+    )
+
+
+def allowed_hosts(host: str) -> list[str] | None:
+    """The ``Host`` header names a server bound to ``host`` accepts: the loopback
+    names for a loopback server, any (None) for one bound elsewhere."""
+    return [*LOOPBACK_NAMES, host] if is_loopback(host) else None
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (0: a free port) and listening; raises
+    OSError."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        # A server restarted at once finds its port in TIME_WAIT: reuse it, as uvicorn does.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        # Listening now lets a client connect as soon as the address is printed; the
+        # connection waits in the backlog until uvicorn accepts it.
+        sock.listen(BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    """The address to open for a server on ``sock`` (a wildcard bind: this machine's
+    loopback)."""
+    host, port = sock.getsockname()[:2]
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+def make_server(app: ASGIApp, access_log: bool = False) -> uvicorn.Server:
+    """A uvicorn server for ``app``: warnings and errors only, unless ``access_log``."""
+    config = uvicorn.Config(
+        app, log_level="info" if access_log else "warning", access_log=access_log,
+        lifespan="off", server_header=False,
+    )  # fmt: skip
+    return uvicorn.Server(config)
+
+
+def serve(app: ASGIApp, sock: socket.socket, access_log: bool = False) -> None:
+    """Serve ``app`` on ``sock`` until interrupted (Ctrl+C, SIGTERM).
+
+    BLAS runs on one thread meanwhile (the whole process): requests are answered in
+    parallel threads, each one small matrix-vector product, and several BLAS thread
+    pools at once on a few cores spin against each other (benchmarks/README.md,
+    "Serving", measures both).
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        make_server(app, access_log).run(sockets=[sock])
+
+
+class BackgroundServer:
+    """``app`` served in a thread on ``host``, a free port by default; a context manager.
+
+    ``url`` is the server's address; leaving the ``with`` block stops it.
+    """
+
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.sock = bind(host, port)
+        self.url = url_of(self.sock)
+        self.server = make_server(app)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    def start(self) -> BackgroundServer:
+        self.thread.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the server at {self.url} did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        if self.thread.is_alive():
+            self.thread.join(START_TIMEOUT)
+        self.sock.close()
+
+    def __enter__(self) -> BackgroundServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

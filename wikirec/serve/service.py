@@ -1,0 +1,347 @@
+"""What ``wikirec serve`` answers, as JSON-ready dicts, with no web framework.
+
+:class:`ModelService` holds one trained folder, read once
+(:func:`wikirec.trained.read_trained`): a :class:`Recommender` for every ranking and
+title lookup, and the build's ``books`` table for the infobox fields. Each query
+method calls the Recommender exactly as ``wikirec recommend`` does, so the web API
+gives the same results as the Python API and the command line:
+
+- ``similar(t)``: ``most_similar(t, topn=k)``, as ``recommend MODEL "T"``;
+- ``similar(t, least=True)``: ``most_similar(t, topn=k, least=True)``, as ``--least``;
+- ``about(p)``: ``books_about(p, topn=k)``, as ``--about P``;
+- ``links(t)``: ``links_for(t, topn=k)``, as ``--links``;
+- ``liked(likes, minus)``: ``most_similar([Book(l), ...], minus, topn=k)``, as
+  ``--liked L --minus M``;
+- ``why(query, books)``: ``why([Book(q), ...], b, topn=k)`` for each book, as ``--why``.
+
+Bad input raises :class:`ApiError` with an HTTP status: 404 for an unknown title (the
+message is the Recommender's one line, and ``suggestions`` its closest titles), 400
+for anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from wikirec.recommend import (
+    KIND_NAMES,
+    Book,
+    Recommender,
+    RecommendError,
+    UnknownTitleError,
+)
+from wikirec.serve.maps import MapFile, find_maps
+from wikirec.serve.search import KINDS, TitleSearch
+from wikirec.trained import BOOKS, LINKS, ModelError, TrainedModel, read_trained
+
+MAX_K = 100  # answers per query
+MAX_WHY = 50  # shared pages per explained book
+MAX_TERMS = 100  # liked, pushed-away, query or explained books in one request
+MAX_TITLE = 300  # characters: a Wikipedia title is at most 255 bytes
+EXAMPLES = 5  # books suggested on the start page
+WIKIPEDIA = "https://en.wikipedia.org/wiki/"
+WIKIPEDIA_SEARCH = "https://en.wikipedia.org/w/index.php?"
+NOT_FIELDS = ("index", "title", "infobox", "n_pairs", "link_index")  # books.parquet columns
+KIND_BY_NAME = {"book": (BOOKS,), "page": (LINKS,), "any": KINDS}
+
+
+class ApiError(Exception):
+    """Bad input: an HTTP ``status`` (4xx), a one-line ``message`` and extra JSON fields
+    (``suggestions`` for an unknown title)."""
+
+    def __init__(self, status: int, message: str, **extra) -> None:
+        super().__init__(message)
+        self.status, self.message, self.extra = status, message, extra
+
+    def as_json(self) -> dict:
+        return {"error": self.message, **self.extra}
+
+
+def wikipedia_url(title: str) -> str:
+    """The English Wikipedia address of an article title (a plain link: nothing is
+    fetched)."""
+    return WIKIPEDIA + quote(title.replace(" ", "_"), safe="()_,:")
+
+
+class ModelService:
+    """One trained model's answers for ``wikirec serve``.
+
+    Parameters
+    ----------
+    rec : the Recommender over the model
+    model : the trained folder as read, for the build's infobox fields and the maps;
+        None for a bare Recommender (no fields, no maps)
+    """
+
+    def __init__(self, rec: Recommender, model: TrainedModel | None = None) -> None:
+        self.rec = rec
+        self.model = model
+        self.searcher = TitleSearch(rec)
+        self._page_links = _page_link_style(model)
+
+    @classmethod
+    def load(
+        cls, model_dir: str | os.PathLike, redirects: str | os.PathLike | None = None
+    ) -> ModelService:
+        """Read a ``wikirec train`` folder (and its build, when found) once. Raises
+        :class:`RecommendError` (one line) for a folder that cannot be used."""
+        try:
+            model = read_trained(model_dir)
+        except ModelError as exc:
+            raise RecommendError(str(exc)) from exc
+        return cls(Recommender.from_trained(model, redirects), model)
+
+    # ---------------------------------------------------------------- about the model
+
+    def info(self) -> dict:
+        """The model's name and sizes, what it can answer, its maps, example books."""
+        rec, model = self.rec, self.model
+        return {
+            "model": _model_name(model),
+            "recipe": model.recipe if model is not None else "",
+            "dim": rec.dim,
+            "books": len(rec.titles[BOOKS]),
+            "pages": len(rec.titles[LINKS]),
+            "why": rec.book_links is not None,
+            "fields": model is not None and model.has_metadata,
+            "links_measure": self._links_measure(),
+            "maps": [self._map_json(m) for m in self.maps()],
+            "examples": self._examples(),
+        }
+
+    def maps(self) -> list[MapFile]:
+        """The model's HTML maps, looked for on each call (a plot made after the server
+        started shows up)."""
+        return find_maps(self.model.path) if self.model is not None else []
+
+    def map_path(self, name: str) -> Path:
+        """The file of the map called ``name`` (only a map found: never another path)."""
+        for found in self.maps():
+            if found.name == name:
+                return found.path
+        raise ApiError(404, f"no map {name!r}", maps=[m.name for m in self.maps()])
+
+    # ---------------------------------------------------------------- lookups
+
+    def search(self, text: str, kind: str = "any", limit: int = 10) -> dict:
+        """Suggestions for a typed text (:class:`TitleSearch`)."""
+        text = self._title(text, "q")
+        if kind not in KIND_BY_NAME:
+            raise ApiError(400, f"kind must be one of {', '.join(KIND_BY_NAME)}, not {kind!r}")
+        _check_count(limit, "limit", MAX_K)
+        found = self.searcher.search(text, KIND_BY_NAME[kind], limit)
+        return {"query": text, "results": [s.as_json() for s in found]}
+
+    def book(self, title: str) -> dict:
+        """A book's title, Wikipedia address and infobox fields (``[[name, value], ...]``,
+        in the infobox's order, empty values left out)."""
+        title = self._title(title, "title")
+        row = self._call(lambda: self.rec.index(title, BOOKS))
+        found = self.rec.titles[BOOKS].titles[row]
+        return {
+            "title": found,
+            "kind": KIND_NAMES[BOOKS],
+            "wikipedia": wikipedia_url(found),
+            "fields": self._fields(row),
+            "also_page": self.rec.titles[LINKS].find(found) is not None,
+        }
+
+    def page(self, title: str) -> dict:
+        """A linked page's title and its address (Wikipedia's article, or the URL of an
+        external-link build)."""
+        title = self._title(title, "title")
+        row = self._call(lambda: self.rec.index(title, LINKS))
+        found = self.rec.titles[LINKS].titles[row]
+        return {
+            "title": found,
+            "kind": KIND_NAMES[LINKS],
+            "url": self._page_url(found),
+            "also_book": self.rec.titles[BOOKS].find(found) is not None,
+        }
+
+    # ---------------------------------------------------------------- queries
+
+    def similar(self, title: str, k: int = 10, least: bool = False) -> dict:
+        """The books closest to a title (a book, else a page), or the farthest."""
+        title = self._title(title, "title")
+        _check_count(k, "k", MAX_K)
+        kind, resolved = self._resolve(title, KINDS)
+        answers = self._call(lambda: self.rec.most_similar(title, topn=k, least=least))
+        return {
+            "query": {"title": resolved, "kind": KIND_NAMES[kind], "k": k, "least": least},
+            "measure": "similarity",
+            "results": _results(answers),
+        }
+
+    def about(self, page: str, k: int = 10) -> dict:
+        """The books most about a page (closest to it)."""
+        page = self._title(page, "page")
+        _check_count(k, "k", MAX_K)
+        _, resolved = self._resolve(page, (LINKS,))
+        answers = self._call(lambda: self.rec.books_about(page, topn=k))
+        return {"query": {"page": resolved, "k": k}, "measure": "similarity",
+                "results": _results(answers)}  # fmt: skip
+
+    def links(self, title: str, k: int = 10) -> dict:
+        """The pages closest to a book (as the model scores them, for a model with
+        biases)."""
+        title = self._title(title, "title")
+        _check_count(k, "k", MAX_K)
+        _, resolved = self._resolve(title, (BOOKS,))
+        answers = self._call(lambda: self.rec.links_for(title, topn=k))
+        return {"query": {"title": resolved, "k": k}, "measure": self._links_measure(),
+                "results": _results(answers)}  # fmt: skip
+
+    def liked(self, liked: Sequence[str], minus: Sequence[str] = (), k: int = 10) -> dict:
+        """Books for a reader who liked ``liked`` (books) and not ``minus`` (books or
+        pages pushed away), those left out: ``wikirec recommend --liked ... --minus``."""
+        liked = [self._title(t, "liked") for t in liked]
+        minus = [self._title(t, "minus") for t in minus]
+        if not liked and not minus:
+            raise ApiError(400, "give at least one liked (or minus) title")
+        if len(liked) + len(minus) > MAX_TERMS:
+            raise ApiError(400, f"at most {MAX_TERMS} liked and minus titles")
+        _check_count(k, "k", MAX_K)
+        plus_terms = [self._resolve(t, (BOOKS,))[1] for t in liked]
+        minus_terms = [self._resolve(t, KINDS) for t in minus]
+        answers = self._call(
+            lambda: self.rec.most_similar([Book(t) for t in liked], list(minus), topn=k)
+        )
+        return {
+            "query": {
+                "liked": plus_terms,
+                "minus": [{"title": t, "kind": KIND_NAMES[kind]} for kind, t in minus_terms],
+                "k": k,
+            },
+            "measure": "similarity",
+            "results": _results(answers),
+        }
+
+    def why(self, query: Sequence[str], books: Sequence[str], k: int = 5) -> dict:
+        """For each of ``books``, the pages it shares with the ``query`` books, strongest
+        first (:meth:`Recommender.why`)."""
+        query = [self._title(t, "query") for t in query]
+        books = [self._title(t, "book") for t in books]
+        if not query or not books:
+            raise ApiError(400, "give at least one query and one book title")
+        if len(query) > MAX_TERMS or len(books) > MAX_TERMS:
+            raise ApiError(400, f"at most {MAX_TERMS} query and {MAX_TERMS} book titles")
+        _check_count(k, "k", MAX_WHY)
+        if self.rec.book_links is None:
+            raise ApiError(404, "this model cannot explain its answers: its build was not "
+                           "found (train.json names it)")  # fmt: skip
+        resolved = [self._resolve(t, (BOOKS,))[1] for t in query]
+        results = []
+        for book in books:
+            _, found = self._resolve(book, (BOOKS,))
+            shared = self._call(lambda book=book: self.rec.why([Book(t) for t in query], book, k))
+            results.append({
+                "book": found,
+                "shared": [{"page": page, "query": side, "book": book_side, "weight": weight}
+                           for page, side, book_side, weight in shared],
+            })  # fmt: skip
+        return {"query": resolved, "k": k, "results": results}
+
+    # ---------------------------------------------------------------- helpers
+
+    def _title(self, title: str | None, name: str) -> str:
+        if title is None or not title.strip():
+            raise ApiError(400, f"missing parameter {name!r}: a title")
+        if len(title) > MAX_TITLE:
+            raise ApiError(400, f"{name!r} is longer than {MAX_TITLE} characters")
+        return title
+
+    def _resolve(self, title: str, kinds: Sequence[str]) -> tuple[str, str]:
+        """``(kind, the title as the model knows it)``; 404 with suggestions if unknown."""
+        kind, row = self._call(lambda: self.rec.resolve(title, kinds))
+        return kind, self.rec.titles[kind].titles[row]
+
+    @staticmethod
+    def _call(query):
+        try:
+            return query()
+        except UnknownTitleError as exc:
+            raise ApiError(404, str(exc), title=exc.title,
+                           kinds=[KIND_NAMES[k] for k in exc.kinds],
+                           suggestions=exc.suggestions) from exc  # fmt: skip
+        except RecommendError as exc:
+            raise ApiError(400, str(exc)) from exc
+
+    def _links_measure(self) -> str:
+        # Pages ranked for a book by a model with biases carry its score, not a cosine.
+        return "score" if self.rec.link_bias is not None else "similarity"
+
+    def _fields(self, row: int) -> list[list[str]]:
+        model = self.model
+        if model is None or not model.has_metadata:
+            return []
+        record = model.books.iloc[row]
+        try:
+            infobox = json.loads(record.get("infobox") or "{}")
+        except (TypeError, ValueError):
+            infobox = {}
+        if not isinstance(infobox, dict) or not infobox:
+            # The build's columns, for an infobox that cannot be read as JSON.
+            infobox = {name: record[name] for name in record.index if name not in NOT_FIELDS}
+        return [[str(name), str(value)] for name, value in infobox.items()
+                if value is not None and str(value).strip()]  # fmt: skip
+
+    def _examples(self) -> list[str]:
+        titles = self.rec.titles[BOOKS].titles
+        model = self.model
+        if model is not None and model.has_metadata and "n_pairs" in model.books:
+            # The books with the most links: the best known, and the best explained.
+            order = model.books["n_pairs"].to_numpy().argsort(kind="stable")[::-1]
+            return [titles[i] for i in order[:EXAMPLES]]
+        return titles[:EXAMPLES]
+
+    def _map_json(self, found: MapFile) -> dict:
+        return {"name": found.name, "kind": KIND_NAMES[found.kind],
+                "url": "/maps/" + quote(found.name)}  # fmt: skip
+
+    def _page_url(self, title: str) -> str:
+        if self._page_links == "url":
+            return "https://" + title  # external_links builds keep URLs without scheme
+        if self._page_links == "article":
+            return wikipedia_url(title)
+        # Case-folded titles ("world war ii") are not article names; Wikipedia's "go"
+        # search opens the article they fold from.
+        return WIKIPEDIA_SEARCH + urlencode({"search": title, "title": "Special:Search",
+                                             "go": "Go"})  # fmt: skip
+
+
+def _model_name(model: TrainedModel | None) -> str:
+    """The model folder and its parent (``demo/train`` for a run's train stage)."""
+    if model is None:
+        return ""
+    path = model.path.resolve()
+    return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
+def _page_link_style(model: TrainedModel | None) -> str:
+    """How a page title becomes an address: "url" (an external-links build), "article"
+    (a build that kept case) or "search" (case folded, the default build)."""
+    params: dict = {}
+    if model is not None and model.data_dir is not None:
+        try:
+            build = json.loads((Path(model.data_dir) / "build.json").read_text(encoding="utf-8"))
+            params = build.get("params", {}) if isinstance(build, dict) else {}
+        except (OSError, ValueError):
+            params = {}
+    if params.get("links") == "external_links":
+        return "url"
+    return "article" if params.get("keep_case") else "search"
+
+
+def _check_count(value: int, name: str, most: int) -> None:
+    if not 1 <= value <= most:
+        raise ApiError(400, f"{name} must be between 1 and {most}, not {value}")
+
+
+def _results(answers: list[tuple[str, float]]) -> list[dict]:
+    return [{"rank": rank, "title": title, "score": score}
+            for rank, (title, score) in enumerate(answers, 1)]  # fmt: skip
