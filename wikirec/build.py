@@ -72,7 +72,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from wikirec import __version__
-from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
+from wikirec.io import write_json_atomic, write_npy_atomic, write_table_atomic
 from wikirec.progress import progress_bar
 from wikirec.titles import namespace_of, normalize_title
 
@@ -696,16 +696,6 @@ def _write_build(
     write_npy_atomic(pairs, out / "pairs.npy")
     write_npy_atomic(in_pairs, out / "in_pairs.npy")
     write_json_atomic(summary, out / "build.json")
-
-
-def write_npy_atomic(array: np.ndarray, path: str | os.PathLike) -> Path:
-    """Save one array as ``.npy`` (no pickles), atomically."""
-
-    def write(tmp: str) -> None:
-        with open(tmp, "wb") as f:
-            np.save(f, array, allow_pickle=False)
-
-    return write_atomic(path, write)
 
 
 def load_training_data(data_dir: str | os.PathLike, mmap: bool = False) -> TrainingData:

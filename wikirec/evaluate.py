@@ -59,8 +59,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wikirec.build import BuildError, TrainingData, load_training_data, write_npy_atomic
-from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
+from wikirec.build import BuildError, TrainingData, load_training_data
+from wikirec.io import write_json_atomic, write_npy_atomic, write_table_atomic, write_text_atomic
 from wikirec.progress import progress_bar
 from wikirec.recipes import DEFAULT_MODEL, MODEL_NAMES
 from wikirec.recommend import SCORE_BUDGET, cosine_top_k, top_k
@@ -789,14 +789,9 @@ def report_markdown(report: dict) -> str:
 def write_report(report: dict, out: str | os.PathLike) -> tuple[Path, Path]:
     """Write ``out`` (Markdown) and the JSON beside it (``.json``), atomically."""
     out = Path(out)
-    markdown = report_markdown(report)
-
-    def write(tmp: str) -> None:
-        Path(tmp).write_text(markdown, encoding="utf-8")
-
     json_path = out.with_suffix(".json")
     write_json_atomic(report, json_path)
-    write_atomic(out, write)
+    write_text_atomic(report_markdown(report), out)
     return out, json_path
 
 

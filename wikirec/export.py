@@ -47,7 +47,7 @@ import pandas as pd
 import pyarrow as pa
 
 from wikirec import __version__
-from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
+from wikirec.io import write_atomic, write_json_atomic, write_table_atomic, write_text_atomic
 from wikirec.trained import BOOKS, KINDS, LINKS, ModelError, TrainedModel, read_trained
 
 FORMATS = {
@@ -94,8 +94,7 @@ def write_metadata_tsv(table: pd.DataFrame, path: str | os.PathLike) -> Path:
         lines.append("\t".join(tsv_cell(c) for c in table.columns))
     for row in table.itertuples(index=False):
         lines.append("\t".join(tsv_cell(v) for v in row))
-    text = "\n".join(lines) + "\n"
-    return write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return write_text_atomic("\n".join(lines) + "\n", path)
 
 
 def write_vectors_tsv(vectors: np.ndarray, path: str | os.PathLike) -> Path:
@@ -222,7 +221,7 @@ def write_tensorboard(model: TrainedModel, folder: Path, kinds: Sequence[str] = 
     variables = {kind: tf.Variable(model.vectors[kind], name=kind) for kind in kinds}
     tf.train.Checkpoint(**variables).write(str(folder / "embeddings"))
     state = 'model_checkpoint_path: "embeddings"\nall_model_checkpoint_paths: "embeddings"\n'
-    write_atomic(folder / "checkpoint", lambda tmp: Path(tmp).write_text(state))
+    write_text_atomic(state, folder / "checkpoint")
     blocks = []
     for kind in kinds:
         metadata_name = f"{kind}_metadata.tsv"
@@ -233,9 +232,7 @@ def write_tensorboard(model: TrainedModel, folder: Path, kinds: Sequence[str] = 
             f'  metadata_path: "{metadata_name}"\n'
             "}\n"
         )
-    write_atomic(
-        folder / "projector_config.pbtxt", lambda tmp: Path(tmp).write_text("".join(blocks))
-    )
+    write_text_atomic("".join(blocks), folder / "projector_config.pbtxt")
     written = sorted(p.name for p in folder.iterdir() if p.name.startswith("embeddings"))
     return (
         written + ["checkpoint"] + [f"{k}_metadata.tsv" for k in kinds] + ["projector_config.pbtxt"]

@@ -45,8 +45,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wikirec.build import write_npy_atomic
-from wikirec.io import write_atomic, write_json_atomic
+from wikirec.io import write_atomic, write_json_atomic, write_npy_atomic, write_text_atomic
 from wikirec.trained import (
     BOOKS,
     CATEGORY_PREFIX,
@@ -1516,7 +1515,7 @@ def _draw_method(model, options, plan, reduction: Reduction, out: Path, manifest
             _map_title(points, reduction, groups),
         )
         page = out / f"{name}.html"
-        write_atomic(page, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
+        write_text_atomic(html, page)
         manifest["files"].append(page.name)
     for query in plan["neighbours"]:
         fig = _neighbours_on_map(reduction, points, query, options.k, options.size)

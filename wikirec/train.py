@@ -66,8 +66,8 @@ import numpy as np
 
 from wikirec import __version__
 from wikirec.batches import MODES, NEGATIVES, EpochBatches, PairSampler
-from wikirec.build import BuildError, load_training_data, write_npy_atomic
-from wikirec.io import write_json_atomic
+from wikirec.build import BuildError, load_training_data
+from wikirec.io import write_json_atomic, write_keras_atomic, write_npy_atomic
 from wikirec.progress import progress_bar
 from wikirec.recipes import (
     DEFAULT_MODEL,
@@ -80,7 +80,7 @@ from wikirec.recipes import (
     recipe_help,
 )
 from wikirec.trained import BIAS_FILES
-from wikirec.trainers import link_mean, save_keras_atomic, trainer_for
+from wikirec.trainers import link_mean, trainer_for
 
 __all__ = ["TrainConfig", "TrainError", "should_stop", "train", "training_pairs"]
 
@@ -322,7 +322,7 @@ def _finish(out: Path, trainer, data, config, history, data_dir, started_epoch) 
     book = np.asarray(arrays["book"], np.float32)
     if config.model == "link_mean":
         book = link_mean(arrays["link"], training_pairs(data, config), fallback=book)
-    save_keras_atomic(net, out / "model.keras")
+    write_keras_atomic(net, out / "model.keras")
     write_npy_atomic(book, out / "book_vectors.npy")
     write_npy_atomic(np.asarray(arrays["link"], np.float32), out / "link_vectors.npy")
     write_json_atomic(data.books["title"].tolist(), out / "book_titles.json")

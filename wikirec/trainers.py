@@ -21,14 +21,12 @@ vectors from its link vectors. TensorFlow is imported inside the functions.
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 
 from wikirec.batches import EpochBatches
-from wikirec.io import write_atomic
+from wikirec.io import write_keras_atomic, write_npz_atomic
 from wikirec.kernel import AdamTable, CosineBias, adam_arrays, positive_weights, train_steps
 from wikirec.recipes import BIAS_MODELS, TrainConfig, TrainError
 
@@ -141,7 +139,7 @@ class KerasTrainer:
         return float(history.history["loss"][-1])
 
     def save(self, path: Path) -> None:
-        save_keras_atomic(self.net, path)
+        write_keras_atomic(self.net, path)
 
     def export(self):
         return self.net
@@ -182,20 +180,6 @@ def keras_tables(net) -> dict[str, np.ndarray]:
             continue
         found[name] = weights[:, 0] if name.endswith("_bias") else weights
     return found
-
-
-def save_keras_atomic(net, path: str | os.PathLike) -> Path:
-    """``net.save`` to a temporary ``.keras`` file beside ``path``, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp.keras")
-    try:
-        net.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
 
 
 # --------------------------------------------------------------------------- kernel
@@ -261,7 +245,7 @@ class KernelTrainer:
         return losses
 
     def save(self, path: Path) -> None:
-        save_npz_atomic({**adam_arrays(self.tables), "step": np.int64(self.t)}, path)
+        write_npz_atomic({**adam_arrays(self.tables), "step": np.int64(self.t)}, path)
 
     def weights(self) -> dict[str, np.ndarray]:
         """The trained arrays: ``book``, ``link`` (and ``book_bias``, ``link_bias``, (n,))."""
@@ -301,16 +285,6 @@ class KernelTrainer:
         row = 0 if variable is net.layers[-1].kernel else 1
         scalars = self.tables["scalars"]
         return scalars.m[row], scalars.v[row]
-
-
-def save_npz_atomic(arrays: dict[str, np.ndarray], path: Path) -> None:
-    """``numpy.savez`` of ``arrays`` to ``path``, written atomically (no pickle)."""
-
-    def write(tmp: str) -> None:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-
-    write_atomic(path, write)
 
 
 # --------------------------------------------------------------------------- link_mean
