@@ -14,13 +14,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from wikirec.build import (
-    BuildError,
     build_training_data,
     is_content_link,
-    load_training_data,
     read_stop_links,
     resolve_redirects,
 )
+from wikirec.built import BuildError, load_training_data
 from wikirec.cli import main
 
 REFERENCE_STOP_LINKS = {

@@ -44,7 +44,10 @@ except ModuleNotFoundError:  # Python 3.10
 
 
 from wikirec import __version__
+from wikirec.cli import fail
+from wikirec.errors import WikirecError
 from wikirec.io import write_json_atomic
+from wikirec.trained import BOOKS
 
 PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
 STAGE_ORDER = ("parse", "build", "train", "evaluate", "export", "plot")
@@ -53,7 +56,7 @@ STAGING = ".staging"
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "recommendation.ipynb"
 
 
-class PipelineError(ValueError):
+class PipelineError(WikirecError):
     """Bad pipeline, bad option or bad run folder: the message is one line."""
 
 
@@ -69,9 +72,9 @@ def train_options(config: dict) -> dict:
 def _train_defaults() -> dict:
     """``[train]``: the model, its recipe's keys unset (None: the recipe's value), and
     the run settings with their defaults, all from :mod:`wikirec.recipes`."""
-    from wikirec.recipes import DEFAULT_MODEL, RECIPE_KEYS, run_defaults
+    from wikirec.recipes import DEFAULT_RECIPE, RECIPE_KEYS, run_defaults
 
-    return {"model": DEFAULT_MODEL, **dict.fromkeys(RECIPE_KEYS), **run_defaults()}
+    return {"model": DEFAULT_RECIPE, **dict.fromkeys(RECIPE_KEYS), **run_defaults()}
 
 
 def _key_type(section: str, key: str, default) -> type:
@@ -79,9 +82,9 @@ def _key_type(section: str, key: str, default) -> type:
     the type of that key in the recipes."""
     if default is not None:
         return type(default)
-    from wikirec.recipes import DEFAULT_MODEL, RECIPES
+    from wikirec.recipes import DEFAULT_RECIPE, RECIPES
 
-    return type(getattr(RECIPES[DEFAULT_MODEL], key))
+    return type(getattr(RECIPES[DEFAULT_RECIPE], key))
 
 
 def _defaults() -> dict[str, dict]:
@@ -350,10 +353,10 @@ def _stage_export(run_dir: Path, config: dict, state: dict) -> dict:
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise PipelineError(f"export.formats: unknown {unknown[0]!r} (known: {', '.join(FORMATS)})")
-    model = read_trained(run_dir / "train", run_dir / "build")
+    trained = read_trained(run_dir / "train", run_dir / "build")
     written = {}
     for fmt in formats:
-        export(model, fmt, state["out"] / EXPORT_NAMES[fmt])
+        export(trained, fmt, state["out"] / EXPORT_NAMES[fmt])
         written[fmt] = EXPORT_NAMES[fmt]
     return {"files": written}
 
@@ -363,21 +366,21 @@ def _stage_plot(run_dir: Path, config: dict, state: dict) -> dict:
     from wikirec.trained import read_trained
 
     params = config["plot"]
-    model = read_trained(run_dir / "train", run_dir / "build")
+    trained = read_trained(run_dir / "train", run_dir / "build")
     examples = []
     for title in config["report"]["examples"]:
         try:
-            model.find(title)
+            trained.find(title)
             examples.append(title)
         except (KeyError, ValueError):  # not a book of this run: nothing to draw for it
             continue
     options = PlotOptions(
         methods=tuple(params["methods"]), color_by=params["color"] or None, top=params["top"],
         highlight=examples, highlight_top=params["highlight_top"], neighbours=examples[:1],
-        bars=examples[:1], k=max(1, min(10, len(model.titles["books"]) - 1)),
+        bars=examples[:1], k=max(1, min(10, len(trained.titles[BOOKS]) - 1)),
         html=params["html"],
     )  # fmt: skip
-    manifest = make_plots(model, state["out"], options, progress=state["progress"])
+    manifest = make_plots(trained, state["out"], options, progress=state["progress"])
     return {"files": manifest["files"], "notes": manifest["notes"]}
 
 
@@ -574,9 +577,8 @@ def run(args: argparse.Namespace) -> int:
             args.pipeline, out=args.out, dumps=args.dump, start=args.start, until=args.until,
             overrides=args.overrides, progress=not args.quiet, log=log,
         )  # fmt: skip
-    except (PipelineError, ValueError, OSError) as exc:
-        print(f"wikirec run: {exc}", file=sys.stderr)
-        return 2
+    except (ValueError, OSError) as exc:  # a stage's own error is named by the stage
+        return fail("run", exc)
     for line in report_lines(manifest, Path(manifest["run_dir"])):
         print(line)
     return 0

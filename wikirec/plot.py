@@ -46,9 +46,9 @@ import numpy as np
 import pandas as pd
 
 from wikirec.io import write_atomic, write_json_atomic, write_npy_atomic, write_text_atomic
+from wikirec.titles import CATEGORY_PREFIX
 from wikirec.trained import (
     BOOKS,
-    CATEGORY_PREFIX,
     KINDS,
     LINKS,
     ModelError,
