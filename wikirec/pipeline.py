@@ -1,7 +1,11 @@
 """``wikirec run``: the stages in order, each in its own folder, redone only when needed.
 
-A pipeline is a TOML file (``pipelines/books.toml`` and friends) that gives every
-stage's parameters. A run folder holds one sub-folder per stage and a
+A pipeline is a TOML file that gives every stage's parameters: a path, or the name of
+one shipped with wikirec (``books``: ``pipelines/books.toml``, which the wheel carries
+inside the package, so an installed ``wikirec run books`` finds it too). A relative
+input path not found from the working folder is looked for beside the package
+(:func:`find_input`): ``wikirec/data/...`` names the bundled data wherever wikirec is
+installed. A run folder holds one sub-folder per stage and a
 ``manifest.json`` that records, per stage, the parameters, the fingerprint of its
 inputs, the files it wrote (size and SHA-256), the library versions and the time
 taken. A stage whose parameters and inputs are unchanged, and whose outputs are
@@ -49,11 +53,21 @@ from wikirec.errors import WikirecError
 from wikirec.io import write_json_atomic
 from wikirec.trained import BOOKS
 
-PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
+PACKAGE = Path(__file__).resolve().parent
+
+
+def _shipped(folder: str) -> Path:
+    """A top-level folder of the project: inside the installed package, where the wheel
+    carries it, else beside the package, in a source checkout."""
+    inside = PACKAGE / folder
+    return inside if inside.is_dir() else PACKAGE.parent / folder
+
+
+PIPELINES = _shipped("pipelines")
+NOTEBOOK = _shipped("notebooks") / "recommendation.ipynb"
 STAGE_ORDER = ("parse", "build", "train", "evaluate", "export", "plot")
 MANIFEST = "manifest.json"
 STAGING = ".staging"
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "recommendation.ipynb"
 
 
 class PipelineError(WikirecError):
@@ -108,7 +122,8 @@ def _defaults() -> dict[str, dict]:
 
 
 def find_pipeline(name: str) -> Path:
-    """A pipeline by name (``books``: ``pipelines/books.toml``) or by path."""
+    """A pipeline by path (a ``.toml`` file) or by name (``books``: the shipped
+    ``pipelines/books.toml``)."""
     path = Path(name)
     if path.suffix == ".toml" and path.is_file():
         return path
@@ -173,6 +188,17 @@ def _checked(value, expected: type, key: str, where: str):
             f"{where}: {key} must be {expected.__name__}, not {type(value).__name__} ({value!r})"
         )
     return value
+
+
+def find_input(path: str) -> str:
+    """``path`` as given when it exists; else a relative path is looked for beside the
+    wikirec package, so that ``wikirec/data/...`` names the bundled data wherever
+    wikirec is installed and whatever the working folder. Returned as given when
+    found nowhere (the caller says so)."""
+    if Path(path).exists() or Path(path).is_absolute():
+        return path
+    bundled = PACKAGE.parent / path
+    return str(bundled) if bundled.exists() else path
 
 
 # --------------------------------------------------------------------------- manifest
@@ -462,6 +488,9 @@ def run_pipeline(
             raise PipelineError(f"{option} {value}: no such stage (stages: {', '.join(names)})")
     if not config["parse"]["dumps"]:
         raise PipelineError(f"{pipeline}: no dump given (--dump PATH or parse.dumps)")
+    config["parse"]["dumps"] = [find_input(dump) for dump in config["parse"]["dumps"]]
+    if config["build"]["stop_links"]:
+        config["build"]["stop_links"] = find_input(config["build"]["stop_links"])
     for dump in config["parse"]["dumps"]:
         if not Path(dump).exists():
             raise PipelineError(f"{dump}: no such file or folder")
