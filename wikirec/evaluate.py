@@ -64,7 +64,7 @@ from wikirec.errors import WikirecError
 from wikirec.io import write_json_atomic, write_text_atomic
 from wikirec.nearest import SCORE_BUDGET, cosine_top_k, top_k
 from wikirec.progress import progress_bar
-from wikirec.recipes import DEFAULT_RECIPE, RECIPE_NAMES
+from wikirec.recipes import DEFAULT_RECIPE, INPUTS, RECIPE_NAMES
 from wikirec.tfidf import link_sets, tfidf_matrix
 from wikirec.titles import is_category_link
 from wikirec.trained import BOOKS
@@ -397,11 +397,6 @@ class Fitted:
         return cosine_top_k(self.books, k=k)[0]
 
 
-# What a baseline is fitted on: the links each book makes, or those and the pages that
-# link to it (the build's in-links).
-INPUTS = {"out": "out-links", "out+in": "out- and in-links"}
-
-
 @dataclass
 class Context:
     """What a method is fitted on: the training split, as arrays and as a build."""
@@ -616,7 +611,7 @@ def evaluate(
     if len(split.eval_books) == 0:
         raise EvaluateError(f"{data_dir}: no book has {min_links} links to hold some out")
     labels = book_labels(data, articles_dir)
-    inputs = ("out", "out+in") if len(data.in_pairs) else ("out",)
+    inputs = INPUTS if len(data.in_pairs) else ("out",)
     with tempfile.TemporaryDirectory(prefix="wikirec-evaluate-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)
         split_dir = write_split_build(data, split, work / "split")

@@ -45,7 +45,9 @@ OPTIMIZERS = {
     "adam": "Keras' dense Adam through Model.fit, every row each step: the tutorial's",
 }
 LAZY_OPTIMIZERS = ("auto", "kernel", "keras")
-INPUTS = ("out", "out+in")  # out-links only, or out-links and in-links
+# What a method learns from: the links each book makes, or those and the pages that link
+# to it (the build's in-links).
+INPUTS = ("out", "out+in")
 
 
 class TrainError(WikirecError):

@@ -12,7 +12,9 @@
 - the ``redirects.parquet`` of the parse that build read (:func:`find_redirects`).
 
 ``wikirec recommend``, ``export``, ``plot``, ``evaluate`` and ``classify`` read a trained
-folder through this module only. It imports neither TensorFlow nor a stage module.
+folder through this module only; it reads the build through :mod:`wikirec.built`. It
+imports neither TensorFlow nor a stage module. ``BOOKS`` and ``LINKS`` name the two
+kinds of vectors everywhere.
 """
 
 from __future__ import annotations

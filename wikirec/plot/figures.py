@@ -251,8 +251,8 @@ def neighbours_figure(
     (left) and zoomed on them (right), with a note that 2-D distances need not follow
     50-D ones. Returns a matplotlib Figure."""
     k = check_k(k, len(titles))
-    sims = vectors @ vectors[query]
-    order = [i for i in np.argsort(-sims, kind="stable") if i != query][:k]
+    sims, ranked = _ranked(vectors, query)
+    order = ranked[:k]
     fig = new_figure(size)
     whole, zoom = fig.subplots(1, 2, width_ratios=[1, 1.6])
     box = _zoom_box(coords, [query, *order])
@@ -335,6 +335,13 @@ def _kept_in_2d(coords: np.ndarray, query: int, order: list[int]) -> int:
     return len(near.intersection(order))
 
 
+def _ranked(vectors: np.ndarray, query: int) -> tuple[np.ndarray, list[int]]:
+    """Every item's cosine to the item ``query`` (unit ``vectors``), and the other items,
+    most similar first (ties: the lower position)."""
+    sims = vectors @ vectors[query]
+    return sims, [i for i in np.argsort(-sims, kind="stable") if i != query]
+
+
 def check_k(k: int, n: int) -> int:
     if k < 1:
         raise PlotError(f"k must be at least 1, not {k}")
@@ -352,8 +359,7 @@ def similarity_figure(
     """Horizontal bars: the ``k`` most similar items to ``query`` (left) and the ``k``
     least similar (right), by cosine of unit ``vectors``. Returns a matplotlib Figure."""
     k = check_k(k, len(titles))
-    sims = vectors @ vectors[query]
-    ranked = [i for i in np.argsort(-sims, kind="stable") if i != query]
+    sims, ranked = _ranked(vectors, query)
     fig = new_figure(size)
     most_ax, least_ax = fig.subplots(1, 2)
     _bars(most_ax, ranked[:k], sims, titles, "#2ca02c", f"Most similar {noun}")
