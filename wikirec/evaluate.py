@@ -67,7 +67,7 @@ from wikirec.progress import progress_bar
 from wikirec.recipes import DEFAULT_RECIPE, INPUTS, RECIPE_NAMES
 from wikirec.tfidf import link_sets, tfidf_matrix
 from wikirec.titles import is_category_link
-from wikirec.trained import BOOKS
+from wikirec.trained import BOOKS, read_trained
 
 FIELDS = ("author", "series", "genre", "country")
 CATEGORIES = "category"
@@ -530,7 +530,6 @@ def fit_trained(ctx: Context, name: str, options: dict) -> Fitted:
     cosine (scaled, plus the link bias, for a model that has one), as the model was
     trained and as ``wikirec recommend`` ranks them."""
     from wikirec.train import train
-    from wikirec.trained import read_trained
 
     options = dict(options)
     if ctx.epochs:

@@ -51,7 +51,6 @@ from wikirec import __version__
 from wikirec.cli import fail
 from wikirec.errors import WikirecError
 from wikirec.io import write_json_atomic
-from wikirec.trained import BOOKS
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -389,7 +388,7 @@ def _stage_export(run_dir: Path, config: dict, state: dict) -> dict:
 
 def _stage_plot(run_dir: Path, config: dict, state: dict) -> dict:
     from wikirec.plot import PlotOptions, make_plots
-    from wikirec.trained import read_trained
+    from wikirec.trained import BOOKS, read_trained
 
     params = config["plot"]
     trained = read_trained(run_dir / "train", run_dir / "build")

@@ -57,7 +57,7 @@ from wikirec.errors import WikirecError
 from wikirec.nearest import cosine_top_k, top_k, unit_rows
 from wikirec.tfidf import smooth_idf
 from wikirec.titles import MAX_SUGGESTIONS, TitleIndex, normalize_title, unknown_title_message
-from wikirec.trained import BOOKS, KIND_NOUNS, LINKS
+from wikirec.trained import BOOKS, KIND_NOUNS, LINKS, find_redirects, read_trained
 
 MAX_REDIRECT_HOPS = 8
 
@@ -263,10 +263,9 @@ class Recommender:
         vectors, its page biases, and the build's links for :meth:`why` when found.
 
         ``redirects``: a ``redirects.parquet`` (or its folder); by default the one of the
-        parse folder the model was built from, when it can be found (else none).
+        parse folder the model was built from, when it can be found (else none). A folder
+        that cannot be read raises :class:`~wikirec.trained.ModelError`.
         """
-        from wikirec.trained import find_redirects, read_trained
-
         trained = read_trained(model_dir)
         path = redirects if redirects is not None else find_redirects(model_dir)
         table = Redirects.read(path) if path is not None else None
