@@ -31,7 +31,7 @@ process tree, sampled every 0.2 s, since both tools fork workers):
   stops with an ``IndexError`` early in its first iteration (its bug, seen on this
   dump); at 0.15 it runs to the end.
 
-Quality, by the same code for both (:func:`wikirec.recommend.cosine_top_k` for each
+Quality, by the same code for both (:func:`wikirec.nearest.cosine_top_k` for each
 book's 10 nearest books by cosine, :func:`wikirec.evaluate.precision_at_k` for the
 share of them sharing the planted value), on the book pages both tools have a vector
 for (wikipedia2vec's ``ENTITY/Title`` names and wikirec's book titles both mapped
@@ -60,8 +60,8 @@ import numpy as np
 
 from wikirec.evaluate import precision_at_k
 from wikirec.io import write_json_atomic
+from wikirec.nearest import cosine_top_k
 from wikirec.pipeline import PipelineError, load_config
-from wikirec.recommend import cosine_top_k
 from wikirec.synth import generate_dump, load_truth, truth_path_for
 from wikirec.titles import normalize_title
 

@@ -10,7 +10,7 @@ with as many links as books up to 40,000. For each size and dimension it measure
   wall time: ``most_similar(book, topn=10)``; the same with ``least=True``; a mixed
   query of two books, a page and a negative book; ``books_about(page)``;
 - all-items top-10 (every book's 10 nearest books, itself excluded) with
-  :func:`wikirec.recommend.cosine_top_k`: blocks of queries x all items under a
+  :func:`wikirec.nearest.cosine_top_k`: blocks of queries x all items under a
   128 MB budget (never an n x n matrix); queries per second over a sample of
   ``--all-sample`` queries, and the time that means for all n;
 - an unknown title's suggestions (difflib over all titles), the slow path, timed once.
@@ -31,14 +31,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from wikirec.recommend import (  # noqa: E402
-    SCORE_BUDGET,
-    Book,
-    Link,
-    Recommender,
-    UnknownTitleError,
-    cosine_top_k,
-)
+from wikirec.nearest import SCORE_BUDGET, cosine_top_k  # noqa: E402
+from wikirec.recommend import Book, Link, Recommender, UnknownTitleError  # noqa: E402
 
 
 def make_recommender(n_books: int, dim: int, seed: int = 0) -> Recommender:

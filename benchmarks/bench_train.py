@@ -67,7 +67,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from wikirec.batches import PairSampler  # noqa: E402
-from wikirec.build import build_training_data, load_training_data  # noqa: E402
+from wikirec.build import build_training_data  # noqa: E402
+from wikirec.built import load_training_data  # noqa: E402
 from wikirec.parse import parse_dumps  # noqa: E402
 from wikirec.synth import GeneratorOptions, write_records  # noqa: E402
 
@@ -132,7 +133,7 @@ def reference_recipe(data, steps: int, seed: int = 0) -> float:
             np.random.shuffle(batch)
             yield {"book": batch[:, 0:1], "link": batch[:, 1:2]}, batch[:, 2:3]
 
-    tutorial = TrainConfig.for_model("reference", optimizer="adam")
+    tutorial = TrainConfig.for_recipe("reference", optimizer="adam")
     model = KerasTrainer.create(tutorial, n_books, n_links).net  # the tutorial's, compiled
     batches = generate_batch()
     model.fit(batches, epochs=1, steps_per_epoch=5, verbose=0)  # trace
@@ -187,7 +188,7 @@ def lever_rate(data, options: dict, examples: int, seed: int = 0) -> float:
     from wikirec.train import TrainConfig, training_pairs
     from wikirec.trainers import trainer_for
 
-    config = TrainConfig.for_model(**options)
+    config = TrainConfig.for_recipe(**options)
     pairs = training_pairs(data, config)
     keras.utils.set_random_seed(seed)
     trainer = trainer_for(config).create(config, data.n_books, data.n_links, pairs)
@@ -378,7 +379,7 @@ def time_to_quality(data, author, reference_rate: float, args) -> None:
     from wikirec.train import TrainConfig
 
     print(f"\ntime to quality (author recall@10), the tutorial: {args.quality_epochs} epochs")
-    tutorial = TrainConfig.for_model("reference", optimizer="adam")
+    tutorial = TrainConfig.for_recipe("reference", optimizer="adam")
     points = trajectory(data, author, tutorial, args.quality_epochs)
     target = points[-1][1]
     examples = len(data.pairs) // 1024 * 3072 * args.quality_epochs
@@ -387,12 +388,12 @@ def time_to_quality(data, author, reference_rate: float, args) -> None:
         f"  tutorial's final recall {target:.3f}: its own code {reference_seconds:,.0f} s "
         f"at its measured speed (wikirec's adam path: {points[-1][0]:,.0f} s)"
     )
-    recipes = {name.strip(): TrainConfig.for_model(**LEVERS[name])
+    recipes = {name.strip(): TrainConfig.for_recipe(**LEVERS[name])
                for name in (DEFAULT_NAME, KERAS_NAME, KERNEL_NAME)}  # fmt: skip
     for recipe in args.fast.split(","):
         positives, rate = recipe.split(":")
         recipes[f"reference, kernel, {int(positives):,} positives, lr {rate}"] = (
-            TrainConfig.for_model("reference", optimizer="kernel", batch_positives=int(positives),
+            TrainConfig.for_recipe("reference", optimizer="kernel", batch_positives=int(positives),
                                   learning_rate=float(rate)))  # fmt: skip
     for name, config in recipes.items():
         print(f"  {name}:")

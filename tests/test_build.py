@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -14,13 +16,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from wikirec.build import (
-    BuildError,
     build_training_data,
     is_content_link,
-    load_training_data,
     read_stop_links,
     resolve_redirects,
 )
+from wikirec.built import BuildError, load_training_data
 from wikirec.cli import main
 
 REFERENCE_STOP_LINKS = {
@@ -310,3 +311,13 @@ def test_inlinks_count_towards_the_link_threshold(p15_articles, tmp_path):
     assert "meriem (tarzan)" in set(load_training_data(tmp_path / "with").links.title)
     without = load_training_data(tmp_path / "without")
     assert "meriem (tarzan)" not in set(without.links.title) and len(without.in_pairs) == 0
+
+
+def test_build_path_does_not_import_tensorflow():
+    """`wikirec build` starts without TensorFlow: the CLI, the stage and the modules it
+    shares with the others (the build reader, the error line) stay light."""
+    code = (
+        "import sys, wikirec.cli; wikirec.cli.build_parser('build'); "
+        "sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -16,10 +16,10 @@ import pytest
 from scipy import sparse
 
 from wikirec import evaluate as ev
-from wikirec.build import load_training_data
+from wikirec.built import load_training_data
 from wikirec.cli import main
 from wikirec.kernel import positive_weights, segment_sum
-from wikirec.recommend import unit_rows
+from wikirec.nearest import unit_rows
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +180,7 @@ def quick_report(p15_build, tmp_path_factory):
     """Every method on the p15 split, trained methods (and doc2vec) for one epoch at 8
     dimensions, two seeds each."""
     work = tmp_path_factory.mktemp("evaluate")
-    options = {name: {"dim": 8} for name in ev.RECIPES}
+    options = {name: {"dim": 8} for name in ev.RECIPE_NAMES}
     report = ev.evaluate(p15_build, work_dir=work, dim=8, epochs=1, seeds=2, options=options)
     return report, work
 
@@ -202,7 +202,7 @@ def test_trained_methods_saw_the_training_split_only(quick_report, split, data):
     _, work = quick_report
     trained_on = load_training_data(work / "split")
     np.testing.assert_array_equal(trained_on.pairs, split.train_pairs)
-    for name in ev.RECIPES:
+    for name in ev.RECIPE_NAMES:
         summary = json.loads((work / "models" / f"{name}-s1" / "train.json").read_text())
         assert summary["data"]["dir"] == str(work / "split")
         assert summary["data"]["n_pairs"] == len(split.train_pairs) < len(data.pairs)
@@ -211,7 +211,7 @@ def test_trained_methods_saw_the_training_split_only(quick_report, split, data):
 def test_trained_methods_report_the_mean_and_spread_of_their_seeds(quick_report):
     report, _ = quick_report
     rows = {row["method"]: row for row in report["rows"]}
-    for name in (*ev.RECIPES, "doc2vec"):
+    for name in (*ev.RECIPE_NAMES, "doc2vec"):
         row = rows[name]
         assert row["seeds"] == 2 and len(row["runs"]) == 2
         for column in ("recall@50", "author p@5"):
@@ -233,7 +233,7 @@ def test_report_table_and_markdown(quick_report, tmp_path):
     markdown, json_path = ev.write_report(report, tmp_path / "report.md")
     body = markdown.read_text()
     assert "| method (input) | recall@10 | recall@50 |" in body
-    assert f"`{ev.DEFAULT_MODEL}`" in body and "±" in body
+    assert f"`{ev.DEFAULT_RECIPE}`" in body and "±" in body
     assert json.loads(json_path.read_text())["rows"] == json.loads(json.dumps(report["rows"]))
 
 

@@ -15,6 +15,7 @@ import pytest
 from scipy import sparse
 
 from wikirec.cli import main
+from wikirec.nearest import cosine_top_k, top_k, unit_rows
 from wikirec.recommend import (
     BOOKS,
     LINKS,
@@ -24,10 +25,7 @@ from wikirec.recommend import (
     Recommender,
     RecommendError,
     UnknownTitleError,
-    cosine_top_k,
     format_table,
-    top_k,
-    unit_rows,
 )
 from wikirec.trained import find_redirects
 
@@ -284,7 +282,7 @@ def test_pages_for_a_book_are_ranked_by_the_models_score(graph_rec, p15_graph_mo
 def test_why_names_the_pages_two_books_share_strongest_first(graph_rec, p15_graph_build):
     """Checked against the build's pairs: the shared pages, each book's side, and the
     weight (the product of the two books' TF-IDF weights), in decreasing order."""
-    from wikirec.build import load_training_data
+    from wikirec.built import load_training_data
 
     data = load_training_data(p15_graph_build)
     a, b = graph_rec.index(TARZAN), graph_rec.index(LIKED[0])

@@ -17,7 +17,7 @@ import pytest
 
 from wikirec import train as train_module
 from wikirec.batches import PairSampler
-from wikirec.build import load_training_data
+from wikirec.built import load_training_data
 from wikirec.cli import main
 from wikirec.train import TrainError, should_stop, train
 from wikirec.trained import ModelError, load_vectors
@@ -136,7 +136,7 @@ def test_reference_model_is_the_tutorials():
     from wikirec.recipes import TrainConfig
     from wikirec.trainers import KerasTrainer
 
-    config = TrainConfig.for_model("reference", optimizer="adam")
+    config = TrainConfig.for_recipe("reference", optimizer="adam")
     model = KerasTrainer.create(config, 1411, 812).net
     names = [layer.name for layer in model.layers]
     assert names[:5] == ["book", "link", "book_embedding", "link_embedding", "dot_product"]
@@ -146,7 +146,7 @@ def test_reference_model_is_the_tutorials():
     assert model.loss == "binary_crossentropy"
     assert isinstance(model.optimizer, keras.optimizers.Adam)  # RowSumAdam: textbook Adam
     assert model.optimizer.learning_rate.numpy() == pytest.approx(0.001)
-    regression = KerasTrainer.create(TrainConfig.for_model("reference", mode="regression"),
+    regression = KerasTrainer.create(TrainConfig.for_recipe("reference", mode="regression"),
                                      1411, 812).net  # fmt: skip
     assert regression.loss == "mse" and regression.count_params() == (1411 + 812) * 50
     assert regression.output.shape == (None, 1)
@@ -349,16 +349,16 @@ def test_cli_trains(p15_build, tmp_path, capsys):
 
 
 def test_reference_recipe_is_unchanged_and_cosine_bias_brings_its_own():
-    reference = train_module.TrainConfig.for_model("reference")
+    reference = train_module.TrainConfig.for_recipe("reference")
     assert (reference.dim, reference.epochs, reference.batch_positives) == (50, 15, 1024)
     assert (reference.negative_ratio, reference.learning_rate) == (2, 0.001)
     assert (reference.optimizer, reference.negatives) == ("adam", "uniform")
-    bias = train_module.TrainConfig.for_model("cosine_bias", dim=None, epochs=3)
+    bias = train_module.TrainConfig.for_recipe("cosine_bias", dim=None, epochs=3)
     assert (bias.dim, bias.epochs, bias.batch_positives, bias.negative_ratio) == (200, 3, 256, 5)
     assert (bias.learning_rate, bias.optimizer, bias.scale, bias.rare_weight) == (
         0.01, "auto", 5.0, 0.5,
     )  # fmt: skip
-    assert train_module.TrainConfig().model == train_module.TrainConfig.for_model().model
+    assert train_module.TrainConfig().model == train_module.TrainConfig.for_recipe().model
 
 
 def test_cosine_bias_through_the_cli(p15_build, data, tmp_path, capsys):
@@ -456,7 +456,7 @@ def test_keras_path_equals_the_kernel(p15_graph_build, model):
     from wikirec.trainers import KerasTrainer, KernelTrainer
 
     data = load_training_data(p15_graph_build)
-    config = TrainConfig.for_model(model, dim=16, batch_positives=128)
+    config = TrainConfig.for_recipe(model, dim=16, batch_positives=128)
     pairs = training_pairs(data, config)
     trainers = []
     for kind in (KerasTrainer, KernelTrainer):
@@ -489,7 +489,7 @@ def test_a_saved_default_model_continues_training_through_fit(p15_graph_build, t
     net = keras.models.load_model(tmp_path / "two" / "model.keras", safe_mode=True)
     assert int(net.optimizer.iterations.numpy()) > 0
     data = load_training_data(p15_graph_build)
-    config = TrainConfig.for_model(**{k: v for k, v in options.items() if k != "optimizer"})
+    config = TrainConfig.for_recipe(**{k: v for k, v in options.items() if k != "optimizer"})
     batches = PairSampler(training_pairs(data, config), data.n_books, data.n_links,
                           config.negative_ratio, seed=0).epoch(2, 128)  # fmt: skip
     net.fit({"book": batches.book.reshape(-1, 1), "link": batches.link.reshape(-1, 1)},
@@ -507,19 +507,19 @@ def test_no_options_train_the_default_model_everywhere(p15_graph_build, tmp_path
     import argparse
 
     from wikirec import evaluate, pipeline
-    from wikirec.recipes import DEFAULT_MODEL, RECIPE_KEYS, RECIPES, TrainConfig
+    from wikirec.recipes import DEFAULT_RECIPE, RECIPE_KEYS, RECIPES, TrainConfig
 
     parser = argparse.ArgumentParser()
     train_module.add_command(parser.add_subparsers())
     args = parser.parse_args(["train", str(p15_graph_build), "--out", str(tmp_path / "run")])
-    assert args.model == DEFAULT_MODEL == evaluate.DEFAULT_MODEL == "link_mean"
+    assert args.model == DEFAULT_RECIPE == evaluate.DEFAULT_RECIPE == "link_mean"
     assert all(getattr(args, key) is None for key in ("dim", "epochs", "learning_rate"))
     books = pipeline.load_config("books")
-    assert books["train"]["model"] == DEFAULT_MODEL
+    assert books["train"]["model"] == DEFAULT_RECIPE
     assert not set(pipeline.train_options(books)) & set(RECIPE_KEYS)  # the recipe's own
-    config = TrainConfig.for_model()
-    recipe = RECIPES[DEFAULT_MODEL]
+    config = TrainConfig.for_recipe()
+    recipe = RECIPES[DEFAULT_RECIPE]
     assert (config.dim, config.epochs, config.negative_ratio) == (
         recipe.dim, recipe.epochs, recipe.negative_ratio)  # fmt: skip
     assert config.inputs == "out+in" and config.optimizer == "auto"
-    assert TrainConfig.for_model("reference").optimizer == "adam"  # the tutorial, exactly
+    assert TrainConfig.for_recipe("reference").optimizer == "adam"  # the tutorial, exactly

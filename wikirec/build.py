@@ -48,31 +48,27 @@ Writes to ``OUT``::
     build.json      parameters, counts before and after each step, most frequent links
 
 ``build.json`` is written last and removed first, so a folder without it is not a
-finished build. :func:`load_training_data` reads the folder back without the articles.
-This module must not import TensorFlow.
+finished build (:func:`wikirec.built.write_build`); :func:`wikirec.built.load_training_data`
+reads the folder back without the articles. This module must not import TensorFlow.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from wikirec import __version__
-from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
+from wikirec.built import BuildError, infobox_fields, write_build
 from wikirec.progress import progress_bar
 from wikirec.titles import namespace_of, normalize_title
 
@@ -128,55 +124,6 @@ MAX_REDIRECT_HOPS = 32
 LINK_SOURCES = ("wikilinks", "external_links")
 # A Wayback Machine copy: web.archive.org/web/<timestamp, maybe with a suffix>/<url>
 WAYBACK = re.compile(r"^web\.archive\.org/web/[0-9a-z_*]+/(.+)$")
-
-
-class BuildError(ValueError):
-    """Bad input or output folder for the build stage; the message is one line."""
-
-
-@dataclass
-class TrainingData:
-    """A finished build, read back by :func:`load_training_data`.
-
-    Attributes
-    ----------
-    books : DataFrame, one row per book, row ``i`` has ``index == i``
-    links : DataFrame, one row per link, row ``j`` has ``index == j``
-    pairs : ndarray of int32, shape (n_pairs, 2)
-        ``(book index, link index)``, one row per link occurrence (repeats kept).
-    summary : dict, the contents of ``build.json``
-    in_pairs : ndarray of int32, shape (n_in, 2)
-        ``(book index, link index)``: the link's page links to the book (distinct;
-        empty for a build without in-links).
-    """
-
-    books: pd.DataFrame
-    links: pd.DataFrame
-    pairs: np.ndarray
-    summary: dict
-    in_pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int32))
-
-    @property
-    def n_books(self) -> int:
-        return len(self.books)
-
-    @property
-    def n_links(self) -> int:
-        return len(self.links)
-
-    def graph_pairs(self) -> np.ndarray:
-        """int32 (n_pairs + n_in, 2): the out-link pairs (repeats kept) then the in-link
-        pairs, all as (book, link): what a book meets, either way."""
-        return np.concatenate([np.asarray(self.pairs), self.in_pairs]).astype(np.int32)
-
-    def own_pairs(self) -> np.ndarray:
-        """int32 (n, 2): (book, its own link row) for each book that is a link too (some
-        book links to it, or it links to one): the page itself, among what it meets."""
-        if "link_index" not in self.books:
-            return np.zeros((0, 2), np.int32)
-        own = self.books["link_index"].to_numpy()
-        books = np.flatnonzero(own >= 0)
-        return np.stack([books, own[books]], axis=1).astype(np.int32)
 
 
 # --------------------------------------------------------------------------- links
@@ -380,7 +327,7 @@ def _select_books(titles: list[str]) -> tuple[np.ndarray, dict[str, int]]:
 def _book_table(
     titles: list[str], infoboxes: list[str | None], n_pairs: np.ndarray, own_links: np.ndarray
 ) -> pa.Table:
-    fields = [_infobox_fields(raw) for raw in infoboxes]
+    fields = [infobox_fields(raw) for raw in infoboxes]
     columns: dict[str, object] = {
         "index": np.arange(len(titles), dtype=np.int64),
         "title": titles,
@@ -391,16 +338,6 @@ def _book_table(
     columns["n_pairs"] = n_pairs.astype(np.int64)
     columns["link_index"] = own_links.astype(np.int64)
     return pa.table(columns)
-
-
-def _infobox_fields(raw: str | None) -> dict[str, str]:
-    try:
-        fields = json.loads(raw) if raw else {}
-    except ValueError:
-        return {}
-    if not isinstance(fields, dict):
-        return {}
-    return {str(k).strip().lower(): str(v) for k, v in fields.items()}
 
 
 # --------------------------------------------------------------------------- stage
@@ -506,7 +443,7 @@ def build_training_data(
         summary["books"]["without_pairs"] = int((n_pairs == 0).sum())
         summary["seconds"] = round(time.perf_counter() - started, 3)
         books = _book_table(book_titles, infoboxes, n_pairs, own_links)
-        _write_build(out, books, link_table, pairs, in_pairs, summary)
+        write_build(out, books, link_table, pairs, in_pairs, summary)
         bar.update()
     return summary
 
@@ -688,90 +625,6 @@ def _summary(
     }
 
 
-# --------------------------------------------------------------------------- files
-
-
-def _write_build(
-    out: Path, books: pa.Table, links: pa.Table, pairs: np.ndarray, in_pairs: np.ndarray, summary
-) -> None:
-    """Write the build: the marker ``build.json`` is removed first and written last, and
-    every file is written atomically, so a reader sees a whole build or none."""
-    if out.exists() and not out.is_dir():
-        raise BuildError(f"{out}: exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "build.json").unlink(missing_ok=True)
-    write_table_atomic(books, out / "books.parquet")
-    write_table_atomic(links, out / "links.parquet")
-    write_npy_atomic(pairs, out / "pairs.npy")
-    write_npy_atomic(in_pairs, out / "in_pairs.npy")
-    write_json_atomic(summary, out / "build.json")
-
-
-def write_npy_atomic(array: np.ndarray, path: str | os.PathLike) -> Path:
-    """Save one array as ``.npy`` (no pickles), atomically."""
-
-    def write(tmp: str) -> None:
-        with open(tmp, "wb") as f:
-            np.save(f, array, allow_pickle=False)
-
-    return write_atomic(path, write)
-
-
-def load_training_data(data_dir: str | os.PathLike, mmap: bool = False) -> TrainingData:
-    """Read a finished build back (no articles needed).
-
-    Raises :class:`BuildError` with a one-line message if the folder is missing, not
-    finished, or its files disagree with each other.
-    """
-    folder = Path(data_dir)
-    if not folder.is_dir():
-        raise BuildError(f"{folder}: no such folder")
-    marker = folder / "build.json"
-    if not marker.is_file():
-        raise BuildError(f"{folder}: not a finished build (no build.json; run `wikirec build`)")
-    try:
-        summary = json.loads(marker.read_text(encoding="utf-8"))
-        books = pd.read_parquet(folder / "books.parquet")
-        links = pd.read_parquet(folder / "links.parquet")
-        pairs = np.load(folder / "pairs.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
-        in_path = folder / "in_pairs.npy"  # absent from builds made before in-links
-        in_pairs = np.load(in_path, allow_pickle=False) if in_path.is_file() else None
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise BuildError(f"{folder}: cannot read the build ({exc})") from exc
-    if in_pairs is None:
-        in_pairs = np.zeros((0, 2), np.int32)
-    _check_build(folder, books, links, pairs, summary)
-    _check_pairs(folder, "in_pairs.npy", in_pairs, len(books), len(links))
-    return TrainingData(books=books, links=links, pairs=pairs, summary=summary,
-                        in_pairs=in_pairs)  # fmt: skip
-
-
-def _check_build(folder: Path, books, links, pairs: np.ndarray, summary: dict) -> None:
-    problems = []
-    if pairs.ndim != 2 or pairs.shape[1] != 2 or not np.issubdtype(pairs.dtype, np.integer):
-        problems.append(f"pairs.npy has shape {pairs.shape} and dtype {pairs.dtype}")
-    elif len(pairs) != summary.get("pairs", {}).get("kept"):
-        problems.append("pairs.npy does not match build.json")
-    elif len(pairs) and (pairs.min() < 0 or pairs[:, 0].max() >= len(books)):
-        problems.append("pairs.npy refers to books that books.parquet lacks")
-    elif len(pairs) and pairs[:, 1].max() >= len(links):
-        problems.append("pairs.npy refers to links that links.parquet lacks")
-    if len(books) != summary.get("books", {}).get("kept"):
-        problems.append("books.parquet does not match build.json")
-    if len(links) != summary.get("distinct_links", {}).get("kept"):
-        problems.append("links.parquet does not match build.json")
-    if problems:
-        raise BuildError(f"{folder}: inconsistent build: {'; '.join(problems)}")
-
-
-def _check_pairs(folder: Path, name: str, pairs: np.ndarray, n_books: int, n_links: int) -> None:
-    ok = pairs.ndim == 2 and pairs.shape[1] == 2 and np.issubdtype(pairs.dtype, np.integer)
-    if ok and len(pairs):
-        ok = pairs.min() >= 0 and pairs[:, 0].max() < n_books and pairs[:, 1].max() < n_links
-    if not ok:
-        raise BuildError(f"{folder}: inconsistent build: {name} does not fit the books and links")
-
-
 # --------------------------------------------------------------------------- CLI
 
 
@@ -820,21 +673,17 @@ def add_command(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        summary = build_training_data(
-            args.articles,
-            args.out,
-            min_link_count=args.min_link_count,
-            stop_links=args.stop_links,
-            keep_case=args.keep_case,
-            top_links=max(args.top, 0),
-            progress=not args.quiet,
-            links=args.links,
-            inlinks=args.inlinks,
-        )
-    except BuildError as exc:
-        print(f"wikirec build: {exc}", file=sys.stderr)
-        return 2
+    summary = build_training_data(
+        args.articles,
+        args.out,
+        min_link_count=args.min_link_count,
+        stop_links=args.stop_links,
+        keep_case=args.keep_case,
+        top_links=max(args.top, 0),
+        progress=not args.quiet,
+        links=args.links,
+        inlinks=args.inlinks,
+    )
     for line in summary_lines(summary):
         print(line)
     print(f"wrote {Path(args.out)}/books.parquet, links.parquet, pairs.npy, in_pairs.npy, "

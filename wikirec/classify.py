@@ -19,17 +19,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from collections import Counter
 
 import numpy as np
 
-from wikirec.build import BuildError, TrainingData, load_training_data
+from wikirec.built import TrainingData, fold_value, load_training_data
+from wikirec.errors import WikirecError
+from wikirec.tfidf import link_sets, tfidf_matrix
+from wikirec.trained import load_vectors
 
 FEATURES = ("majority", "tfidf", "embedding")
 
 
-class ClassifyError(ValueError):
+class ClassifyError(WikirecError):
     """Bad input for ``wikirec classify``; the message is one line."""
 
 
@@ -38,7 +40,7 @@ def field_labels(data: TrainingData, field: str, min_class: int) -> tuple[np.nda
     whose class has at least ``min_class`` books."""
     if field not in data.books.columns:
         raise ClassifyError(f"no infobox field {field!r} in books.parquet")
-    values = [" ".join(str(v or "").split()).casefold() for v in data.books[field].tolist()]
+    values = [fold_value(v) for v in data.books[field].tolist()]
     counts = Counter(v for v in values if v)
     rows = [i for i, v in enumerate(values) if v and counts[v] >= min_class]
     labels = [values[i] for i in rows]
@@ -51,20 +53,10 @@ def field_labels(data: TrainingData, field: str, min_class: int) -> tuple[np.nda
 
 def book_features(data: TrainingData, model_dir: str | os.PathLike) -> dict[str, object]:
     """The feature matrices (n_books rows): ``tfidf`` (sparse) and ``embedding``."""
-    from scipy import sparse
-
-    from wikirec.evaluate import tfidf_matrix
-    from wikirec.trained import ModelError, load_vectors
-
-    try:
-        vectors = load_vectors(model_dir, normalize=True)
-    except ModelError as exc:
-        raise ClassifyError(str(exc)) from exc
+    vectors = load_vectors(model_dir, normalize=True)
     if vectors.book_titles != data.books["title"].tolist():
         raise ClassifyError(f"{model_dir}: was not trained on this build (other books)")
-    pairs = np.unique(np.asarray(data.pairs), axis=0)
-    ones = np.ones(len(pairs), dtype=np.float32)
-    sets = sparse.csr_matrix((ones, (pairs[:, 0], pairs[:, 1])), shape=(data.n_books, data.n_links))
+    sets = link_sets(data.pairs, data.n_books, data.n_links)
     return {"tfidf": tfidf_matrix(sets), "embedding": vectors.book_vectors}
 
 
@@ -87,10 +79,7 @@ def classify(
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_validate
 
-    try:
-        data = load_training_data(data_dir)
-    except BuildError as exc:
-        raise ClassifyError(str(exc)) from exc
+    data = load_training_data(data_dir)
     rows, labels = field_labels(data, field, min_class)
     features = book_features(data, model_dir)
     n_folds = min(folds, min(Counter(labels).values()))
@@ -100,10 +89,10 @@ def classify(
     results = []
     for name in FEATURES:
         if name == "majority":
-            model, x = DummyClassifier(strategy="most_frequent"), np.zeros((len(rows), 1))
+            estimator, x = DummyClassifier(strategy="most_frequent"), np.zeros((len(rows), 1))
         else:
-            model, x = LogisticRegression(max_iter=2000), features[name][rows]
-        scores = cross_validate(model, x, labels, cv=splitter, scoring=("accuracy", "f1_macro"))
+            estimator, x = LogisticRegression(max_iter=2000), features[name][rows]
+        scores = cross_validate(estimator, x, labels, cv=splitter, scoring=("accuracy", "f1_macro"))
         results.append(_row(name, scores))
     return {
         "params": {"data_dir": str(data_dir), "model_dir": str(model_dir), "field": field,
@@ -164,13 +153,9 @@ def add_command(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        report = classify(
-            args.data, args.model, field=args.field, folds=args.folds,
-            min_class=args.min_class, seed=args.seed,
-        )  # fmt: skip
-    except ClassifyError as exc:
-        print(f"wikirec classify: {exc}", file=sys.stderr)
-        return 2
+    report = classify(
+        args.data, args.model, field=args.field, folds=args.folds,
+        min_class=args.min_class, seed=args.seed,
+    )  # fmt: skip
     print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else format_report(report))
     return 0

@@ -2,6 +2,9 @@
 
 Each stage module registers its own subcommand with ``add_command(subparsers)`` and
 keeps heavy imports (TensorFlow) inside its handlers, so ``wikirec parse`` starts fast.
+A handler returns the exit code; input it cannot use it raises as a
+:class:`~wikirec.errors.WikirecError`, which :func:`main` prints as one line
+(:func:`fail`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import importlib
 import sys
 
 from wikirec import __version__
+from wikirec.errors import WikirecError
 
 # Subcommand -> the module that registers it, in the order ``wikirec --help`` lists them.
 # Only the module of the command being run is imported: pandas, scikit-learn and the
@@ -44,15 +48,23 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def fail(command: str, message: object, code: int = 2) -> int:
+    """Print ``wikirec COMMAND: MESSAGE`` on stderr and return ``code``, the exit code
+    (2: the input cannot be used)."""
+    print(f"wikirec {command}: {message}", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv else None
     args = build_parser(command).parse_args(argv)
     try:
         return args.handler(args)
+    except WikirecError as exc:
+        return fail(args.command, exc)
     except KeyboardInterrupt:
-        print(f"wikirec {args.command}: interrupted; rerun to resume", file=sys.stderr)
-        return 130
+        return fail(args.command, "interrupted; rerun to resume", code=130)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,10 @@ Metadata agreement
     hand; two books agree when they share one): ``<field> p@5`` and ``p@10``, the share
     of a book's 5 / 10 nearest books (itself excluded) that agree with it, averaged
     over the books whose value some other book shares. Neighbours are found by
-    :func:`wikirec.recommend.cosine_top_k` over each method's book representation,
+    :func:`wikirec.nearest.cosine_top_k` over each method's book representation,
     the same code for every method and for ``wikirec recommend``.
 
-Methods (:data:`BASELINES` and :data:`RECIPES`)
+Methods (:data:`BASELINES` and the recipes)
     ``popularity``: links ranked by how many training books link to them; every book
     gets the same neighbours, the books with the most links (the chance level of the
     metadata metrics). ``tfidf``: rows of the TF-IDF matrix of the link *sets*
@@ -35,8 +35,9 @@ Methods (:data:`BASELINES` and :data:`RECIPES`)
     PV-DBOW over the same pairs (a book is a document whose words are its links,
     repeats kept; one worker, seeded, so reproducible), links scored by the document
     vector against the output weights (rows found through gensim's own vocabulary
-    order, ``wv.key_to_index``), as it was trained. Trained recipes (:data:`RECIPES`,
-    :func:`wikirec.train.train` on the training split, written to ``WORK/split``):
+    order, ``wv.key_to_index``), as it was trained. Trained recipes (each of
+    :data:`wikirec.recipes.RECIPE_NAMES`, :func:`wikirec.train.train` on the training
+    split, written to ``WORK/split``):
     book vectors, links scored by cosine (cosine_bias: its logit's scale and link
     bias), as ``wikirec recommend`` does.
 
@@ -50,7 +51,6 @@ import argparse
 import json
 import math
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -59,11 +59,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wikirec.build import BuildError, TrainingData, load_training_data, write_npy_atomic
-from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
+from wikirec.built import TrainingData, fold_value, load_training_data, write_build
+from wikirec.errors import WikirecError
+from wikirec.io import write_json_atomic, write_text_atomic
+from wikirec.nearest import SCORE_BUDGET, cosine_top_k, top_k
 from wikirec.progress import progress_bar
-from wikirec.recipes import DEFAULT_MODEL, MODEL_NAMES, OPTIMIZERS
-from wikirec.recommend import SCORE_BUDGET, cosine_top_k, top_k
+from wikirec.recipes import DEFAULT_RECIPE, INPUTS, OPTIMIZERS, RECIPE_NAMES
+from wikirec.tfidf import link_sets, tfidf_matrix
+from wikirec.titles import is_category_link
+from wikirec.trained import BOOKS, read_trained
 
 FIELDS = ("author", "series", "genre", "country")
 CATEGORIES = "category"
@@ -72,7 +76,7 @@ KS_PRECISION = (5, 10)
 KNN = 50
 
 
-class EvaluateError(ValueError):
+class EvaluateError(WikirecError):
     """Bad input for the evaluation; the message is one line."""
 
 
@@ -218,9 +222,6 @@ def _sample_non_links(rng, n_links: int, have: np.ndarray, n: int) -> np.ndarray
 def write_split_build(data: TrainingData, split: Split, out: str | os.PathLike) -> Path:
     """Write the training part of ``split`` as a build ``wikirec train`` reads: the same
     books and links (same indices), the training pairs, counts recomputed."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "build.json").unlink(missing_ok=True)
     pairs = split.train_pairs
     n_books, n_links = data.n_books, data.n_links
     unique = np.unique(pairs[:, 0].astype(np.int64) * n_links + pairs[:, 1])
@@ -235,12 +236,7 @@ def write_split_build(data: TrainingData, split: Split, out: str | os.PathLike) 
     summary = json.loads(json.dumps(data.summary))
     summary["pairs"] = {"kept": int(len(pairs)), "unique": int(len(unique))}
     summary["held_out"] = split.summary()
-    write_table_atomic(_arrow(books), out / "books.parquet")
-    write_table_atomic(_arrow(links), out / "links.parquet")
-    write_npy_atomic(pairs, out / "pairs.npy")
-    write_npy_atomic(split.in_train, out / "in_pairs.npy")
-    write_json_atomic(summary, out / "build.json")
-    return out
+    return write_build(Path(out), _arrow(books), _arrow(links), pairs, split.in_train, summary)
 
 
 def _arrow(frame: pd.DataFrame):
@@ -307,7 +303,7 @@ def book_labels(data: TrainingData, articles_dir: str | os.PathLike | None = Non
 
 
 def _values(raw) -> frozenset:
-    text = " ".join(str(raw or "").split()).casefold()
+    text = fold_value(raw)
     return frozenset([text]) if text else frozenset()
 
 
@@ -321,10 +317,10 @@ def book_categories(data: TrainingData, articles_dir: str | os.PathLike | None =
         articles = articles.drop_duplicates("title").set_index("title")["categories"]
         found = articles.reindex(data.books["title"])
         return [
-            frozenset(" ".join(c.split()).casefold() for c in cats) if cats is not None else
+            frozenset(fold_value(c) for c in cats) if cats is not None else
             frozenset() for cats in found.tolist()
         ]  # fmt: skip
-    is_category = data.links["title"].str.lower().str.startswith("category:").to_numpy()
+    is_category = np.array([is_category_link(t) for t in data.links["title"]], dtype=bool)
     pairs = np.asarray(data.pairs)
     pairs = pairs[is_category[pairs[:, 1]]]
     titles = data.links["title"].to_numpy()
@@ -401,11 +397,6 @@ class Fitted:
         return cosine_top_k(self.books, k=k)[0]
 
 
-# What a baseline is fitted on: the links each book makes, or those and the pages that
-# link to it (the build's in-links).
-INPUTS = {"out": "out-links", "out+in": "out- and in-links"}
-
-
 @dataclass
 class Context:
     """What a method is fitted on: the training split, as arrays and as a build."""
@@ -437,12 +428,7 @@ class Context:
     def link_sets(self):
         """scipy CSR (n_books, n_links) of 1.0 where a book meets a link in training
         (links it makes; with ``inputs="out+in"`` also the pages linking to it)."""
-        from scipy import sparse
-
-        pairs = np.unique(self.pairs(), axis=0)
-        ones = np.ones(len(pairs), dtype=np.float32)
-        shape = (self.n_books, self.n_links)
-        return sparse.csr_matrix((ones, (pairs[:, 0], pairs[:, 1])), shape=shape)
+        return link_sets(self.pairs(), self.n_books, self.n_links)
 
 
 def fit_popularity(ctx: Context) -> Fitted:
@@ -459,13 +445,6 @@ def fit_popularity(ctx: Context) -> Fitted:
         return out
 
     return Fitted(None, lambda books: np.tile(counts, (len(books), 1)), neighbours=neighbours)
-
-
-def tfidf_matrix(link_sets):
-    """TF-IDF rows (scikit-learn, smoothed idf, unit rows) of a 0/1 book x link matrix."""
-    from sklearn.feature_extraction.text import TfidfTransformer
-
-    return TfidfTransformer(norm="l2", smooth_idf=True).fit_transform(link_sets).astype(np.float32)
 
 
 def fit_tfidf(ctx: Context) -> Fitted:
@@ -510,14 +489,14 @@ def fit_doc2vec(ctx: Context) -> Fitted:
     for book, link in ctx.pairs().tolist():
         words[book].append(str(link))
     documents = [TaggedDocument(w, [b]) for b, w in enumerate(words)]
-    model = Doc2Vec(
+    doc2vec = Doc2Vec(
         documents, dm=0, vector_size=ctx.dim, min_count=1, workers=1, seed=ctx.seed, **params
     )
-    books = np.asarray(model.dv.vectors, np.float32)  # tag b is row b
+    books = np.asarray(doc2vec.dv.vectors, np.float32)  # tag b is row b
     out = np.full((ctx.n_links, ctx.dim), 0.0, np.float32)
     missing = np.ones(ctx.n_links, bool)
-    for key, row in model.wv.key_to_index.items():
-        out[int(key)] = model.syn1neg[row]
+    for key, row in doc2vec.wv.key_to_index.items():
+        out[int(key)] = doc2vec.syn1neg[row]
         missing[int(key)] = False
     low = np.float32(-1e30)
 
@@ -546,12 +525,11 @@ SEEDED = ("doc2vec",)  # baselines whose result depends on the seed: run like th
 
 
 def fit_trained(ctx: Context, name: str, options: dict) -> Fitted:
-    """Train a recipe of :data:`RECIPES` with :func:`wikirec.train.train` on the split's
+    """Train the recipe ``name`` with :func:`wikirec.train.train` on the split's
     build (``WORK/models/NAME-sSEED``). Books are the book vectors; links are scored by
     cosine (scaled, plus the link bias, for a model that has one), as the model was
     trained and as ``wikirec recommend`` ranks them."""
     from wikirec.train import train
-    from wikirec.trained import read_trained
 
     options = dict(options)
     if ctx.epochs:
@@ -560,20 +538,19 @@ def fit_trained(ctx: Context, name: str, options: dict) -> Fitted:
     summary = train(
         ctx.split_dir, out, seed=ctx.seed, overwrite=True, progress=ctx.progress, **options
     )
-    model = read_trained(out, data_dir=ctx.split_dir)
-    books = model.vectors["books"]
+    trained = read_trained(out, data_dir=ctx.split_dir)
+    books = trained.vectors[BOOKS]
 
     def link_scores(b: np.ndarray) -> np.ndarray:
-        return model.link_scores(books[b])
+        return trained.link_scores(books[b])
 
     info = {**summary["params"], "epochs_run": summary["epochs_run"], "folder": str(out),
             "inputs": summary["data"].get("inputs", "out")}  # fmt: skip
     return Fitted(books, link_scores, info=info)
 
 
-# Trained methods: the named models of wikirec.recipes, each trained with its recipe.
-RECIPES = MODEL_NAMES
-METHODS = (*BASELINES, *RECIPES)
+# Trained methods: the recipes of wikirec.recipes, each trained as its recipe says.
+METHODS = (*BASELINES, *RECIPE_NAMES)
 SEEDS = 3  # runs of each trained method, reported as their mean and spread
 
 
@@ -626,17 +603,14 @@ def evaluate(
         raise EvaluateError(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}")
     if seeds < 1:
         raise EvaluateError(f"--seeds must be at least 1, not {seeds}")
-    try:
-        data = load_training_data(data_dir)
-    except BuildError as exc:
-        raise EvaluateError(str(exc)) from exc
+    data = load_training_data(data_dir)
     own_links = data.books["link_index"].to_numpy() if "link_index" in data.books else None
     split = split_pairs(data.pairs, data.n_links, fraction, min_links, n_negatives, seed,
                         in_pairs=data.in_pairs, own_links=own_links)  # fmt: skip
     if len(split.eval_books) == 0:
         raise EvaluateError(f"{data_dir}: no book has {min_links} links to hold some out")
     labels = book_labels(data, articles_dir)
-    inputs = ("out", "out+in") if len(data.in_pairs) else ("out",)
+    inputs = INPUTS if len(data.in_pairs) else ("out",)
     with tempfile.TemporaryDirectory(prefix="wikirec-evaluate-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)
         split_dir = write_split_build(data, split, work / "split")
@@ -649,7 +623,7 @@ def evaluate(
                     rows.append(_measure_seeds(name, ctx, labels, given, seeds))
     eligible = {name: int(eligible_books(values).sum()) for name, values in labels.items()}
     params = {"data_dir": str(data_dir), "seed": seed, "dim": dim, "epochs": epochs,
-              "methods": methods, "default_model": DEFAULT_MODEL, "seeds": seeds,
+              "methods": methods, "default_model": DEFAULT_RECIPE, "seeds": seeds,
               "min_link_count": data.summary.get("params", {}).get("min_link_count")}  # fmt: skip
     counts = {"books": data.n_books, "links": data.n_links, "pairs": int(len(data.pairs)),
               "in_pairs": int(len(data.in_pairs))}  # fmt: skip
@@ -662,7 +636,7 @@ def _measure_seeds(name: str, ctx: Context, labels: dict, inputs: str | None, se
     ``seeds`` seeds, its metrics averaged, with their spread and each run."""
     from dataclasses import replace
 
-    runs_of = seeds if (name in RECIPES or name in SEEDED) else 1
+    runs_of = seeds if (name in RECIPE_NAMES or name in SEEDED) else 1
     runs = [
         _measure(name, replace(ctx, inputs=inputs or "out", seed=ctx.seed + i), labels)
         for i in range(runs_of)
@@ -716,7 +690,7 @@ def metric_columns() -> list[str]:
 
 def row_label(row: dict) -> str:
     """``method (input)``, with ``default`` for the default model."""
-    default = ", default" if row["method"] == DEFAULT_MODEL else ""
+    default = ", default" if row["method"] == DEFAULT_RECIPE else ""
     return f"{row['method']} ({row.get('input', 'out')}{default})"
 
 
@@ -789,14 +763,9 @@ def report_markdown(report: dict) -> str:
 def write_report(report: dict, out: str | os.PathLike) -> tuple[Path, Path]:
     """Write ``out`` (Markdown) and the JSON beside it (``.json``), atomically."""
     out = Path(out)
-    markdown = report_markdown(report)
-
-    def write(tmp: str) -> None:
-        Path(tmp).write_text(markdown, encoding="utf-8")
-
     json_path = out.with_suffix(".json")
     write_json_atomic(report, json_path)
-    write_atomic(out, write)
+    write_text_atomic(report_markdown(report), out)
     return out, json_path
 
 
@@ -839,23 +808,16 @@ def add_command(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wikirec.recipes import TrainError
-    from wikirec.trained import ModelError
-
     out = Path(args.out) if args.out else Path(args.data) / "evaluation" / "report.md"
     work = Path(args.work) if args.work else out.parent / "work"
     methods = [m.strip() for m in args.models.split(",") if m.strip()]
-    try:
-        report = evaluate(
-            args.data, methods, work_dir=work, seed=args.seed, dim=args.dim, epochs=args.epochs,
-            fraction=args.fraction, min_links=args.min_links, progress=not args.quiet,
-            seeds=args.seeds,
-            options={name: {"optimizer": args.optimizer} for name in RECIPES}
-            if args.optimizer else None,
-        )  # fmt: skip
-    except (EvaluateError, TrainError, ModelError) as exc:
-        print(f"wikirec evaluate: {exc}", file=sys.stderr)
-        return 2
+    report = evaluate(
+        args.data, methods, work_dir=work, seed=args.seed, dim=args.dim, epochs=args.epochs,
+        fraction=args.fraction, min_links=args.min_links, progress=not args.quiet,
+        seeds=args.seeds,
+        options={name: {"optimizer": args.optimizer} for name in RECIPE_NAMES}
+        if args.optimizer else None,
+    )  # fmt: skip
     print(report_table(report))
     markdown, json_path = write_report(report, out)
     print(f"wrote {markdown} and {json_path}")

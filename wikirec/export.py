@@ -37,7 +37,6 @@ import argparse
 import os
 import re
 import shutil
-import sys
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -47,7 +46,7 @@ import pandas as pd
 import pyarrow as pa
 
 from wikirec import __version__
-from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
+from wikirec.io import write_atomic, write_json_atomic, write_table_atomic, write_text_atomic
 from wikirec.trained import BOOKS, KINDS, LINKS, ModelError, TrainedModel, read_trained
 
 FORMATS = {
@@ -67,17 +66,17 @@ MANIFEST = "export.json"
 # --------------------------------------------------------------------------- metadata
 
 
-def metadata_table(model: TrainedModel, kind: str) -> pd.DataFrame:
+def metadata_table(trained: TrainedModel, kind: str) -> pd.DataFrame:
     """One row per vector of ``kind``: books get title and infobox columns, links get
     title, type ("category" or "page") and books (how many books link to it)."""
     if kind == BOOKS:
-        if not model.has_metadata:
-            return pd.DataFrame({"title": model.titles[BOOKS]})
-        return model.books.loc[:, list(BOOK_METADATA)].reset_index(drop=True)
-    table = pd.DataFrame({"title": model.titles[LINKS]})
-    table["type"] = np.where(model.is_category(), "category", "page")
-    if model.has_metadata:
-        table["books"] = model.links["count"].to_numpy()
+        if not trained.has_metadata:
+            return pd.DataFrame({"title": trained.titles[BOOKS]})
+        return trained.books.loc[:, list(BOOK_METADATA)].reset_index(drop=True)
+    table = pd.DataFrame({"title": trained.titles[LINKS]})
+    table["type"] = np.where(trained.is_category(), "category", "page")
+    if trained.has_metadata:
+        table["books"] = trained.links["count"].to_numpy()
     return table
 
 
@@ -94,8 +93,7 @@ def write_metadata_tsv(table: pd.DataFrame, path: str | os.PathLike) -> Path:
         lines.append("\t".join(tsv_cell(c) for c in table.columns))
     for row in table.itertuples(index=False):
         lines.append("\t".join(tsv_cell(v) for v in row))
-    text = "\n".join(lines) + "\n"
-    return write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return write_text_atomic("\n".join(lines) + "\n", path)
 
 
 def write_vectors_tsv(vectors: np.ndarray, path: str | os.PathLike) -> Path:
@@ -138,13 +136,13 @@ def _unique_tokens(tokens: list[str]) -> list[str]:
 
 
 def write_word2vec(
-    model: TrainedModel, path: str | os.PathLike, kinds: Sequence[str] = KINDS
+    trained: TrainedModel, path: str | os.PathLike, kinds: Sequence[str] = KINDS
 ) -> Path:
     """The word2vec text format: a ``count dim`` line, then ``token v1 v2 ...`` rows."""
     tokens = _unique_tokens(
-        [word2vec_token(kind, title) for kind in kinds for title in model.titles[kind]]
+        [word2vec_token(kind, title) for kind in kinds for title in trained.titles[kind]]
     )
-    vectors = np.concatenate([model.vectors[kind] for kind in kinds])
+    vectors = np.concatenate([trained.vectors[kind] for kind in kinds])
 
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as f:
@@ -158,19 +156,19 @@ def write_word2vec(
 # --------------------------------------------------------------------------- parquet
 
 
-def vector_table(model: TrainedModel, kinds: Sequence[str] = KINDS) -> pa.Table:
+def vector_table(trained: TrainedModel, kinds: Sequence[str] = KINDS) -> pa.Table:
     """One row per vector: ``kind`` ("book"/"link"), ``index``, ``title``, ``vector``."""
     parts = []
     for kind in kinds:
-        vectors = np.ascontiguousarray(model.vectors[kind], dtype=np.float32)
+        vectors = np.ascontiguousarray(trained.vectors[kind], dtype=np.float32)
         values = pa.array(vectors.reshape(-1), type=pa.float32())
         parts.append(
             pa.table(
                 {
                     "kind": pa.array([kind[:-1]] * len(vectors), pa.string()),
                     "index": pa.array(np.arange(len(vectors), dtype=np.int32)),
-                    "title": pa.array(model.titles[kind], pa.string()),
-                    "vector": pa.FixedSizeListArray.from_arrays(values, model.dim),
+                    "title": pa.array(trained.titles[kind], pa.string()),
+                    "vector": pa.FixedSizeListArray.from_arrays(values, trained.dim),
                 }
             )
         )
@@ -189,17 +187,17 @@ def _files_for(kind: str) -> tuple[str, str]:
     )
 
 
-def write_projector(model: TrainedModel, folder: Path, kinds: Sequence[str] = KINDS) -> list[str]:
+def write_projector(trained: TrainedModel, folder: Path, kinds: Sequence[str] = KINDS) -> list[str]:
     """Vectors and metadata TSVs and the standalone projector's ``projector_config.json``."""
     embeddings = []
     for kind in kinds:
         vectors_name, metadata_name = _files_for(kind)
-        write_vectors_tsv(model.vectors[kind], folder / vectors_name)
-        write_metadata_tsv(metadata_table(model, kind), folder / metadata_name)
+        write_vectors_tsv(trained.vectors[kind], folder / vectors_name)
+        write_metadata_tsv(metadata_table(trained, kind), folder / metadata_name)
         embeddings.append(
             {
-                "tensorName": f"wikirec {kind} ({model.path.name})",
-                "tensorShape": list(model.vectors[kind].shape),
+                "tensorName": f"wikirec {kind} ({trained.path.name})",
+                "tensorShape": list(trained.vectors[kind].shape),
                 "tensorPath": vectors_name,
                 "metadataPath": metadata_name,
             }
@@ -213,29 +211,29 @@ def tensorboard_tensor_name(kind: str) -> str:
     return f"{kind}/.ATTRIBUTES/VARIABLE_VALUE"
 
 
-def write_tensorboard(model: TrainedModel, folder: Path, kinds: Sequence[str] = KINDS) -> list[str]:
+def write_tensorboard(
+    trained: TrainedModel, folder: Path, kinds: Sequence[str] = KINDS
+) -> list[str]:
     """A TensorBoard log folder: a checkpoint of one variable per kind, its ``checkpoint``
     index (relative path), metadata TSVs and ``projector_config.pbtxt``."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
 
-    variables = {kind: tf.Variable(model.vectors[kind], name=kind) for kind in kinds}
+    variables = {kind: tf.Variable(trained.vectors[kind], name=kind) for kind in kinds}
     tf.train.Checkpoint(**variables).write(str(folder / "embeddings"))
     state = 'model_checkpoint_path: "embeddings"\nall_model_checkpoint_paths: "embeddings"\n'
-    write_atomic(folder / "checkpoint", lambda tmp: Path(tmp).write_text(state))
+    write_text_atomic(state, folder / "checkpoint")
     blocks = []
     for kind in kinds:
         metadata_name = f"{kind}_metadata.tsv"
-        write_metadata_tsv(metadata_table(model, kind), folder / metadata_name)
+        write_metadata_tsv(metadata_table(trained, kind), folder / metadata_name)
         blocks.append(
             "embeddings {\n"
             f'  tensor_name: "{tensorboard_tensor_name(kind)}"\n'
             f'  metadata_path: "{metadata_name}"\n'
             "}\n"
         )
-    write_atomic(
-        folder / "projector_config.pbtxt", lambda tmp: Path(tmp).write_text("".join(blocks))
-    )
+    write_text_atomic("".join(blocks), folder / "projector_config.pbtxt")
     written = sorted(p.name for p in folder.iterdir() if p.name.startswith("embeddings"))
     return (
         written + ["checkpoint"] + [f"{k}_metadata.tsv" for k in kinds] + ["projector_config.pbtxt"]
@@ -311,40 +309,40 @@ def export(
     if not kinds or any(k not in KINDS for k in kinds):
         raise ModelError(f"kinds must be among {', '.join(KINDS)}, not {list(kinds)}")
     if isinstance(model_dir, TrainedModel):
-        model = model_dir
+        trained = model_dir
     else:
-        model = read_trained(model_dir, data_dir, normalize)
+        trained = read_trained(model_dir, data_dir, normalize)
     out = Path(out)
     manifest = {
         "format": fmt,
         "out": str(out),
-        "model": str(model.path),
+        "model": str(trained.path),
         "wikirec": __version__,
-        "rows": {k: len(model.titles[k]) for k in kinds},
-        "dim": model.dim,
+        "rows": {k: len(trained.titles[k]) for k in kinds},
+        "dim": trained.dim,
         "normalized": normalize,
-        "metadata": str(model.data_dir) if model.data_dir else None,
+        "metadata": str(trained.data_dir) if trained.data_dir else None,
     }
     try:
-        manifest["files"] = _write_format(model, fmt, out, kinds, manifest)
+        manifest["files"] = _write_format(trained, fmt, out, kinds, manifest)
     except OSError as exc:
         raise ModelError(f"{out}: cannot write ({exc.strerror or exc})") from exc
     return manifest
 
 
-def _write_format(model: TrainedModel, fmt: str, out: Path, kinds, manifest: dict) -> list[str]:
+def _write_format(trained: TrainedModel, fmt: str, out: Path, kinds, manifest: dict) -> list[str]:
     if fmt in ("word2vec", "parquet"):
         if out.is_dir():
             raise ModelError(f"{out}: is a folder; --format {fmt} writes a file")
         if fmt == "word2vec":
-            write_word2vec(model, out, kinds)
+            write_word2vec(trained, out, kinds)
         else:
-            write_table_atomic(vector_table(model, kinds), out)
+            write_table_atomic(vector_table(trained, kinds), out)
         return [out.name]
     writer = write_projector if fmt == "projector" else write_tensorboard
 
     def fill(folder: Path) -> list[str]:
-        names = writer(model, folder, kinds)
+        names = writer(trained, folder, kinds)
         write_json_atomic({**manifest, "files": names}, folder / MANIFEST)
         return names
 
@@ -378,18 +376,14 @@ def add_command(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        manifest = export(
-            args.model,
-            args.fmt,
-            args.out,
-            data_dir=args.data,
-            kinds=args.kinds,
-            normalize=not args.raw,
-        )
-    except ModelError as exc:
-        print(f"wikirec export: {exc}", file=sys.stderr)
-        return 2
+    manifest = export(
+        args.model,
+        args.fmt,
+        args.out,
+        data_dir=args.data,
+        kinds=args.kinds,
+        normalize=not args.raw,
+    )
     if not args.quiet:
         for line in summary_lines(manifest):
             print(line)

@@ -1,4 +1,9 @@
-"""Atomic writes: a file is either whole or absent, whatever kills the process."""
+"""Atomic writes: a file is either whole or absent, whatever kills the process.
+
+Every file wikirec writes goes through :func:`write_atomic`: text, JSON, Parquet,
+NumPy arrays (``.npy``, ``.npz``; no pickles) and Keras models. pyarrow is imported
+only to write a table, so ``wikirec generate`` can use this module without it.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,23 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+import numpy as np
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
-def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
+def write_atomic(
+    path: str | os.PathLike, write: Callable[[str], None], suffix: str = ".tmp"
+) -> Path:
     """Call ``write(tmp_path)`` on a temporary file beside ``path``, then rename it into
-    place; on failure nothing is left behind."""
+    place; on failure nothing is left behind. ``suffix`` ends the temporary name, for
+    writers that insist on an extension."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
@@ -28,8 +39,8 @@ def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
     return path
 
 
-def write_table_atomic(table: pa.Table, path: str | os.PathLike) -> Path:
-    return write_atomic(path, lambda tmp: pq.write_table(table, tmp))
+def write_text_atomic(text: str, path: str | os.PathLike) -> Path:
+    return write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def write_json_atomic(data: object, path: str | os.PathLike) -> Path:
@@ -39,3 +50,35 @@ def write_json_atomic(data: object, path: str | os.PathLike) -> Path:
             f.write("\n")
 
     return write_atomic(path, write)
+
+
+def write_table_atomic(table: pa.Table, path: str | os.PathLike) -> Path:
+    import pyarrow.parquet as pq
+
+    return write_atomic(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def write_npy_atomic(array: np.ndarray, path: str | os.PathLike) -> Path:
+    """Save one array as ``.npy`` (no pickles)."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.save(f, array, allow_pickle=False)
+
+    return write_atomic(path, write)
+
+
+def write_npz_atomic(arrays: dict[str, np.ndarray], path: str | os.PathLike) -> Path:
+    """``numpy.savez`` of ``arrays`` (no pickles)."""
+
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+    return write_atomic(path, write)
+
+
+def write_keras_atomic(net, path: str | os.PathLike) -> Path:
+    """``net.save``: a Keras model to a ``.keras`` file (Keras wants that extension on
+    the temporary file too)."""
+    return write_atomic(path, net.save, suffix=".tmp.keras")

@@ -167,31 +167,31 @@ class RowSumAdam(keras.optimizers.Adam):
         super().update_step(gradient, variable, learning_rate)
 
 
-def build_model(
-    model: str,
+def build_net(
+    recipe: str,
     n_books: int,
     n_links: int,
     dim: int,
     mode: str = "classification",
     scale: float = 5.0,
 ) -> keras.Model:
-    """The uncompiled Keras model of a named model: ``reference`` (the tutorial's,
-    ``mode`` classification or regression) or ``cosine_bias`` / ``link_mean``
-    (:class:`CosineBias`, built, its weights created)."""
+    """The uncompiled Keras model of a recipe: ``reference`` (the tutorial's, ``mode``
+    classification or regression) or ``cosine_bias`` / ``link_mean`` (:class:`CosineBias`,
+    built, its weights created)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if dim < 1 or n_books < 1 or n_links < 1:
         raise ValueError(f"dim, n_books and n_links must be positive ({dim}, {n_books}, {n_links})")
-    if model == "reference":
+    if recipe == "reference":
         return reference(n_books, n_links, dim=dim, mode=mode)
-    if model in ("cosine_bias", "link_mean"):
-        net = CosineBias(n_books, n_links, dim=dim, scale=scale, name=model)
+    if recipe in ("cosine_bias", "link_mean"):
+        net = CosineBias(n_books, n_links, dim=dim, scale=scale, name=recipe)
         net.build_tables()
         return net
-    raise ValueError(f"unknown model {model!r}")
+    raise ValueError(f"unknown model {recipe!r}")
 
 
-def compile_model(
+def compile_net(
     net: keras.Model, optimizer: keras.optimizers.Optimizer, mode: str = "classification",
     **compile_kwargs,
 ) -> keras.Model:  # fmt: skip

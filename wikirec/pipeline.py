@@ -1,7 +1,11 @@
 """``wikirec run``: the stages in order, each in its own folder, redone only when needed.
 
-A pipeline is a TOML file (``pipelines/books.toml`` and friends) that gives every
-stage's parameters. A run folder holds one sub-folder per stage and a
+A pipeline is a TOML file that gives every stage's parameters: a path, or the name of
+one shipped with wikirec (``books``: ``pipelines/books.toml``, which the wheel carries
+inside the package, so an installed ``wikirec run books`` finds it too). A relative
+input path not found from the working folder is looked for beside the package
+(:func:`find_input`): ``wikirec/data/...`` names the bundled data wherever wikirec is
+installed. A run folder holds one sub-folder per stage and a
 ``manifest.json`` that records, per stage, the parameters, the fingerprint of its
 inputs, the files it wrote (size and SHA-256), the library versions and the time
 taken. A stage whose parameters and inputs are unchanged, and whose outputs are
@@ -44,16 +48,28 @@ except ModuleNotFoundError:  # Python 3.10
 
 
 from wikirec import __version__
+from wikirec.cli import fail
+from wikirec.errors import WikirecError
 from wikirec.io import write_json_atomic
 
-PIPELINES = Path(__file__).resolve().parents[1] / "pipelines"
+PACKAGE = Path(__file__).resolve().parent
+
+
+def _shipped(folder: str) -> Path:
+    """A top-level folder of the project: inside the installed package, where the wheel
+    carries it, else beside the package, in a source checkout."""
+    inside = PACKAGE / folder
+    return inside if inside.is_dir() else PACKAGE.parent / folder
+
+
+PIPELINES = _shipped("pipelines")
+NOTEBOOK = _shipped("notebooks") / "recommendation.ipynb"
 STAGE_ORDER = ("parse", "build", "train", "evaluate", "export", "plot")
 MANIFEST = "manifest.json"
 STAGING = ".staging"
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "recommendation.ipynb"
 
 
-class PipelineError(ValueError):
+class PipelineError(WikirecError):
     """Bad pipeline, bad option or bad run folder: the message is one line."""
 
 
@@ -69,9 +85,9 @@ def train_options(config: dict) -> dict:
 def _train_defaults() -> dict:
     """``[train]``: the model, its recipe's keys unset (None: the recipe's value), and
     the run settings with their defaults, all from :mod:`wikirec.recipes`."""
-    from wikirec.recipes import DEFAULT_MODEL, RECIPE_KEYS, run_defaults
+    from wikirec.recipes import DEFAULT_RECIPE, RECIPE_KEYS, run_defaults
 
-    return {"model": DEFAULT_MODEL, **dict.fromkeys(RECIPE_KEYS), **run_defaults()}
+    return {"model": DEFAULT_RECIPE, **dict.fromkeys(RECIPE_KEYS), **run_defaults()}
 
 
 def _key_type(section: str, key: str, default) -> type:
@@ -79,9 +95,9 @@ def _key_type(section: str, key: str, default) -> type:
     the type of that key in the recipes."""
     if default is not None:
         return type(default)
-    from wikirec.recipes import DEFAULT_MODEL, RECIPES
+    from wikirec.recipes import DEFAULT_RECIPE, RECIPES
 
-    return type(getattr(RECIPES[DEFAULT_MODEL], key))
+    return type(getattr(RECIPES[DEFAULT_RECIPE], key))
 
 
 def _defaults() -> dict[str, dict]:
@@ -105,7 +121,8 @@ def _defaults() -> dict[str, dict]:
 
 
 def find_pipeline(name: str) -> Path:
-    """A pipeline by name (``books``: ``pipelines/books.toml``) or by path."""
+    """A pipeline by path (a ``.toml`` file) or by name (``books``: the shipped
+    ``pipelines/books.toml``)."""
     path = Path(name)
     if path.suffix == ".toml" and path.is_file():
         return path
@@ -170,6 +187,17 @@ def _checked(value, expected: type, key: str, where: str):
             f"{where}: {key} must be {expected.__name__}, not {type(value).__name__} ({value!r})"
         )
     return value
+
+
+def find_input(path: str) -> str:
+    """``path`` as given when it exists; else a relative path is looked for beside the
+    wikirec package, so that ``wikirec/data/...`` names the bundled data wherever
+    wikirec is installed and whatever the working folder. Returned as given when
+    found nowhere (the caller says so)."""
+    if Path(path).exists() or Path(path).is_absolute():
+        return path
+    bundled = PACKAGE.parent / path
+    return str(bundled) if bundled.exists() else path
 
 
 # --------------------------------------------------------------------------- manifest
@@ -350,34 +378,34 @@ def _stage_export(run_dir: Path, config: dict, state: dict) -> dict:
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise PipelineError(f"export.formats: unknown {unknown[0]!r} (known: {', '.join(FORMATS)})")
-    model = read_trained(run_dir / "train", run_dir / "build")
+    trained = read_trained(run_dir / "train", run_dir / "build")
     written = {}
     for fmt in formats:
-        export(model, fmt, state["out"] / EXPORT_NAMES[fmt])
+        export(trained, fmt, state["out"] / EXPORT_NAMES[fmt])
         written[fmt] = EXPORT_NAMES[fmt]
     return {"files": written}
 
 
 def _stage_plot(run_dir: Path, config: dict, state: dict) -> dict:
     from wikirec.plot import PlotOptions, make_plots
-    from wikirec.trained import read_trained
+    from wikirec.trained import BOOKS, read_trained
 
     params = config["plot"]
-    model = read_trained(run_dir / "train", run_dir / "build")
+    trained = read_trained(run_dir / "train", run_dir / "build")
     examples = []
     for title in config["report"]["examples"]:
         try:
-            model.find(title)
+            trained.find(title)
             examples.append(title)
         except (KeyError, ValueError):  # not a book of this run: nothing to draw for it
             continue
     options = PlotOptions(
         methods=tuple(params["methods"]), color_by=params["color"] or None, top=params["top"],
         highlight=examples, highlight_top=params["highlight_top"], neighbours=examples[:1],
-        bars=examples[:1], k=max(1, min(10, len(model.titles["books"]) - 1)),
+        bars=examples[:1], k=max(1, min(10, len(trained.titles[BOOKS]) - 1)),
         html=params["html"],
     )  # fmt: skip
-    manifest = make_plots(model, state["out"], options, progress=state["progress"])
+    manifest = make_plots(trained, state["out"], options, progress=state["progress"])
     return {"files": manifest["files"], "notes": manifest["notes"]}
 
 
@@ -459,6 +487,9 @@ def run_pipeline(
             raise PipelineError(f"{option} {value}: no such stage (stages: {', '.join(names)})")
     if not config["parse"]["dumps"]:
         raise PipelineError(f"{pipeline}: no dump given (--dump PATH or parse.dumps)")
+    config["parse"]["dumps"] = [find_input(dump) for dump in config["parse"]["dumps"]]
+    if config["build"]["stop_links"]:
+        config["build"]["stop_links"] = find_input(config["build"]["stop_links"])
     for dump in config["parse"]["dumps"]:
         if not Path(dump).exists():
             raise PipelineError(f"{dump}: no such file or folder")
@@ -574,9 +605,8 @@ def run(args: argparse.Namespace) -> int:
             args.pipeline, out=args.out, dumps=args.dump, start=args.start, until=args.until,
             overrides=args.overrides, progress=not args.quiet, log=log,
         )  # fmt: skip
-    except (PipelineError, ValueError, OSError) as exc:
-        print(f"wikirec run: {exc}", file=sys.stderr)
-        return 2
+    except (ValueError, OSError) as exc:  # a stage's own error is named by the stage
+        return fail("run", exc)
     for line in report_lines(manifest, Path(manifest["run_dir"])):
         print(line)
     return 0

@@ -20,6 +20,12 @@ Everything else a run needs (seed, optimizer, early stopping, ...) is a field of
 :class:`TrainConfig` with its default here. ``wikirec train``'s help, the ``[train]``
 keys of a pipeline (an unset key means the model's recipe) and the evaluation's trained
 methods are derived from this module. It imports neither TensorFlow nor numba.
+
+"Model" names three things; the code keeps them apart. A recipe's name is a
+``recipe`` (:data:`RECIPE_NAMES`), but where users type it, ``--model``, ``[train]
+model`` and ``train.json``'s ``model``, it keeps that name (:attr:`TrainConfig.model`);
+a Keras model is a ``net`` (:mod:`wikirec.model`); a trained folder is a
+:class:`~wikirec.trained.TrainedModel`, read into a variable called ``trained``.
 """
 
 from __future__ import annotations
@@ -27,8 +33,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from wikirec.batches import MODES, NEGATIVES
+from wikirec.errors import WikirecError
 
-DEFAULT_MODEL = "link_mean"
+DEFAULT_RECIPE = "link_mean"
 
 # How a model is trained. Every named model trains with lazy (row-wise) Adam except
 # the tutorial's own recipe, ``adam``, which updates every row every step.
@@ -39,10 +46,12 @@ OPTIMIZERS = {
     "adam": "Keras' dense Adam through Model.fit, every row each step: the tutorial's",
 }
 LAZY_OPTIMIZERS = ("auto", "kernel", "keras")
-INPUTS = ("out", "out+in")  # out-links only, or out-links and in-links
+# What a method learns from: the links each book makes, or those and the pages that link
+# to it (the build's in-links).
+INPUTS = ("out", "out+in")
 
 
-class TrainError(ValueError):
+class TrainError(WikirecError):
     """Bad input for the train stage; the message is one line."""
 
 
@@ -79,8 +88,8 @@ RECIPES: dict[str, Recipe] = {
         summary="the tutorial's model and recipe (--optimizer kernel: the same, fast)",
     ),
 }  # fmt: skip
-MODEL_NAMES = tuple(RECIPES)
-BIAS_MODELS = ("link_mean", "cosine_bias")  # the models with a bias per book and link
+RECIPE_NAMES = tuple(RECIPES)
+BIAS_RECIPES = ("link_mean", "cosine_bias")  # the models with a bias per book and link
 RECIPE_KEYS = ("dim", "epochs", "batch_positives", "negative_ratio", "learning_rate", "scale",
                "rare_weight", "optimizer")  # fmt: skip
 # Options that only change speed may differ when resuming; everything else must match.
@@ -92,10 +101,10 @@ class TrainConfig:
     """Everything that defines a run (saved in ``train.json`` and the checkpoint).
 
     The recipe's fields (:data:`RECIPE_KEYS`) left as None take the model's recipe in
-    :meth:`for_model`; the others have their defaults here.
+    :meth:`for_recipe`; the others have their defaults here.
     """
 
-    model: str = DEFAULT_MODEL
+    model: str = DEFAULT_RECIPE
     dim: int | None = None
     epochs: int | None = None
     batch_positives: int | None = None
@@ -113,11 +122,11 @@ class TrainConfig:
     jit_compile: bool = False
 
     @classmethod
-    def for_model(cls, model: str = DEFAULT_MODEL, **given) -> TrainConfig:
+    def for_recipe(cls, model: str = DEFAULT_RECIPE, **given) -> TrainConfig:
         """The config of ``model``: the ``given`` values (None: not given), the rest
         from the model's recipe (:data:`RECIPES`) and the defaults above."""
         if model not in RECIPES:
-            raise TrainError(f"unknown model {model!r} ({', '.join(MODEL_NAMES)})")
+            raise TrainError(f"unknown model {model!r} ({', '.join(RECIPE_NAMES)})")
         unknown = set(given) - {f.name for f in fields(cls)}
         if unknown:
             raise TrainError(f"unknown training option {sorted(unknown)[0]!r}")
@@ -142,7 +151,7 @@ class TrainConfig:
     def check(self) -> None:
         """Raise :class:`TrainError` naming the first bad parameter."""
         rules = [
-            (self.model in RECIPES, f"unknown model {self.model!r} ({', '.join(MODEL_NAMES)})"),
+            (self.model in RECIPES, f"unknown model {self.model!r} ({', '.join(RECIPE_NAMES)})"),
             (self.dim >= 1, f"the dimension must be at least 1, not {self.dim}"),
             (self.epochs >= 1, f"epochs must be at least 1, not {self.epochs}"),
             (self.batch_positives >= 1, "batch positives must be at least 1"),
@@ -156,7 +165,7 @@ class TrainConfig:
             (self.scale > 0, f"the scale must be > 0, not {self.scale}"),
             (self.rare_weight >= 0, f"the rare weight must be 0 or more, not {self.rare_weight}"),
         ]
-        if self.model in BIAS_MODELS:
+        if self.model in BIAS_RECIPES:
             name = self.model
             rules += [
                 (self.optimizer in LAZY_OPTIMIZERS,

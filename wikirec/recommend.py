@@ -35,10 +35,8 @@ line with the closest known titles: ``No book 'War & Peace'. Did you mean: War a
 Peace?``.
 
 Speed: vectors are kept as unit rows (float32), so a query is one matrix-vector
-product and a partial sort (``numpy.argpartition``); :func:`cosine_top_k` answers for
-every row of a matrix in batches whose score block stays under a memory budget,
-never an n x n matrix. It also takes scipy sparse rows (TF-IDF), and the evaluation
-uses it for every method's neighbours.
+product and a partial sort (:mod:`wikirec.nearest`, which also finds every item's
+neighbours in batches, never an n x n matrix).
 
 This module does not import TensorFlow.
 """
@@ -46,10 +44,8 @@ This module does not import TensorFlow.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,22 +53,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from wikirec.progress import progress_bar
-from wikirec.titles import normalize_title
-from wikirec.trained import BOOKS, LINKS, unit_rows
+from wikirec.cli import fail
+from wikirec.errors import WikirecError
+from wikirec.nearest import cosine_top_k, top_k, unit_rows
+from wikirec.tfidf import smooth_idf
+from wikirec.titles import MAX_SUGGESTIONS, TitleIndex, normalize_title, unknown_title_message
+from wikirec.trained import BOOKS, KIND_NOUNS, LINKS, find_redirects, read_trained
 
 if TYPE_CHECKING:
     from wikirec.trained import TrainedModel
 
-KIND_NAMES = {BOOKS: "book", LINKS: "page"}
-MAX_SUGGESTIONS = 3
-CUTOFF = 0.6  # difflib's ratio a title needs to be suggested
 MAX_REDIRECT_HOPS = 8
-SCORE_BUDGET = 2**25  # floats in one block of query x item scores (128 MB)
 
 
-class RecommendError(ValueError):
-    """Bad input for a query or a model folder; the message is one line."""
+class RecommendError(WikirecError):
+    """Bad input for a query; the message is one line."""
 
 
 class UnknownTitleError(RecommendError, KeyError):
@@ -81,9 +76,8 @@ class UnknownTitleError(RecommendError, KeyError):
 
     def __init__(self, title: str, kinds: Sequence[str], suggestions: list[str]) -> None:
         self.title, self.kinds, self.suggestions = title, tuple(kinds), suggestions
-        what = " or ".join(KIND_NAMES[k] for k in kinds)
-        hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
-        super().__init__(f"No {what} {title!r}.{hint}")
+        nouns = [KIND_NOUNS[k] for k in kinds]
+        super().__init__(unknown_title_message(title, nouns, suggestions))
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
@@ -106,178 +100,7 @@ class Link:
 Term = str | Book | Link | np.ndarray
 
 
-# --------------------------------------------------------------------------- search
-
-
-def top_k(scores: np.ndarray, k: int, least: bool = False) -> np.ndarray:
-    """Positions of the ``k`` highest scores (``least``: lowest), best first.
-
-    ``scores`` has shape (n,) or (m, n); the result (k,) or (m, k), int64. Scores of
-    ``-inf`` (``least``: ``+inf``) mark excluded items; ties go to the lower position.
-    """
-    keyed = -scores if not least else scores
-    n = keyed.shape[-1]
-    k = min(k, n)
-    if k <= 0:
-        return np.zeros(keyed.shape[:-1] + (0,), dtype=np.int64)
-    part = np.argpartition(keyed, k - 1, axis=-1)[..., :k] if k < n else np.indices(keyed.shape)[-1]
-    part = np.sort(part, axis=-1)  # ties: the lower position first (stable sort below)
-    order = np.argsort(np.take_along_axis(keyed, part, axis=-1), axis=-1, kind="stable")
-    return np.take_along_axis(part, order, axis=-1).astype(np.int64)
-
-
-def cosine_top_k(
-    queries,
-    items=None,
-    k: int = 10,
-    least: bool = False,
-    exclude_self: bool | None = None,
-    batch_size: int | None = None,
-    progress: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` items closest by cosine to every query, in batches.
-
-    Parameters
-    ----------
-    queries : array (m, d) or scipy sparse matrix (m, d)
-    items : same kind, shape (n, d); None: the queries themselves
-    k : neighbours per query
-    least : the farthest instead
-    exclude_self : leave out item ``i`` for query ``i`` (default: when ``items`` is None)
-    batch_size : queries per block (default: as many as fit ``SCORE_BUDGET`` scores)
-    progress : a progress bar on stderr
-
-    Returns
-    -------
-    indices : int64 (m, k), best first
-    scores : float32 (m, k), the cosines
-
-    Memory: one (batch_size, n) block of scores at a time, never (m, n).
-    """
-    if exclude_self is None:
-        exclude_self = items is None
-    q = _unit_matrix(queries)
-    x = q if items is None else _unit_matrix(items)
-    m, n = q.shape[0], x.shape[0]
-    k = min(k, n - 1 if exclude_self else n)
-    batch = batch_size or max(1, min(m, SCORE_BUDGET // max(n, 1)))
-    indices = np.zeros((m, max(k, 0)), dtype=np.int64)
-    scores = np.zeros((m, max(k, 0)), dtype=np.float32)
-    with progress_bar(total=m, desc="neighbours", unit="query", enabled=progress) as bar:
-        for start in range(0, m, batch):
-            stop = min(start + batch, m)
-            block = _dense(q[start:stop] @ x.T)
-            if exclude_self:
-                rows = np.arange(stop - start)
-                block[rows, np.arange(start, stop)] = np.inf if least else -np.inf
-            found = top_k(block, k, least=least)
-            indices[start:stop] = found
-            scores[start:stop] = np.take_along_axis(block, found, axis=1)
-            bar.update(stop - start)
-    return indices, scores
-
-
-def _unit_matrix(matrix):
-    """Unit rows of a dense array (float32) or a scipy sparse matrix (CSR)."""
-    if hasattr(matrix, "tocsr"):
-        from sklearn.preprocessing import normalize
-
-        return normalize(matrix.tocsr().astype(np.float32), norm="l2", axis=1)
-    return unit_rows(matrix)
-
-
-def _dense(block) -> np.ndarray:
-    if hasattr(block, "toarray"):
-        return block.toarray().astype(np.float32, copy=False)
-    return np.asarray(block, dtype=np.float32)
-
-
-# --------------------------------------------------------------------------- titles
-
-
-class TitleIndex:
-    """The titles of one vocabulary, found exactly or case-insensitively.
-
-    Parameters
-    ----------
-    titles : the titles in row order (length n)
-    kind : ``"books"`` or ``"links"`` (for messages)
-    """
-
-    def __init__(self, titles: Sequence[str], kind: str) -> None:
-        self.titles = list(titles)
-        self.kind = kind
-        self.exact: dict[str, int] = {}
-        self.folded: dict[str, int] = {}
-        self._char_profiles: CharProfiles | None = None
-        for row, title in enumerate(self.titles):
-            self.exact.setdefault(title, row)
-            self.folded.setdefault(title.casefold(), row)
-
-    def __len__(self) -> int:
-        return len(self.titles)
-
-    def find(self, title: str) -> int | None:
-        """The row of ``title``: exact, case-insensitive, or in MediaWiki's normal form."""
-        for candidate in (title, normalize_title(title)):
-            row = self.exact.get(candidate)
-            if row is None:
-                row = self.folded.get(candidate.casefold())
-            if row is not None:
-                return row
-        return None
-
-    def close_matches(self, title: str, n: int = MAX_SUGGESTIONS) -> list[tuple[float, str]]:
-        """Up to ``n`` ``(similarity, title)`` most like ``title``: difflib's ratio of the
-        case-folded titles, at least ``CUTOFF``.
-
-        Only the titles whose character counts allow that ratio (a vectorised upper
-        bound, difflib's ``quick_ratio`` over characters folded into 64 classes) are
-        compared one by one, so a miss costs milliseconds, not seconds, at 1M titles.
-        """
-        folded = title.casefold()
-        keys = list(self.folded)
-        bound = self._profiles().upper_bounds(folded)
-        matcher = difflib.SequenceMatcher(b=folded)
-        found: list[tuple[float, str]] = []
-        for position in np.flatnonzero(bound >= CUTOFF):
-            matcher.set_seq1(keys[position])
-            ratio = matcher.ratio()
-            if ratio >= CUTOFF:
-                found.append((ratio, self.titles[self.folded[keys[position]]]))
-        found.sort(key=lambda pair: (-pair[0], pair[1]))
-        return found[:n]
-
-    def _profiles(self) -> CharProfiles:
-        if self._char_profiles is None:
-            self._char_profiles = CharProfiles(list(self.folded))
-        return self._char_profiles
-
-
-class CharProfiles:
-    """Character counts of many strings, folded into ``CLASSES`` classes (uint16, (n,
-    CLASSES)), for a vectorised upper bound of difflib's ratio against one string."""
-
-    CLASSES = 64
-
-    def __init__(self, strings: list[str]) -> None:
-        self.lengths = np.fromiter((len(s) for s in strings), dtype=np.int64, count=len(strings))
-        codes = self._codes("".join(strings))
-        owner = np.repeat(np.arange(len(strings)), self.lengths)
-        flat = owner * self.CLASSES + codes
-        counts = np.bincount(flat, minlength=len(strings) * self.CLASSES)
-        self.counts = np.minimum(counts, 2**16 - 1).astype(np.uint16).reshape(-1, self.CLASSES)
-
-    @classmethod
-    def _codes(cls, text: str) -> np.ndarray:
-        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-        return (points % cls.CLASSES).astype(np.int64)
-
-    def upper_bounds(self, text: str) -> np.ndarray:
-        """float (n,): no string's difflib ratio against ``text`` can exceed these."""
-        query = np.bincount(self._codes(text), minlength=self.CLASSES).astype(np.uint16)
-        common = np.minimum(self.counts, query).sum(1, dtype=np.int64)
-        return 2.0 * common / np.maximum(self.lengths + len(text), 1)
+# --------------------------------------------------------------------------- redirects
 
 
 class Redirects:
@@ -369,7 +192,7 @@ class BookLinks:
         self.sides = sides.tocsr()
         present = (self.sides > 0).astype(np.float32)
         books_per_link = np.asarray(present.sum(0)).ravel()
-        idf = np.log((1 + n_books) / (1 + books_per_link)) + 1
+        idf = smooth_idf(books_per_link, n_books)
         weights = present.multiply(idf.astype(np.float32)).tocsr()
         norms = np.sqrt(np.asarray(weights.multiply(weights).sum(1))).ravel()
         self.weights = sparse.diags(1 / np.maximum(norms, 1e-12)) @ weights
@@ -430,7 +253,7 @@ class Recommender:
         if link_bias is not None and np.shape(link_bias) != (len(link_titles),):
             raise RecommendError("the page biases do not match the pages")
         self.vectors = {BOOKS: unit_rows(book_vectors), LINKS: unit_rows(link_vectors)}
-        self.titles = {BOOKS: TitleIndex(book_titles, BOOKS), LINKS: TitleIndex(link_titles, LINKS)}
+        self.titles = {BOOKS: TitleIndex(book_titles), LINKS: TitleIndex(link_titles)}
         self.redirects = redirects
         self.link_bias = None if link_bias is None else np.asarray(link_bias, np.float32)
         self.scale = float(scale)
@@ -444,33 +267,28 @@ class Recommender:
         vectors, its page biases, and the build's links for :meth:`why` when found.
 
         ``redirects``: a ``redirects.parquet`` (or its folder); by default the one of the
-        parse folder the model was built from, when it can be found (else none).
+        parse folder the model was built from, when it can be found (else none). A folder
+        that cannot be read raises :class:`~wikirec.trained.ModelError`.
         """
-        from wikirec.trained import ModelError, read_trained
-
-        try:
-            model = read_trained(model_dir)
-        except ModelError as exc:
-            raise RecommendError(str(exc)) from exc
-        return cls.from_trained(model, redirects)
+        return cls.from_trained(read_trained(model_dir), redirects)
 
     @classmethod
     def from_trained(
-        cls, model: TrainedModel, redirects: str | os.PathLike | None = None
+        cls, trained: TrainedModel, redirects: str | os.PathLike | None = None
     ) -> Recommender:
         """:meth:`load` for a folder already read by :func:`wikirec.trained.read_trained`
         (``wikirec serve`` needs the build's tables too, and reads the folder once)."""
-        from wikirec.trained import find_redirects
-
-        path = redirects if redirects is not None else find_redirects(model.path)
+        path = redirects if redirects is not None else find_redirects(trained.path)
         table = Redirects.read(path) if path is not None else None
         book_links = None
-        if model.has_metadata:
-            book_links = BookLinks(model.pairs, model.in_pairs, len(model.titles[BOOKS]),
-                                   len(model.titles[LINKS]))  # fmt: skip
+        if trained.has_metadata:
+            book_links = BookLinks(trained.pairs, trained.in_pairs, len(trained.titles[BOOKS]),
+                                   len(trained.titles[LINKS]))  # fmt: skip
         return cls(
-            model.titles[BOOKS], model.vectors[BOOKS], model.titles[LINKS], model.vectors[LINKS],
-            redirects=table, link_bias=model.link_bias, scale=model.scale, book_links=book_links,
+            trained.titles[BOOKS], trained.vectors[BOOKS],
+            trained.titles[LINKS], trained.vectors[LINKS],
+            redirects=table, link_bias=trained.link_bias, scale=trained.scale,
+            book_links=book_links,
         )  # fmt: skip
 
     @property
@@ -702,24 +520,16 @@ def run(args: argparse.Namespace) -> int:
     positive: list[Term] = ([args.title] if args.title else []) + [Link(p) for p in args.about]
     positive += [Book(t) for t in args.liked]
     if not positive and not args.minus:
-        print("wikirec recommend: give a TITLE, --about PAGE or --liked BOOK", file=sys.stderr)
-        return 2
+        return fail("recommend", "give a TITLE, --about PAGE or --liked BOOK")
     if args.top < 1:
-        print(f"wikirec recommend: -k must be at least 1, not {args.top}", file=sys.stderr)
-        return 2
+        return fail("recommend", f"-k must be at least 1, not {args.top}")
     among = LINKS if args.links else BOOKS
-    try:
-        rec = Recommender.load(args.model, redirects=args.redirects)
-        answers = rec.most_similar(
-            positive, args.minus, topn=args.top, among=among, least=args.least
-        )
-        reasons = None
-        if args.why and among == BOOKS:
-            books = [t for t in positive if not isinstance(t, Link)]
-            reasons = [rec.why(books, title, topn=WHY_LINKS) for title, _ in answers]
-    except RecommendError as exc:
-        print(f"wikirec recommend: {exc}", file=sys.stderr)
-        return 2
+    rec = Recommender.load(args.model, redirects=args.redirects)
+    answers = rec.most_similar(positive, args.minus, topn=args.top, among=among, least=args.least)
+    reasons = None
+    if args.why and among == BOOKS:
+        books = [t for t in positive if not isinstance(t, Link)]
+        reasons = [rec.why(books, title, topn=WHY_LINKS) for title, _ in answers]
     # Pages ranked for books by a model with biases carry its score, not a cosine.
     measure = "score" if among == LINKS and rec.link_bias is not None else "similarity"
     if args.json:

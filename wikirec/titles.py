@@ -1,15 +1,21 @@
-"""Page titles and template names, normalised the way MediaWiki compares them.
+"""Page titles and template names, normalised the way MediaWiki compares them, and
+found again in a list of titles.
 
-Shared by the parser (link targets, template matching) and the build stage
-(redirect resolution, namespace filtering).
+Shared by the parser (link targets, template matching), the build stage (redirect
+resolution, namespace filtering), and everything that looks a title up in a trained
+model (:class:`TitleIndex`: exactly, case-insensitively, in MediaWiki's normal form, or
+with the closest titles suggested).
 """
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 # Canonical English Wikipedia namespace names (and the aliases MediaWiki accepts),
 # lower-cased: a prefix found here is a namespace, anything else is part of the title.
@@ -47,6 +53,9 @@ NAMESPACES: dict[str, str] = {
     for name in [canonical, *aliases]
 }
 
+CATEGORY_PREFIX = "category:"  # a link to a category, as the build writes it (folded)
+MAX_SUGGESTIONS = 3
+CUTOFF = 0.6  # difflib's ratio a title needs to be suggested
 _SPACES = re.compile(r"[\s_]+")
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 
@@ -146,3 +155,101 @@ def _xml_escape(text: str) -> str:
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     )
+
+
+def is_category_link(title: str) -> bool:
+    """A link to a ``Category:`` page (in any case)."""
+    return title.lower().startswith(CATEGORY_PREFIX)
+
+
+# --------------------------------------------------------------------------- lookup
+
+
+def unknown_title_message(title: str, nouns: Sequence[str], suggestions: Sequence[str]) -> str:
+    """``No book 'War & Peace'. Did you mean: War and Peace?``: ``nouns`` say what was
+    looked for ("book", "page"), ``suggestions`` are the closest known titles."""
+    hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+    return f"No {' or '.join(nouns)} {title!r}.{hint}"
+
+
+class TitleIndex:
+    """The titles of one vocabulary, found exactly or case-insensitively.
+
+    Parameters
+    ----------
+    titles : the titles in row order (length n)
+    """
+
+    def __init__(self, titles: Sequence[str]) -> None:
+        self.titles = list(titles)
+        self.exact: dict[str, int] = {}
+        self.folded: dict[str, int] = {}
+        self._char_profiles: CharProfiles | None = None
+        for row, title in enumerate(self.titles):
+            self.exact.setdefault(title, row)
+            self.folded.setdefault(title.casefold(), row)
+
+    def __len__(self) -> int:
+        return len(self.titles)
+
+    def find(self, title: str) -> int | None:
+        """The row of ``title``: exact, case-insensitive, or in MediaWiki's normal form."""
+        for candidate in (title, normalize_title(title)):
+            row = self.exact.get(candidate)
+            if row is None:
+                row = self.folded.get(candidate.casefold())
+            if row is not None:
+                return row
+        return None
+
+    def close_matches(self, title: str, n: int = MAX_SUGGESTIONS) -> list[tuple[float, str]]:
+        """Up to ``n`` ``(similarity, title)`` most like ``title``: difflib's ratio of the
+        case-folded titles, at least ``CUTOFF``.
+
+        Only the titles whose character counts allow that ratio (a vectorised upper
+        bound, difflib's ``quick_ratio`` over characters folded into 64 classes) are
+        compared one by one, so a miss costs milliseconds, not seconds, at 1M titles.
+        """
+        folded = title.casefold()
+        keys = list(self.folded)
+        bound = self._profiles().upper_bounds(folded)
+        matcher = difflib.SequenceMatcher(b=folded)
+        found: list[tuple[float, str]] = []
+        for position in np.flatnonzero(bound >= CUTOFF):
+            matcher.set_seq1(keys[position])
+            ratio = matcher.ratio()
+            if ratio >= CUTOFF:
+                found.append((ratio, self.titles[self.folded[keys[position]]]))
+        found.sort(key=lambda pair: (-pair[0], pair[1]))
+        return found[:n]
+
+    def _profiles(self) -> CharProfiles:
+        if self._char_profiles is None:
+            self._char_profiles = CharProfiles(list(self.folded))
+        return self._char_profiles
+
+
+class CharProfiles:
+    """Character counts of many strings, folded into ``CLASSES`` classes (uint16, (n,
+    CLASSES)), for a vectorised upper bound of difflib's ratio against one string."""
+
+    CLASSES = 64
+
+    def __init__(self, strings: list[str]) -> None:
+        self.lengths = np.fromiter((len(s) for s in strings), dtype=np.int64, count=len(strings))
+        codes = self._codes("".join(strings))
+        owner = np.repeat(np.arange(len(strings)), self.lengths)
+        flat = owner * self.CLASSES + codes
+        counts = np.bincount(flat, minlength=len(strings) * self.CLASSES)
+        self.counts = np.minimum(counts, 2**16 - 1).astype(np.uint16).reshape(-1, self.CLASSES)
+
+    @classmethod
+    def _codes(cls, text: str) -> np.ndarray:
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        return (points % cls.CLASSES).astype(np.int64)
+
+    def upper_bounds(self, text: str) -> np.ndarray:
+        """float (n,): no string's difflib ratio against ``text`` can exceed these."""
+        query = np.bincount(self._codes(text), minlength=self.CLASSES).astype(np.uint16)
+        common = np.minimum(self.counts, query).sum(1, dtype=np.int64)
+        return 2.0 * common / np.maximum(self.lengths + len(text), 1)

@@ -56,7 +56,6 @@ import hashlib
 import json
 import math
 import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -66,13 +65,13 @@ import numpy as np
 
 from wikirec import __version__
 from wikirec.batches import MODES, NEGATIVES, EpochBatches, PairSampler
-from wikirec.build import BuildError, load_training_data, write_npy_atomic
-from wikirec.io import write_json_atomic
+from wikirec.built import BuildError, load_training_data
+from wikirec.io import write_json_atomic, write_keras_atomic, write_npy_atomic
 from wikirec.progress import progress_bar
 from wikirec.recipes import (
-    DEFAULT_MODEL,
-    MODEL_NAMES,
+    DEFAULT_RECIPE,
     OPTIMIZERS,
+    RECIPE_NAMES,
     RECIPES,
     SPEED_OPTIONS,
     TrainConfig,
@@ -80,7 +79,7 @@ from wikirec.recipes import (
     recipe_help,
 )
 from wikirec.trained import BIAS_FILES
-from wikirec.trainers import TRAINERS, link_mean, save_keras_atomic, trainer_for
+from wikirec.trainers import TRAINERS, link_mean, trainer_for
 
 __all__ = ["TrainConfig", "TrainError", "should_stop", "train", "training_pairs"]
 
@@ -88,7 +87,7 @@ __all__ = ["TrainConfig", "TrainError", "should_stop", "train", "training_pairs"
 def train(
     data_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
-    model: str = DEFAULT_MODEL,
+    model: str = DEFAULT_RECIPE,
     *,
     dim: int | None = None,
     epochs: int | None = None,
@@ -143,7 +142,7 @@ def train(
     -------
     summary : dict, also written to ``out_dir/train.json``
     """
-    config = TrainConfig.for_model(
+    config = TrainConfig.for_recipe(
         model, dim=dim, epochs=epochs, batch_positives=batch_positives,
         negative_ratio=negative_ratio, learning_rate=learning_rate, scale=scale,
         rare_weight=rare_weight, seed=seed, mode=mode, negatives=negatives,
@@ -326,7 +325,7 @@ def _finish(out: Path, trainer, data, config, history, data_dir, started_epoch) 
     book = np.asarray(arrays["book"], np.float32)
     if config.model == "link_mean":
         book = link_mean(arrays["link"], training_pairs(data, config), fallback=book)
-    save_keras_atomic(net, out / "model.keras")
+    write_keras_atomic(net, out / "model.keras")
     write_npy_atomic(book, out / "book_vectors.npy")
     write_npy_atomic(np.asarray(arrays["link"], np.float32), out / "link_vectors.npy")
     write_json_atomic(data.books["title"].tolist(), out / "book_titles.json")
@@ -380,7 +379,7 @@ def add_command(subparsers) -> None:
         "train",
         help="train book and link embeddings on built pairs",
         description="Train book and link embeddings on the pairs of `wikirec build`. "
-        f"With no options: {DEFAULT_MODEL}, the evaluated default model, with its recipe. "
+        f"With no options: {DEFAULT_RECIPE}, the evaluated default model, with its recipe. "
         "A value not given is the model's recipe (in brackets: each model's); "
         "--model reference --optimizer adam is the tutorial, exactly.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -392,8 +391,8 @@ def add_command(subparsers) -> None:
     parser.add_argument("data", metavar="DATA_DIR", help="output folder of wikirec build")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     defaults = TrainConfig()
-    parser.add_argument("--model", default=DEFAULT_MODEL, choices=MODEL_NAMES,
-                        help=f"({DEFAULT_MODEL})")  # fmt: skip
+    parser.add_argument("--model", default=DEFAULT_RECIPE, choices=RECIPE_NAMES,
+                        help=f"({DEFAULT_RECIPE})")  # fmt: skip
     # None: the model's recipe, so --model X alone is X's recipe.
     recipe_options = {
         "dim": (int, "vector length"),
@@ -432,19 +431,15 @@ def add_command(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        summary = train(
-            args.data, args.out, model=args.model, dim=args.dim, epochs=args.epochs,
-            batch_positives=args.batch_positives, negative_ratio=args.negative_ratio,
-            learning_rate=args.learning_rate, scale=args.scale, rare_weight=args.rare_weight,
-            seed=args.seed, mode=args.mode, negatives=args.negatives, optimizer=args.optimizer,
-            patience=args.patience, steps_per_execution=args.steps_per_execution,
-            jit_compile=args.jit_compile, resume=args.resume, overwrite=args.overwrite,
-            progress=not args.quiet,
-        )  # fmt: skip
-    except TrainError as exc:
-        print(f"wikirec train: {exc}", file=sys.stderr)
-        return 2
+    summary = train(
+        args.data, args.out, model=args.model, dim=args.dim, epochs=args.epochs,
+        batch_positives=args.batch_positives, negative_ratio=args.negative_ratio,
+        learning_rate=args.learning_rate, scale=args.scale, rare_weight=args.rare_weight,
+        seed=args.seed, mode=args.mode, negatives=args.negatives, optimizer=args.optimizer,
+        patience=args.patience, steps_per_execution=args.steps_per_execution,
+        jit_compile=args.jit_compile, resume=args.resume, overwrite=args.overwrite,
+        progress=not args.quiet,
+    )  # fmt: skip
     losses = summary["loss"]
     stop = ", stopped early" if summary["stopped_early"] else ""
     print(

@@ -12,7 +12,9 @@
 - the ``redirects.parquet`` of the parse that build read (:func:`find_redirects`).
 
 ``wikirec recommend``, ``export``, ``plot``, ``evaluate`` and ``classify`` read a trained
-folder through this module only. It imports neither TensorFlow nor a stage module.
+folder through this module only; it reads the build through :mod:`wikirec.built`. It
+imports neither TensorFlow nor a stage module. ``BOOKS`` and ``LINKS`` name the two
+kinds of vectors everywhere.
 """
 
 from __future__ import annotations
@@ -26,9 +28,13 @@ import numpy as np
 import pandas as pd
 
 from wikirec import __version__
+from wikirec.errors import WikirecError
+from wikirec.nearest import unit_rows
+from wikirec.titles import TitleIndex, is_category_link, unknown_title_message
 
 BOOKS, LINKS = "books", "links"
 KINDS = (BOOKS, LINKS)
+KIND_NOUNS = {BOOKS: "book", LINKS: "page"}  # one of a kind, in a sentence
 MODEL_FILES = (
     "train.json",
     "book_vectors.npy",
@@ -37,11 +43,10 @@ MODEL_FILES = (
     "link_titles.json",
 )
 BIAS_FILES = ("book_bias.npy", "link_bias.npy")
-CATEGORY_PREFIX = "category:"
 
 
-class ModelError(ValueError):
-    """A model folder, title or output that cannot be used; the message is one line."""
+class ModelError(WikirecError):
+    """A trained folder, title or output that cannot be used; the message is one line."""
 
 
 @dataclass
@@ -101,20 +106,18 @@ class TrainedModel:
     def find(self, title: str, kind: str = BOOKS) -> int:
         """The row of ``title`` among ``kind``: exact, case-insensitive, or in MediaWiki's
         normal form; raises :class:`ModelError` naming the closest titles."""
-        from wikirec.recommend import TitleIndex, UnknownTitleError
-
         index = self._lookup.get(kind)
         if index is None:
-            index = self._lookup[kind] = TitleIndex(self.titles[kind], kind)
+            index = self._lookup[kind] = TitleIndex(self.titles[kind])
         row = index.find(title)
         if row is None:
             suggestions = [t for _, t in index.close_matches(title)]
-            raise ModelError(str(UnknownTitleError(title, [kind], suggestions)))
+            raise ModelError(unknown_title_message(title, [KIND_NOUNS[kind]], suggestions))
         return row
 
     def is_category(self) -> np.ndarray:
         """Boolean per link: is it a ``Category:`` page."""
-        return np.array([t.lower().startswith(CATEGORY_PREFIX) for t in self.titles[LINKS]])
+        return np.array([is_category_link(t) for t in self.titles[LINKS]])
 
     def book_link_pairs(self) -> np.ndarray:
         """The distinct (book, link) pairs of the build, int64 (n, 2); needs metadata."""
@@ -159,13 +162,10 @@ def read_trained(
     """
     folder = Path(model_dir)
     summary = _check_model_folder(folder)
-    try:
-        vectors = load_vectors(folder, normalize=normalize)
-    except ValueError as exc:
-        raise ModelError(str(exc)) from exc
+    vectors = load_vectors(folder, normalize=normalize)
     _check_shapes(folder, vectors, summary)
     book_bias, link_bias = (_read_bias(folder, name) for name in BIAS_FILES)
-    model = TrainedModel(
+    trained = TrainedModel(
         path=folder,
         summary=summary,
         titles={BOOKS: list(vectors.book_titles), LINKS: list(vectors.link_titles)},
@@ -174,8 +174,8 @@ def read_trained(
         link_bias=link_bias,
         scale=float(summary.get("params", {}).get("scale", 1.0)) if link_bias is not None else 1.0,
     )
-    _attach_metadata(model, data_dir)
-    return model
+    _attach_metadata(trained, data_dir)
+    return trained
 
 
 # --------------------------------------------------------------------------- vectors
@@ -218,13 +218,6 @@ def load_vectors(model_dir: str | os.PathLike, normalize: bool = True) -> Vector
     if normalize:
         books, links = unit_rows(books), unit_rows(links)
     return Vectors(book_titles, books, link_titles, links)
-
-
-def unit_rows(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to length 1 (float32, shape kept); rows of zeros stay zero."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return vectors / np.where(norms == 0, 1, norms)
 
 
 def _read_bias(folder: Path, name: str) -> np.ndarray | None:
@@ -285,13 +278,13 @@ def _check_shapes(folder: Path, vectors: Vectors, summary: dict) -> None:
 # --------------------------------------------------------------------------- the build
 
 
-def _attach_metadata(model: TrainedModel, data_dir: str | os.PathLike | None) -> None:
+def _attach_metadata(trained: TrainedModel, data_dir: str | os.PathLike | None) -> None:
     """Fill ``books``, ``links``, ``pairs``, ``in_pairs`` from the build (given, or found)."""
-    from wikirec.build import BuildError, load_training_data
+    from wikirec.built import BuildError, load_training_data
 
-    candidates = [Path(data_dir)] if data_dir is not None else _build_candidates(model)
+    candidates = [Path(data_dir)] if data_dir is not None else _build_candidates(trained)
     if not candidates:
-        model.metadata_note = f"{model.path}/train.json names no build folder; pass --data DIR"
+        trained.metadata_note = f"{trained.path}/train.json names no build folder; pass --data DIR"
         return
     for candidate in candidates:
         try:
@@ -300,32 +293,32 @@ def _attach_metadata(model: TrainedModel, data_dir: str | os.PathLike | None) ->
             if data_dir is not None:
                 raise ModelError(str(exc)) from exc
             continue
-        if data.books["title"].tolist() != model.titles[BOOKS] or (
-            data.links["title"].tolist() != model.titles[LINKS]
+        if data.books["title"].tolist() != trained.titles[BOOKS] or (
+            data.links["title"].tolist() != trained.titles[LINKS]
         ):
             if data_dir is not None:
                 raise ModelError(f"{candidate}: not the build this model was trained on")
             continue
-        model.data_dir, model.books, model.links = candidate, data.books, data.links
-        model.pairs, model.in_pairs = np.asarray(data.pairs), data.in_pairs
+        trained.data_dir, trained.books, trained.links = candidate, data.books, data.links
+        trained.pairs, trained.in_pairs = np.asarray(data.pairs), data.in_pairs
         return
-    named = model.summary["data"].get("dir")
-    model.metadata_note = (
-        f"the build folder {named!r} named in {model.path}/train.json is not found or does "
+    named = trained.summary["data"].get("dir")
+    trained.metadata_note = (
+        f"the build folder {named!r} named in {trained.path}/train.json is not found or does "
         "not match; pass --data DIR"
     )
 
 
-def _build_candidates(model: TrainedModel) -> list[Path]:
+def _build_candidates(trained: TrainedModel) -> list[Path]:
     """The build folder named in train.json: as written, then under each parent of the
     model folder (a relative path written from the project root)."""
-    named = model.summary["data"].get("dir")
+    named = trained.summary["data"].get("dir")
     if not named:
         return []
     path = Path(named)
     if path.is_absolute():
         return [path]
-    found = [path] + [parent / path for parent in model.path.resolve().parents]
+    found = [path] + [parent / path for parent in trained.path.resolve().parents]
     return [p for p in dict.fromkeys(found) if (p / "build.json").is_file()]
 
 

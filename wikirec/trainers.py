@@ -21,16 +21,16 @@ vectors from its link vectors. TensorFlow is imported inside the functions.
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 
 from wikirec.batches import EpochBatches
-from wikirec.io import write_atomic
+from wikirec.io import write_keras_atomic, write_npz_atomic
 from wikirec.kernel import AdamTable, CosineBias, adam_arrays, positive_weights, train_steps
-from wikirec.recipes import BIAS_MODELS, TrainConfig, TrainError
+from wikirec.nearest import unit_rows
+from wikirec.recipes import BIAS_RECIPES, TrainConfig, TrainError
+from wikirec.tfidf import smooth_idf
 
 STEPS_PER_CALL = 32  # kernel steps between progress-bar updates
 # The Keras weights of each kernel table: layer name, and for the reference's Dense(1),
@@ -61,15 +61,15 @@ def start_weights(config: TrainConfig, n_books: int, n_links: int) -> dict[str, 
     Keras model's), or, for the models with biases, ``book_bias``, ``link_bias`` (n, 1)
     (zeros) and ``scalars`` = [[scale], [0]] (fixed) and vectors drawn as
     :class:`wikirec.kernel.CosineBias` draws them."""
-    if config.model in BIAS_MODELS:
+    if config.model in BIAS_RECIPES:
         net = CosineBias(n_books, n_links, config.dim, np.ones(n_links, np.float32),
                          scale=config.scale, seed=config.seed)  # fmt: skip
         return {"book": net.book, "link": net.link, "book_bias": net.book_bias,
                 "link_bias": net.link_bias,
                 "scalars": np.array([[config.scale], [0]], np.float32)}  # fmt: skip
-    from wikirec.model import build_model
+    from wikirec.model import build_net
 
-    net = build_model("reference", n_books, n_links, config.dim, mode=config.mode)
+    net = build_net("reference", n_books, n_links, config.dim, mode=config.mode)
     scalars = np.zeros((2, 1), np.float32)
     if config.mode == "classification":
         kernel, bias = net.layers[-1].get_weights()
@@ -81,7 +81,7 @@ def start_weights(config: TrainConfig, n_books: int, n_links: int) -> dict[str, 
 
 def rare_link_weights(config: TrainConfig, pairs, n_books: int, n_links: int) -> np.ndarray:
     """float32 (n_links,): the weight of a positive per link (ones for the reference)."""
-    if config.model not in BIAS_MODELS:
+    if config.model not in BIAS_RECIPES:
         return np.ones(n_links, np.float32)
     if pairs is None:
         raise TrainError(f"{config.model} needs the training pairs for its link weights")
@@ -103,12 +103,12 @@ class KerasTrainer:
     def create(cls, config: TrainConfig, n_books: int, n_links: int, pairs=None) -> KerasTrainer:
         """A new model from :func:`start_weights`, compiled; ``pairs`` give the link
         weights of a model with biases."""
-        from wikirec.model import build_model
+        from wikirec.model import build_net
 
         start = start_weights(config, n_books, n_links)  # first: it draws from the seed
-        net = build_model(config.model, n_books, n_links, config.dim, config.mode, config.scale)
+        net = build_net(config.model, n_books, n_links, config.dim, config.mode, config.scale)
         set_tables(net, start)
-        if config.model in BIAS_MODELS:
+        if config.model in BIAS_RECIPES:
             net.positive_weight.assign(rare_link_weights(config, pairs, n_books, n_links))
         return cls(compile_for(net, config), config)
 
@@ -141,7 +141,7 @@ class KerasTrainer:
         return float(history.history["loss"][-1])
 
     def save(self, path: Path) -> None:
-        save_keras_atomic(self.net, path)
+        write_keras_atomic(self.net, path)
 
     def export(self):
         return self.net
@@ -153,10 +153,10 @@ class KerasTrainer:
 
 def compile_for(net, config: TrainConfig):
     """``net`` compiled as ``config`` trains it: LazyAdam, or RowSumAdam for ``adam``."""
-    from wikirec.model import LazyAdam, RowSumAdam, compile_model
+    from wikirec.model import LazyAdam, RowSumAdam, compile_net
 
     kind = RowSumAdam if config.optimizer == "adam" else LazyAdam
-    return compile_model(
+    return compile_net(
         net, kind(learning_rate=config.learning_rate), config.mode,
         steps_per_execution=config.steps_per_execution, jit_compile=config.jit_compile,
     )  # fmt: skip
@@ -184,20 +184,6 @@ def keras_tables(net) -> dict[str, np.ndarray]:
     return found
 
 
-def save_keras_atomic(net, path: str | os.PathLike) -> Path:
-    """``net.save`` to a temporary ``.keras`` file beside ``path``, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp.keras")
-    try:
-        net.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
 # --------------------------------------------------------------------------- kernel
 
 
@@ -209,7 +195,7 @@ class KernelTrainer:
 
     def __init__(self, config: TrainConfig, tables: dict[str, AdamTable], weights, t: int = 0):
         self.config, self.tables, self.link_weights, self.t = config, tables, weights, t
-        self.biases = config.model in BIAS_MODELS
+        self.biases = config.model in BIAS_RECIPES
         # The reference learns the Dense(1) kernel and bias; the others keep a fixed scale.
         self.train_scalars = not self.biases and config.mode == "classification"
 
@@ -261,7 +247,7 @@ class KernelTrainer:
         return losses
 
     def save(self, path: Path) -> None:
-        save_npz_atomic({**adam_arrays(self.tables), "step": np.int64(self.t)}, path)
+        write_npz_atomic({**adam_arrays(self.tables), "step": np.int64(self.t)}, path)
 
     def weights(self) -> dict[str, np.ndarray]:
         """The trained arrays: ``book``, ``link`` (and ``book_bias``, ``link_bias``, (n,))."""
@@ -274,11 +260,11 @@ class KernelTrainer:
     def export(self):
         """The Keras model with the trained tables, compiled with a LazyAdam holding the
         kernel's moments and step count: ``fit`` continues as the kernel would."""
-        from wikirec.model import build_model
+        from wikirec.model import build_net
 
         config = self.config
         n_books, n_links = len(self.tables["book"].table), len(self.tables["link"].table)
-        net = build_model(config.model, n_books, n_links, config.dim, config.mode, config.scale)
+        net = build_net(config.model, n_books, n_links, config.dim, config.mode, config.scale)
         set_tables(net, {name: table.table for name, table in self.tables.items()})
         if self.biases:
             net.positive_weight.assign(self.link_weights)
@@ -304,16 +290,6 @@ class KernelTrainer:
 
 
 TRAINERS = (KerasTrainer, KernelTrainer)
-
-
-def save_npz_atomic(arrays: dict[str, np.ndarray], path: Path) -> None:
-    """``numpy.savez`` of ``arrays`` to ``path``, written atomically (no pickle)."""
-
-    def write(tmp: str) -> None:
-        with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
-
-    write_atomic(path, write)
 
 
 # --------------------------------------------------------------------------- link_mean
@@ -348,11 +324,10 @@ def link_mean(
     codes = np.unique(pairs[:, 0].astype(np.int64) * n_links + pairs[:, 1])
     books, links = codes // n_links, codes % n_links
     books_per_link = np.bincount(links, minlength=n_links)
-    idf = np.log((1 + n_books) / (1 + books_per_link)) + 1
+    idf = smooth_idf(books_per_link, n_books)
     weights = sparse.csr_matrix((idf[links], (books, links)), shape=(n_books, n_links))
     norms = np.sqrt(np.asarray(weights.multiply(weights).sum(1))).ravel()
-    lengths = np.linalg.norm(link_vectors, axis=1, keepdims=True)
-    mean = np.asarray(weights @ (link_vectors / np.maximum(lengths, 1e-12)))
+    mean = np.asarray(weights @ unit_rows(link_vectors))
     mean /= np.maximum(norms, 1e-12)[:, None]
     empty = norms == 0
     if fallback is not None and empty.any():

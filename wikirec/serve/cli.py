@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from wikirec.cli import fail
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
@@ -39,26 +41,17 @@ def add_command(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
-        print(f"wikirec serve: --port must be between 0 and 65535, not {args.port}",
-              file=sys.stderr)  # fmt: skip
-        return 2
-    from wikirec.recommend import RecommendError
+        return fail("serve", f"--port must be between 0 and 65535, not {args.port}")
     from wikirec.serve.app import create_app
     from wikirec.serve.server import allowed_hosts, bind, host_warning, serve, url_of
     from wikirec.serve.service import ModelService
 
-    try:
-        service = ModelService.load(args.model, redirects=args.redirects)
-    except RecommendError as exc:
-        print(f"wikirec serve: {exc}", file=sys.stderr)
-        return 2
+    service = ModelService.load(args.model, redirects=args.redirects)
     try:
         sock = bind(args.host, args.port)
     except OSError as exc:
         reason = exc.strerror or exc
-        print(f"wikirec serve: cannot listen on {args.host}:{args.port} ({reason})",
-              file=sys.stderr)  # fmt: skip
-        return 2
+        return fail("serve", f"cannot listen on {args.host}:{args.port} ({reason})")
     warning = host_warning(args.host)
     if warning:
         print(warning, file=sys.stderr)

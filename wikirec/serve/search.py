@@ -15,8 +15,8 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wikirec.recommend import KIND_NAMES, Recommender, UnknownTitleError
-from wikirec.trained import BOOKS, LINKS
+from wikirec.recommend import Recommender, UnknownTitleError
+from wikirec.trained import BOOKS, KIND_NOUNS, LINKS
 
 KINDS = (BOOKS, LINKS)
 
@@ -38,7 +38,7 @@ class Suggestion:
     match: str
 
     def as_json(self) -> dict:
-        return {"title": self.title, "kind": KIND_NAMES[self.kind], "match": self.match}
+        return {"title": self.title, "kind": KIND_NOUNS[self.kind], "match": self.match}
 
 
 class TitleSearch:

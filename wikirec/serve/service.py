@@ -28,7 +28,6 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from wikirec.recommend import (
-    KIND_NAMES,
     Book,
     Recommender,
     RecommendError,
@@ -36,7 +35,7 @@ from wikirec.recommend import (
 )
 from wikirec.serve.maps import MapFile, find_maps
 from wikirec.serve.search import KINDS, TitleSearch
-from wikirec.trained import BOOKS, LINKS, ModelError, TrainedModel, read_trained
+from wikirec.trained import BOOKS, KIND_NOUNS, LINKS, TrainedModel, read_trained
 
 MAX_K = 100  # answers per query
 MAX_WHY = 50  # shared pages per explained book
@@ -88,12 +87,9 @@ class ModelService:
         cls, model_dir: str | os.PathLike, redirects: str | os.PathLike | None = None
     ) -> ModelService:
         """Read a ``wikirec train`` folder (and its build, when found) once. Raises
-        :class:`RecommendError` (one line) for a folder that cannot be used."""
-        try:
-            model = read_trained(model_dir)
-        except ModelError as exc:
-            raise RecommendError(str(exc)) from exc
-        return cls(Recommender.from_trained(model, redirects), model)
+        :class:`~wikirec.trained.ModelError` (one line) for a folder that cannot be used."""
+        trained = read_trained(model_dir)
+        return cls(Recommender.from_trained(trained, redirects), trained)
 
     # ---------------------------------------------------------------- about the model
 
@@ -144,7 +140,7 @@ class ModelService:
         found = self.rec.titles[BOOKS].titles[row]
         return {
             "title": found,
-            "kind": KIND_NAMES[BOOKS],
+            "kind": KIND_NOUNS[BOOKS],
             "wikipedia": wikipedia_url(found),
             "fields": self._fields(row),
             "also_page": self.rec.titles[LINKS].find(found) is not None,
@@ -158,7 +154,7 @@ class ModelService:
         found = self.rec.titles[LINKS].titles[row]
         return {
             "title": found,
-            "kind": KIND_NAMES[LINKS],
+            "kind": KIND_NOUNS[LINKS],
             "url": self._page_url(found),
             "also_book": self.rec.titles[BOOKS].find(found) is not None,
         }
@@ -172,7 +168,7 @@ class ModelService:
         kind, resolved = self._resolve(title, KINDS)
         answers = self._call(lambda: self.rec.most_similar(title, topn=k, least=least))
         return {
-            "query": {"title": resolved, "kind": KIND_NAMES[kind], "k": k, "least": least},
+            "query": {"title": resolved, "kind": KIND_NOUNS[kind], "k": k, "least": least},
             "measure": "similarity",
             "results": _results(answers),
         }
@@ -214,7 +210,7 @@ class ModelService:
         return {
             "query": {
                 "liked": plus_terms,
-                "minus": [{"title": t, "kind": KIND_NAMES[kind]} for kind, t in minus_terms],
+                "minus": [{"title": t, "kind": KIND_NOUNS[kind]} for kind, t in minus_terms],
                 "k": k,
             },
             "measure": "similarity",
@@ -266,7 +262,7 @@ class ModelService:
             return query()
         except UnknownTitleError as exc:
             raise ApiError(404, str(exc), title=exc.title,
-                           kinds=[KIND_NAMES[k] for k in exc.kinds],
+                           kinds=[KIND_NOUNS[k] for k in exc.kinds],
                            suggestions=exc.suggestions) from exc  # fmt: skip
         except RecommendError as exc:
             raise ApiError(400, str(exc)) from exc
@@ -300,7 +296,7 @@ class ModelService:
         return titles[:EXAMPLES]
 
     def _map_json(self, found: MapFile) -> dict:
-        return {"name": found.name, "kind": KIND_NAMES[found.kind],
+        return {"name": found.name, "kind": KIND_NOUNS[found.kind],
                 "url": "/maps/" + quote(found.name)}  # fmt: skip
 
     def _page_url(self, title: str) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
+from wikirec.cli import fail
 from wikirec.synth.files import generate_dump, generate_partitions
 from wikirec.synth.options import GeneratorOptions
 
@@ -51,11 +51,9 @@ def add_command(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Handler of ``wikirec generate``: prints a one-line summary; returns the exit code."""
     if args.size_mb <= 0:
-        print("wikirec generate: --size-mb must be positive", file=sys.stderr)
-        return 2
+        return fail("generate", "--size-mb must be positive")
     if args.books is not None and args.books < 0:
-        print("wikirec generate: --books must be >= 0", file=sys.stderr)
-        return 2
+        return fail("generate", "--books must be >= 0")
     try:
         options = GeneratorOptions(
             xml_bytes=int(args.size_mb * 10**6),
@@ -71,8 +69,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             stats = generate_dump(args.out, options)
     except (ValueError, OSError) as exc:
-        print(f"wikirec generate: {exc}", file=sys.stderr)
-        return 2
+        return fail("generate", exc)
     compressed = stats["compressed_bytes"]
     rate = stats["xml_bytes"] / 1e6 / stats["seconds"] if stats["seconds"] > 0 else 0.0
     size = f", {compressed / 1e6:,.1f} MB bz2" if compressed is not None else ""

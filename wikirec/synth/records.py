@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from wikirec.io import write_atomic
 from wikirec.synth.names import strip_disambiguation
 from wikirec.synth.options import GeneratorOptions
 from wikirec.synth.pages import PageTexts
@@ -44,8 +45,6 @@ def write_records(
     Returns ``path``, ``books``, ``authors`` (each book's author title, in record
     order), ``genres`` (each book's genre title) and ``seconds``.
     """
-    from wikirec.io import write_atomic  # it imports pyarrow, which `generate` never needs
-
     started = time.perf_counter()
     opts = GeneratorOptions.of(options, overrides)
     plan = Plan(opts)

@@ -1,0 +1,180 @@
+"""A build folder, written whole and read back: what ``wikirec build`` leaves for the
+stages after it.
+
+The files (their columns are described in :mod:`wikirec.build`): ``books.parquet``,
+``links.parquet``, ``pairs.npy``, ``in_pairs.npy`` and ``build.json``, the marker of a
+finished build. :func:`write_build` removes the marker first and writes it last, every
+file atomically, so a reader sees a whole build or none; :func:`load_training_data`
+reads one back as :class:`TrainingData` and checks that its files agree.
+
+Also here, because every reader of the books' metadata compares values the same way:
+:func:`infobox_fields` (a book's infobox JSON as a dict) and :func:`fold_value` (the
+key two values are equal by). ``wikirec train``, ``evaluate``, ``classify`` and the
+trained-folder reader (:mod:`wikirec.trained`) read a build through this module only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from wikirec.errors import WikirecError
+from wikirec.io import write_json_atomic, write_npy_atomic, write_table_atomic
+
+MARKER = "build.json"
+
+
+class BuildError(WikirecError):
+    """Bad input or output folder for the build stage, or a build that cannot be read."""
+
+
+@dataclass
+class TrainingData:
+    """A finished build, read back by :func:`load_training_data`.
+
+    Attributes
+    ----------
+    books : DataFrame, one row per book, row ``i`` has ``index == i``
+    links : DataFrame, one row per link, row ``j`` has ``index == j``
+    pairs : ndarray of int32, shape (n_pairs, 2)
+        ``(book index, link index)``, one row per link occurrence (repeats kept).
+    summary : dict, the contents of ``build.json``
+    in_pairs : ndarray of int32, shape (n_in, 2)
+        ``(book index, link index)``: the link's page links to the book (distinct;
+        empty for a build without in-links).
+    """
+
+    books: pd.DataFrame
+    links: pd.DataFrame
+    pairs: np.ndarray
+    summary: dict
+    in_pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int32))
+
+    @property
+    def n_books(self) -> int:
+        return len(self.books)
+
+    @property
+    def n_links(self) -> int:
+        return len(self.links)
+
+    def graph_pairs(self) -> np.ndarray:
+        """int32 (n_pairs + n_in, 2): the out-link pairs (repeats kept) then the in-link
+        pairs, all as (book, link): what a book meets, either way."""
+        return np.concatenate([np.asarray(self.pairs), self.in_pairs]).astype(np.int32)
+
+    def own_pairs(self) -> np.ndarray:
+        """int32 (n, 2): (book, its own link row) for each book that is a link too (some
+        book links to it, or it links to one): the page itself, among what it meets."""
+        if "link_index" not in self.books:
+            return np.zeros((0, 2), np.int32)
+        own = self.books["link_index"].to_numpy()
+        books = np.flatnonzero(own >= 0)
+        return np.stack([books, own[books]], axis=1).astype(np.int32)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def infobox_fields(raw: str | None) -> dict[str, str]:
+    """A book's ``infobox`` JSON as ``{field: value}``, field names stripped and lower
+    case; ``{}`` for text that is not a JSON object."""
+    try:
+        fields = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    if not isinstance(fields, dict):
+        return {}
+    return {str(k).strip().lower(): str(v) for k, v in fields.items()}
+
+
+def fold_value(value: object) -> str:
+    """The key metadata values are compared by: white space collapsed, case folded
+    (``""`` for an empty value or None)."""
+    return " ".join(str(value or "").split()).casefold()
+
+
+# --------------------------------------------------------------------------- write
+
+
+def write_build(
+    out: Path, books: pa.Table, links: pa.Table, pairs: np.ndarray, in_pairs: np.ndarray,
+    summary: dict,
+) -> Path:  # fmt: skip
+    """Write a build into ``out``: the marker ``build.json`` is removed first and
+    written last, and every file is written atomically."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BuildError(f"{out}: exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).unlink(missing_ok=True)
+    write_table_atomic(books, out / "books.parquet")
+    write_table_atomic(links, out / "links.parquet")
+    write_npy_atomic(pairs, out / "pairs.npy")
+    write_npy_atomic(in_pairs, out / "in_pairs.npy")
+    write_json_atomic(summary, out / MARKER)
+    return out
+
+
+# --------------------------------------------------------------------------- read
+
+
+def load_training_data(data_dir: str | os.PathLike, mmap: bool = False) -> TrainingData:
+    """Read a finished build back (no articles needed).
+
+    Raises :class:`BuildError` with a one-line message if the folder is missing, not
+    finished, or its files disagree with each other.
+    """
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        raise BuildError(f"{folder}: no such folder")
+    marker = folder / MARKER
+    if not marker.is_file():
+        raise BuildError(f"{folder}: not a finished build (no build.json; run `wikirec build`)")
+    try:
+        summary = json.loads(marker.read_text(encoding="utf-8"))
+        books = pd.read_parquet(folder / "books.parquet")
+        links = pd.read_parquet(folder / "links.parquet")
+        pairs = np.load(folder / "pairs.npy", mmap_mode="r" if mmap else None, allow_pickle=False)
+        in_path = folder / "in_pairs.npy"  # absent from builds made before in-links
+        in_pairs = np.load(in_path, allow_pickle=False) if in_path.is_file() else None
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise BuildError(f"{folder}: cannot read the build ({exc})") from exc
+    if in_pairs is None:
+        in_pairs = np.zeros((0, 2), np.int32)
+    _check_build(folder, books, links, pairs, summary)
+    _check_pairs(folder, "in_pairs.npy", in_pairs, len(books), len(links))
+    return TrainingData(books=books, links=links, pairs=pairs, summary=summary,
+                        in_pairs=in_pairs)  # fmt: skip
+
+
+def _check_build(folder: Path, books, links, pairs: np.ndarray, summary: dict) -> None:
+    problems = []
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or not np.issubdtype(pairs.dtype, np.integer):
+        problems.append(f"pairs.npy has shape {pairs.shape} and dtype {pairs.dtype}")
+    elif len(pairs) != summary.get("pairs", {}).get("kept"):
+        problems.append("pairs.npy does not match build.json")
+    elif len(pairs) and (pairs.min() < 0 or pairs[:, 0].max() >= len(books)):
+        problems.append("pairs.npy refers to books that books.parquet lacks")
+    elif len(pairs) and pairs[:, 1].max() >= len(links):
+        problems.append("pairs.npy refers to links that links.parquet lacks")
+    if len(books) != summary.get("books", {}).get("kept"):
+        problems.append("books.parquet does not match build.json")
+    if len(links) != summary.get("distinct_links", {}).get("kept"):
+        problems.append("links.parquet does not match build.json")
+    if problems:
+        raise BuildError(f"{folder}: inconsistent build: {'; '.join(problems)}")
+
+
+def _check_pairs(folder: Path, name: str, pairs: np.ndarray, n_books: int, n_links: int) -> None:
+    ok = pairs.ndim == 2 and pairs.shape[1] == 2 and np.issubdtype(pairs.dtype, np.integer)
+    if ok and len(pairs):
+        ok = pairs.min() >= 0 and pairs[:, 0].max() < n_books and pairs[:, 1].max() < n_links
+    if not ok:
+        raise BuildError(f"{folder}: inconsistent build: {name} does not fit the books and links")

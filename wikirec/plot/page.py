@@ -1,0 +1,151 @@
+"""The interactive HTML map: plotly, embedded (no network needed), each point's title
+and fields on hover, a legend that toggles groups, and a search box that stars and
+zooms to the titles it matches.
+
+The page around the plot is a template file beside this module, ``page.html`` (HTML,
+CSS and the search box's JavaScript), filled by :class:`string.Template` substitution
+of ``$title``, ``$div`` and ``$data``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+from string import Template
+
+import numpy as np
+import pandas as pd
+
+from wikirec.plot.colours import OTHER_COLOUR, PALETTE, SINGLE_COLOUR, Groups
+from wikirec.plot.points import Points
+from wikirec.trained import BOOKS, TrainedModel
+
+PAGE = Template(Path(__file__).with_name("page.html").read_text(encoding="utf-8"))
+
+
+def hover_table(trained: TrainedModel, points: Points) -> pd.DataFrame:
+    """The fields shown on hover: author, genre, country, publisher for books; type and
+    books linking to it for pages (titles only without the build)."""
+    if points.kind == BOOKS:
+        if not trained.has_metadata:
+            return pd.DataFrame(index=range(len(points.rows)))
+        columns = ["author", "genre", "country", "publisher"]
+        return trained.books.iloc[points.rows][columns].reset_index(drop=True)
+    table = pd.DataFrame({"type": np.where(trained.is_category()[points.rows], "category", "page")})
+    if trained.has_metadata:
+        table["books linking"] = trained.links["count"].to_numpy()[points.rows]
+    return table
+
+
+def interactive_html(
+    coords: np.ndarray,
+    groups: Groups,
+    titles: Sequence[str],
+    hover: pd.DataFrame | None = None,
+    highlight: Sequence[int] = (),
+    title: str = "",
+) -> str:
+    """A self-contained HTML page (plotly.js embedded): the map, a hover card with the
+    title and ``hover``'s columns, a legend that toggles groups, and a search box that
+    stars and zooms to the titles it matches."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    hover = hover if hover is not None else pd.DataFrame(index=range(len(titles)))
+    custom = np.column_stack(
+        [np.asarray(titles, dtype=object)]
+        + [hover[c].fillna("").astype(str).to_numpy(dtype=object) for c in hover.columns]
+    )
+    template = "<b>%{customdata[0]}</b>" + "".join(
+        f"<br>{c}: %{{customdata[{j}]}}" for j, c in enumerate(hover.columns, 1)
+    )
+    fig = go.Figure()
+    labels = groups.legend_labels()
+    series = [
+        (
+            -1,
+            OTHER_COLOUR if groups.field else SINGLE_COLOUR,
+            labels[-1] if (groups.field and groups.n_other) else "points",
+        )
+    ]
+    series += [(i, PALETTE[i], labels[i]) for i in range(len(groups.names))]
+    for code, colour, name in series:
+        mask = groups.codes == code
+        if mask.any():
+            fig.add_trace(
+                go.Scattergl(
+                    x=coords[mask, 0],
+                    y=coords[mask, 1],
+                    mode="markers",
+                    name=name,
+                    marker={"color": colour, "size": 6 if code >= 0 else 5},
+                    customdata=custom[mask],
+                    hovertemplate=template + f"<extra>{name}</extra>",
+                )
+            )
+    if len(highlight):
+        pos = list(highlight)
+        fig.add_trace(
+            go.Scatter(
+                x=coords[pos, 0],
+                y=coords[pos, 1],
+                mode="markers+text",
+                name="starred",
+                text=[titles[i] for i in pos],
+                textposition="top center",
+                customdata=custom[pos],
+                marker={"symbol": "star", "size": 16, "color": "#ffd700", "line": {"width": 1}},
+                hovertemplate=template + "<extra>starred</extra>",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[],
+            y=[],
+            mode="markers+text",
+            name="search",
+            showlegend=False,
+            text=[],
+            hovertext=[],
+            hovertemplate="<b>%{hovertext}</b><extra>found</extra>",
+            textposition="top center",
+            marker={
+                "symbol": "star",
+                "size": 20,
+                "color": "#d62728",
+                "line": {"width": 1, "color": "black"},
+            },
+        )
+    )
+    fig.update_layout(
+        template="plotly_white",
+        title=title,
+        height=800,
+        legend={"itemsizing": "constant"},
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x"},
+        margin={"l": 10, "r": 10},
+    )
+    div = pio.to_html(
+        fig,
+        include_plotlyjs=True,
+        full_html=False,
+        div_id="wikirec-map",
+        config={"displaylogo": False, "responsive": True},
+    )
+    data = {
+        "titles": list(titles),
+        "x": coords[:, 0].tolist(),
+        "y": coords[:, 1].tolist(),
+        "searchTrace": len(fig.data) - 1,
+    }
+    return _page(title, div, data)
+
+
+def _page(title: str, div: str, data: dict) -> str:
+    """:data:`PAGE` filled in: the title (escaped), the plotly div, and the data the
+    search box reads (JSON, ``</`` escaped so no title can close the script)."""
+    blob = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    return PAGE.substitute(title=escape(title), div=div, data=blob)
