@@ -456,7 +456,7 @@ def test_keras_path_equals_the_kernel(p15_graph_build, model):
     from wikirec.trainers import KerasTrainer, KernelTrainer
 
     data = load_training_data(p15_graph_build)
-    config = TrainConfig.for_recipe(model, dim=16, batch_positives=128)
+    config = TrainConfig.for_recipe(model, dim=16, batch_positives=128, optimizer="keras")
     pairs = training_pairs(data, config)
     trainers = []
     for kind in (KerasTrainer, KernelTrainer):
