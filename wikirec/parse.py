@@ -180,9 +180,9 @@ class Markup:
     def visible(self, text):
         """``text`` with its hidden regions blanked, as ``self.hidden.sub(" ", text)``, in
         time linear in its length whatever it holds."""
-        if self.opening.search(text) is None:
-            return text
-        last_close = max(text.rfind(closer) for closer in self.closers)
+        last_close = -1
+        for closer in self.closers:  # the likeliest first: the others are sought after it
+            last_close = max(last_close, text.rfind(closer, last_close + 1))
         if self.tag_opening.search(text, last_close + 1) is None:
             # Every tag opening has a ">" after it, so each one sub() tries matches.
             return self.hidden.sub(self.blank, text)
@@ -210,7 +210,7 @@ class Markup:
 
 
 WIKITEXT = Markup("<", ">", "[^>]", (">",), xml=False)
-ESCAPED = Markup("&lt;", "(?:&gt;|>)", "(?:[^&>]|&(?!gt;))", (">", "&gt;"), xml=True)
+ESCAPED = Markup("&lt;", "(?:&gt;|>)", "(?:[^&>]|&(?!gt;))", ("&gt;", ">"), xml=True)
 
 
 def wikilink_titles(text: str) -> list[str]:
