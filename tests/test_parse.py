@@ -525,7 +525,8 @@ def test_escaped_links_are_the_links_of_the_decoded_text(fragment):
         total += len(ours)
     assert total > 25_000
     pieces = [
-        "[[", "]]", "|", "A", "b c", "_", "#", ":", "File:", "\\n", "{", "}", "[", "]", "é",
+        "[[", "]]", "|", "A", "b c", " ", "\t", "\n", "_", "#", ":", "File:", "{", "}", "[", "]",
+        "é",
         "<!--", "-->", "<nowiki>", "</nowiki >", "<NoWiki/>", "<pre", "<math x>", "</MATH>",
         "<ref>", "<", ">", "&", '"', "'",
     ]  # fmt: skip

@@ -225,6 +225,11 @@ def link_target(title: str) -> bytes | None:
     return title.encode() if title and namespace_of(title) == "" else None
 
 
+# Link targets that are already in normal form but for their first letter: ASCII words
+# without "#", "&", ":", "_", "<" or ">", one space apart. Most are.
+_PLAIN_TARGET = re.compile(rb"[!\"$%'-9;=?-^`-~]+(?: [!\"$%'-9;=?-^`-~]+)*")
+
+
 class _EscapedTargets(dict):
     """Raw link target (XML-escaped bytes) → :func:`link_target` of its normalised title,
     or ``None`` where the wikitext reader sees no link (an escaped ``<`` or ``>`` in it).
@@ -236,8 +241,12 @@ class _EscapedTargets(dict):
     def __missing__(self, raw: bytes) -> bytes | None:
         if len(self) >= self.LIMIT:
             self.clear()
-        text = unescape(raw)
-        target = None if "<" in text or ">" in text else link_target(normalize_title(text))
+        if _PLAIN_TARGET.fullmatch(raw):
+            target = raw[:1].upper() + raw[1:]  # normalize_title's whole work on it
+        else:
+            text = unescape(raw)
+            bad = "<" in text or ">" in text
+            target = None if bad else link_target(normalize_title(text))
         self[raw] = target
         return target
 
@@ -594,6 +603,8 @@ def read_records(
                     ],
                     "external_links": [str(x) for x in external],
                 }
+                if links is not None:  # UTF-8 from here on: a lone surrogate is refused
+                    links.add(row["title"], map(link_target, wikilinks))
             except (ValueError, TypeError) as exc:
                 stats.skipped += 1
                 stats.errors.append(
@@ -601,8 +612,6 @@ def read_records(
                     f"external_links, timestamp, length] ({exc}); skipped"
                 )
                 continue
-            if links is not None:
-                links.add(row["title"], map(link_target, wikilinks))
             yield "article", row
 
 
