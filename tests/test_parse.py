@@ -34,6 +34,13 @@ def read(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.read_parquet(out / "articles.parquet"), pd.read_parquet(out / "redirects.parquet")
 
 
+def read_inlinks(out: Path) -> set[tuple[str, str]]:
+    table = pd.read_parquet(out / "inlinks.parquet")
+    pairs = set(zip(table.source, table.target, strict=True))
+    assert len(pairs) == len(table)  # one row per (source, target)
+    return pairs
+
+
 def fragment_parts(fragment: Path) -> tuple[bytes, list[RawPage], bytes]:
     """The fragment's header, its pages (raw XML) and its footer."""
     xml = bz2.decompress(fragment.read_bytes())
@@ -157,6 +164,37 @@ def test_multistream_with_and_without_index_and_workers_agree(multistream, fragm
     for articles, redirects in outputs:
         pd.testing.assert_frame_equal(articles, expected_articles)
         pd.testing.assert_frame_equal(redirects, expected_redirects)
+    for out in (tmp_path / "indexed-1", tmp_path / "indexed-2", tmp_path / "scanned"):
+        assert read_inlinks(out) == read_inlinks(fragment_out)
+
+
+def test_pages_come_out_whole_whatever_their_text(fragment):
+    """A page's end is found by jumping over its text: a page whose text is empty or
+    missing, or with two revisions, still comes out whole, and one with no end is
+    still named, wherever the blocks are cut."""
+    import random
+
+    _, pages, _ = fragment_parts(fragment)
+    farm = next(p.xml for p in pages if b"<title>Animal Farm</title>" in p.xml)
+    text = farm[farm.index(b"<text") : farm.index(b"</text>") + len(b"</text>")]
+    revision = farm[farm.index(b"<revision>") : farm.index(b"</revision>") + 11]
+    odd = [
+        farm.replace(text, b'<text bytes="0" />'),
+        farm.replace(text, b""),
+        farm.replace(revision, revision + b"\n" + revision),
+    ]
+    no_end = farm.replace(b"</page>", b"")
+    xml = b"<mediawiki>\n" + b"\n".join([*odd, no_end, farm]) + b"\n</mediawiki>\n"
+    chunk = Chunk("odd.xml", "xml", 0, len(xml), 0)
+    rng = random.Random(0)
+    for _ in range(20):
+        cuts = sorted(rng.sample(range(1, len(xml)), 8))
+        blocks = [(xml[a:b], a) for a, b in zip([0, *cuts], [*cuts, len(xml)], strict=True)]
+        found = list(_split_pages(iter(blocks), chunk))
+        assert [p.xml for p in found if p.problem is None] == [*odd, farm]
+        (problem,) = [p.problem for p in found if p.problem is not None]
+        assert "page 'Animal Farm'" in problem and "has no </page>" in problem
+        assert found[3].problem == problem  # in its place
 
 
 def test_a_page_tag_cut_by_a_block_end_is_not_lost(fragment):
@@ -217,9 +255,8 @@ def test_folder_of_partitions_and_plain_xml(fragment, fragment_out, tmp_path):
     pd.testing.assert_frame_equal(redirects, expected_redirects)
 
 
-def test_interrupted_run_resumes_to_the_same_tables(
-    multistream, fragment_out, tmp_path, monkeypatch
-):
+def parse_killed_at_fifth_chunk(monkeypatch, *args, **kwargs) -> None:
+    """``parse_dumps(*args, **kwargs)``, dying at its fifth chunk as a killed run does."""
     real = parse_module.parse_chunk
     calls = []
 
@@ -231,10 +268,17 @@ def test_interrupted_run_resumes_to_the_same_tables(
 
     monkeypatch.setattr(parse_module, "parse_chunk", dies_on_fifth_chunk)
     with pytest.raises(KeyboardInterrupt):
-        parse_dumps([multistream], tmp_path, workers=1, chunk_bytes=64 << 10)
-    assert not (tmp_path / "articles.parquet").exists()
+        parse_dumps(*args, **kwargs)
     monkeypatch.setattr(parse_module, "parse_chunk", real)
-    summary = parse_dumps([multistream], tmp_path, workers=1, chunk_bytes=64 << 10)
+
+
+def test_interrupted_run_resumes_to_the_same_tables(
+    multistream, fragment_out, tmp_path, monkeypatch
+):
+    options = {"workers": 1, "chunk_bytes": 64 << 10}
+    parse_killed_at_fifth_chunk(monkeypatch, [multistream], tmp_path, **options)
+    assert not (tmp_path / "articles.parquet").exists()
+    summary = parse_dumps([multistream], tmp_path, **options)
     assert summary.chunks_resumed == 4
     assert summary.pages == 206
     for got, expected in zip(read(tmp_path), read(fragment_out), strict=True):
@@ -284,6 +328,231 @@ def test_killed_process_then_rerun(multistream, fragment_out, tmp_path):
     )
     for got, expected in zip(read(out), read(fragment_out), strict=True):
         pd.testing.assert_frame_equal(got, expected)
+
+
+# --------------------------------------------------------------------------- in-links
+
+
+def edited_fragment(fragment: Path, path: Path, edits: dict[str, tuple[bytes, bytes]],
+                    extra: bytes = b"") -> Path:  # fmt: skip
+    """The fragment as plain XML, with ``old`` replaced by ``new`` in the pages named by
+    ``edits`` (each edit must apply) and ``extra`` pages added at the end."""
+    header, pages, footer = fragment_parts(fragment)
+    out = []
+    for page in pages:
+        xml = page.xml
+        title = unescape(extract_tag(xml, b"title"))
+        if title in edits:
+            old, new = edits[title]
+            assert old in xml, title
+            xml = xml.replace(old, new)
+        out.append(xml)
+    path.write_bytes(header + b"\n".join(out) + b"\n" + extra + footer)
+    return path
+
+
+def redirect_page(title: str, target: str, page_id: int) -> bytes:
+    """A redirect page shaped as the fragment's own ("AccessibleComputing")."""
+    return (
+        f"  <page>\n    <title>{title}</title>\n    <ns>0</ns>\n    <id>{page_id}</id>\n"
+        f'    <redirect title="{target}" />\n    <revision>\n      <id>{page_id}</id>\n'
+        "      <timestamp>2014-10-26T04:50:23Z</timestamp>\n"
+        f'      <text xml:space="preserve">#REDIRECT [[{target}]]</text>\n'
+        "    </revision>\n  </page>\n"
+    ).encode()
+
+
+def test_no_other_page_of_the_fragment_links_to_its_books(fragment_out):
+    """Looked up in the fragment: "Animal Farm" links to itself ([[Animal Farm#Animalism]]),
+    "Animation" links to "Animal Farm (1954 film)", and no page links to "Animalia (book)"
+    or "A Modest Proposal": so no in-link, though every page's links were read."""
+    (chunk_links,) = fragment_out.glob("chunks/*/*.links.parquet")
+    pairs = pd.read_parquet(chunk_links)
+    scanned = set(zip(pairs.source, pairs.target, strict=True))
+    assert ("Animation", "Animal Farm (1954 film)") in scanned
+    assert ("Animal Farm", "Animal Farm (1999 film)") in scanned
+    assert not any(source == target for source, target in scanned)  # no self-link
+    assert not any(":" in target and target.startswith("Category:") for _, target in scanned)
+    assert pairs.source.nunique() == 106  # every article of the fragment (205 ns-0 pages)
+    assert read_inlinks(fragment_out) == set()
+    summary = json.loads((fragment_out / "parse.json").read_text())["counts"]
+    assert summary["link_pairs"] == len(pairs) and summary["inlinks"] == 0
+
+
+def test_inlinks_of_real_pages(fragment, tmp_path):
+    """With any infobox kept (45 pages), the fragment's pages link to them: e.g. nine
+    pages link to "Aristotle", six Angola pages to "Angola"."""
+    summary = parse_dumps([fragment], tmp_path, templates=["Infobox *"])
+    inlinks = read_inlinks(tmp_path)
+    kept = set(read(tmp_path)[0].title)
+    assert {target for _, target in inlinks} <= kept  # no redirect in the fragment is used
+    assert {s for s, t in inlinks if t == "Aristotle"} == {
+        "Abortion", "Alchemy", "Anatomy", "Andrei Tarkovsky", "Anthropology", "Apollo", "Art",
+        "Ayn Rand", "List of Atlas Shrugged characters",
+    }  # fmt: skip
+    assert {s for s, t in inlinks if t == "Angola"} == {
+        "Angolan Armed Forces", "Demographics of Angola", "Economy of Angola",
+        "Foreign relations of Angola", "Politics of Angola", "Transport in Angola",
+    }  # fmt: skip
+    assert ("Anthropology", "Aristotle") in inlinks and ("Aristotle", "Ayn Rand") in inlinks
+    assert "Animal Farm" not in {target for _, target in inlinks}
+    assert len(inlinks) == summary.inlinks == 49
+    assert summary.link_pairs > 20_000
+
+
+def test_inlinks_keep_the_target_as_written_and_skip_hidden_links(fragment, tmp_path):
+    """Real pages edited: "Animation" links to "Animal Farm" directly (twice, written two
+    ways), through a redirect and through a chain of two; in a comment and in <nowiki>
+    to the other books; "Anarchism" links to "Animalia (book)" with its brackets written
+    as XML character references (which makes them brackets)."""
+    added = (
+        b"[[Animal Farm]] [[animal_Farm#Plot|the farm]] [[Animal farm (novel)|novel]] "
+        b"[[Orwell&apos;s farm]] &lt;!-- [[A Modest Proposal]] --&gt; "
+        b"&lt;nowiki&gt;[[Animalia (book)]]&lt;/nowiki&gt; &lt;NOWIKI &gt;[[A Modest Proposal]]"
+    )
+    dump = edited_fragment(
+        fragment,
+        tmp_path / "edited.xml",
+        {
+            "Animation": (b"</text>", b"\n" + added + b"</text>"),
+            "Anarchism": (b"</text>", b" &#91;&#91;Animalia (book)]]</text>"),
+        },
+        extra=redirect_page("Animal farm (novel)", "Animal Farm", 900001)
+        + redirect_page("Orwell&apos;s farm", "Animal farm (novel)", 900002),
+    )
+    parse_dumps([dump], tmp_path / "out")
+    inlinks = read_inlinks(tmp_path / "out")
+    assert inlinks == {
+        ("Animation", "Animal Farm"),
+        ("Animation", "Animal farm (novel)"),  # as written: build resolves it
+        ("Animation", "Orwell's farm"),
+        ("Anarchism", "Animalia (book)"),
+    }
+
+
+def test_p15_records_link_to_each_other(p15_records, tmp_path):
+    """Every record is a kept page: their wikilinks to other records are in-links, e.g.
+    Gillian Bradshaw's trilogy and Randa Abdel-Fattah's two novels."""
+    summary = parse_dumps([p15_records], tmp_path)
+    inlinks = read_inlinks(tmp_path)
+    assert ("Hawk of May", "Kingdom of Summer") in inlinks
+    assert ("Kingdom of Summer", "Hawk of May") in inlinks
+    assert ("Ten Things I Hate About Me", "Does My Head Look Big in This?") in inlinks
+    assert {s for s, t in inlinks if t == "The Red Pavilion"} == {
+        "Necklace and Calabash", "Poets and Murder", "The Chinese Bell Murders",
+        "The Emperor's Pearl", "The Haunted Monastery", "The Lacquer Screen",
+        "The Monkey and the Tiger",
+    }  # fmt: skip
+    titles = [json.loads(line)[0] for line in p15_records.read_text().splitlines()]
+    assert {target for _, target in inlinks} <= set(titles)
+    assert len(inlinks) == summary.inlinks == 497
+
+
+def test_inlinks_come_from_per_chunk_files_written_before_assembly(
+    multistream, tmp_path, monkeypatch
+):
+    """Bounded memory: each chunk writes its pairs beside its other rows; the final table
+    is made from them one chunk at a time once every chunk is done."""
+    seen = {}
+    real = parse_module.write_inlinks
+
+    def check_files(out, link_files, progress=False):
+        seen["files"] = [pd.read_parquet(path) for path in link_files]
+        seen["markers"] = len(list(out.glob("chunks/*/*.done.json")))
+        return real(out, link_files, progress)
+
+    monkeypatch.setattr(parse_module, "write_inlinks", check_files)
+    summary = parse_dumps(
+        [multistream], tmp_path, templates=["Infobox *"], workers=2, chunk_bytes=64 << 10
+    )
+    assert len(seen["files"]) == seen["markers"] == summary.chunks > 5
+    assert sum(len(pairs) for pairs in seen["files"]) == summary.link_pairs
+    assert sum(len(pairs) > 0 for pairs in seen["files"]) > 5
+    merged = pd.concat(seen["files"])
+    inlinks = read_inlinks(tmp_path)
+    assert inlinks < set(zip(merged.source, merged.target, strict=True))
+    assert len(inlinks) == 49
+
+
+def test_interrupted_run_resumes_to_the_same_inlinks(multistream, fragment, tmp_path, monkeypatch):
+    templates = ["Infobox *"]
+    parse_dumps([fragment], tmp_path / "whole", templates=templates)
+    out = tmp_path / "resumed"
+    options = {"templates": templates, "workers": 1, "chunk_bytes": 64 << 10}
+    parse_killed_at_fifth_chunk(monkeypatch, [multistream], out, **options)
+    assert not (out / "inlinks.parquet").exists()
+    assert len(list(out.glob("chunks/*/*.links.parquet"))) == 4
+    summary = parse_dumps([multistream], out, **options)
+    assert summary.chunks_resumed == 4
+    whole = pd.read_parquet(tmp_path / "whole" / "inlinks.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "inlinks.parquet"), whole)
+    assert len(whole) == 49
+
+
+def test_no_inlinks_writes_no_table(fragment, tmp_path, capsys):
+    (tmp_path / "inlinks.parquet").write_bytes(b"from an earlier run")
+    argv = ["parse", str(fragment), "--out", str(tmp_path), "--quiet", "--no-inlinks"]
+    assert main(argv) == 0
+    assert not (tmp_path / "inlinks.parquet").exists()  # an earlier run's table goes too
+    assert not list(tmp_path.glob("chunks/*/*.links.parquet"))
+    assert len(read(tmp_path)[0]) == 3
+    parse_json = json.loads((tmp_path / "parse.json").read_text())
+    assert parse_json["inlinks"] is False and parse_json["counts"]["inlinks"] is None
+    out = capsys.readouterr().out
+    assert "in-links" not in out and "inlinks.parquet" not in out
+
+
+def test_escaped_links_are_the_links_of_the_decoded_text(fragment):
+    """In-links read the links of every page from its still-escaped XML; on every real
+    page of the fragment, and on hostile text, they are the links that the reader of
+    kept pages finds in the decoded text."""
+    import random
+
+    from wikirec.parse import escaped_link_targets, link_target, wikilink_titles
+
+    def both(raw: bytes) -> tuple[list, list]:
+        ours = [t for t in escaped_link_targets(raw) if t]
+        theirs = [t for t in map(link_target, wikilink_titles(unescape(raw))) if t]
+        return ours, theirs
+
+    _, pages, _ = fragment_parts(fragment)
+    total = 0
+    for page in pages:
+        xml = page.xml
+        raw = xml[xml.index(b">", xml.index(b"<text")) + 1 : xml.index(b"</text>")]
+        ours, theirs = both(raw)
+        assert ours == theirs, unescape(extract_tag(xml, b"title"))
+        total += len(ours)
+    assert total > 25_000
+    pieces = [
+        "[[", "]]", "|", "A", "b c", " ", "\t", "\n", "_", "#", ":", "File:", "{", "}", "[", "]",
+        "é",
+        "<!--", "-->", "<nowiki>", "</nowiki >", "<NoWiki/>", "<pre", "<math x>", "</MATH>",
+        "<ref>", "<", ">", "&", '"', "'",
+    ]  # fmt: skip
+    escapes = {"&": ["&amp;"], "<": ["&lt;", "&#60;"], ">": ["&gt;", ">"], "[": ["[", "&#91;"],
+               '"': ["&quot;", '"'], "'": ["'", "&apos;"]}  # fmt: skip
+    rng = random.Random(0)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 25)))
+        raw = "".join(rng.choice(escapes.get(c, [c])) for c in text).encode()
+        assert unescape(raw) == text
+        ours, theirs = both(raw)
+        assert ours == theirs, raw
+
+
+def test_hidden_regions_are_found_in_linear_time():
+    """Each "<nowiki" with no ">" after it used to send the regular expression to the end
+    of the text: 20,000 of them took half a minute. Same regions as the expression's."""
+    from wikirec.parse import ESCAPED, WIKITEXT, escaped_link_targets
+
+    hostile = "<nowiki " * 20_000 + "[[Animal Farm]] <!-- [[A Modest Proposal]]"
+    assert WIKITEXT.visible(hostile) == hostile[: hostile.index("<!--")] + " "
+    raw = hostile.replace("<", "&lt;").encode()
+    assert ESCAPED.visible(raw) == raw[: raw.index(b"&lt;!--")] + b" "
+    assert [t for t in escaped_link_targets(raw) if t] == [b"Animal Farm"]
+    for text in ["a <nowiki>[[b]]</nowiki> [[c]] <pre [[d]]", "<!-- x --> <math>[y]", "<pre/>[z]"]:
+        assert WIKITEXT.visible(text) == WIKITEXT.hidden.sub(" ", text)
 
 
 # --------------------------------------------------------------------------- bad input
@@ -430,7 +699,7 @@ def test_links_agree_with_mwparserfromhell_on_every_real_article(fragment):
 
     import mwparserfromhell
 
-    from wikirec.parse import _HIDDEN, _WIKILINK, external_links
+    from wikirec.parse import WIKITEXT, external_links, wikilink_titles
     from wikirec.titles import normalize_title
 
     _, pages, _ = fragment_parts(fragment)
@@ -442,8 +711,8 @@ def test_links_agree_with_mwparserfromhell_on_every_real_article(fragment):
         text = unescape(xml[xml.index(b">", xml.index(b"<text")) + 1 : xml.index(b"</text>")])
         code = mwparserfromhell.parse(text)
         theirs = Counter(normalize_title(str(link.title)) for link in code.ifilter_wikilinks())
-        visible = _HIDDEN.sub(" ", text)
-        ours = Counter(normalize_title(raw) for raw in _WIKILINK.findall(visible))
+        visible = WIKITEXT.visible(text)
+        ours = Counter(wikilink_titles(text))
         assert not theirs - ours, unescape(extract_tag(xml, b"title"))
         their_urls = Counter(str(link.url) for link in code.ifilter_external_links())
         assert sum((their_urls - Counter(external_links(visible))).values()) <= 1

@@ -34,6 +34,8 @@ def read(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 def assert_same_tables(a: Path, b: Path) -> None:
     for left, right in zip(read(a), read(b), strict=True):
         pd.testing.assert_frame_equal(left, right)
+    inlinks = [pd.read_parquet(folder / "inlinks.parquet") for folder in (a, b)]
+    pd.testing.assert_frame_equal(*inlinks)
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +81,8 @@ def test_reference_holds_real_and_planted_books(reference):
     articles, redirects = read(reference)
     assert BOOKS <= set(articles.title)
     assert len(articles) > 20 and len(redirects) > 100
+    inlinks = pd.read_parquet(reference / "inlinks.parquet")
+    assert len(inlinks) > 0  # the generated pages link to the generated books
 
 
 def test_local_cluster_equals_process_pool(inputs, reference, tmp_path):

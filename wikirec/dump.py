@@ -266,20 +266,22 @@ def _split_pages(blocks: Iterator[tuple[bytes, int]], chunk: Chunk) -> Iterator[
             if start < 0:  # keep what could be the head of a "<page>" cut by the block end
                 pos = max(pos, len(buffer) - (len(b"<page>") - 1))
                 break
-            end = buffer.find(b"</page>", start)
+            end, text_start, text_end = _page_end(buffer, start)
             if end < 0:
                 pos = start
                 break
-            # The next page's start, found once: it also tells a page with no end.
-            following = buffer.find(b"<page>", start + 6)
+            # Another page starting before this one's end: this one has no end.
+            following = buffer.find(b"<page>", start + 6, text_start)
+            if following < 0:
+                following = buffer.find(b"<page>", text_end, end)
             page_offset = offset if multistream else position + start
-            if 0 <= following < end:
+            if following >= 0:
                 yield _unfinished(buffer[start:following], chunk, page_offset)
                 start = pos = following
                 continue
             end += len(b"</page>")
             yield RawPage(buffer[start:end], page_offset)
-            pos, start = end, following
+            pos, start = end, buffer.find(b"<page>", end)
         buffer = buffer[pos:]
         position += pos
     if not saw_root:
@@ -287,6 +289,22 @@ def _split_pages(blocks: Iterator[tuple[bytes, int]], chunk: Chunk) -> Iterator[
     start = buffer.find(b"<page>")
     if start >= 0:
         yield _unfinished(buffer[start:], chunk, None)
+
+
+def _page_end(buffer: bytes, start: int) -> tuple[int, int, int]:
+    """Where the ``</page>`` after ``start`` is (-1 if not in ``buffer``), and the range of
+    the page's text, which holds no ``<`` (XML escapes it) and so was jumped over: most
+    of a page's bytes are not searched at all. (An empty range if there was none.)"""
+    text = buffer.find(b"<text", start)
+    if text >= 0 and buffer.find(b"</page>", start, text) < 0:
+        tag_end = buffer.find(b">", text)
+        if tag_end >= 0 and buffer.find(b"<", text + 1, tag_end) < 0:
+            close = buffer.find(b"<", tag_end + 1)
+            if close < 0:  # the page goes on past the buffer
+                return -1, tag_end + 1, len(buffer)
+            return buffer.find(b"</page>", close), tag_end + 1, close
+    after_tag = start + len(b"<page>")
+    return buffer.find(b"</page>", start), after_tag, after_tag
 
 
 def _check_root(head: bytes, chunk: Chunk) -> None:

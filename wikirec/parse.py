@@ -7,10 +7,16 @@ book`` and its aliases by default), plus every redirect. Writes::
     OUT/articles.parquet   title, page_id, timestamp, text_length, template, infobox
                            (JSON text), wikilinks, categories, external_links (lists)
     OUT/redirects.parquet  source, target (every redirect; main-namespace titles unprefixed)
+    OUT/inlinks.parquet    source, target: a main-namespace page of the dump (kept or
+                           not) and a link of it to a kept page, the target as written
+                           (normalised, not resolved: a kept title or a redirect
+                           leading to one); not with ``inlinks=False``
     OUT/parse.json         parameters, counts, errors
 
-Each chunk's rows are written atomically under ``OUT/chunks/`` before the final
-tables are assembled, so a killed run picks up where it stopped.
+Each chunk's rows, and every page's (page, link target) pairs, are written atomically
+under ``OUT/chunks/`` before the final tables are assembled, so a killed run picks up
+where it stopped; the pairs are filtered into ``inlinks.parquet`` one chunk at a time
+once the kept pages are known, so memory does not grow with the dump.
 
 Chunks run in a local process pool, or with ``scheduler="dask"`` / ``"tcp://HOST:PORT"``
 on Dask distributed (an optional dependency: ``pip install 'wikirec[dask]'``): a local
@@ -19,12 +25,14 @@ workers send each chunk's tables back and this process writes them, so only the 
 not ``OUT``, need to be shared.
 
 Only pages that pass a cheap byte-level test for the template reach
-mwparserfromhell; this module must not import TensorFlow.
+mwparserfromhell, and the links of the others are read from their still XML-escaped
+bytes (:class:`Markup`); this module must not import TensorFlow.
 """
 
 from __future__ import annotations
 
 import argparse
+import calendar
 import hashlib
 import json
 import logging
@@ -40,7 +48,9 @@ from datetime import datetime
 from pathlib import Path
 
 import mwparserfromhell
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from mwparserfromhell.nodes import (
     Argument,
@@ -66,7 +76,7 @@ from wikirec.dump import (
     plan_chunks,
     unescape,
 )
-from wikirec.io import write_json_atomic, write_table_atomic
+from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
 from wikirec.progress import progress_bar
 from wikirec.titles import (
     TemplateMatcher,
@@ -107,17 +117,13 @@ ARTICLE_SCHEMA = pa.schema(
     ]
 )
 REDIRECT_SCHEMA = pa.schema([("source", pa.string()), ("target", pa.string())])
+INLINK_SCHEMA = pa.schema([("source", pa.string()), ("target", pa.string())])
+# Redirect chains are followed this far, as `wikirec build` follows them.
+REDIRECT_HOPS = 32
 
 _BYTES_ATTR = re.compile(rb'\bbytes="(\d+)"')
 _REDIRECT = re.compile(rb'<redirect\s+title="([^"]*)"')
 _QUOTES = re.compile(r"'{2,}")
-# Regions MediaWiki shows as they are: no link inside them is a link.
-_HIDDEN = re.compile(
-    r"<!--.*?(?:-->|\Z)"
-    r"|<(nowiki|pre|math|syntaxhighlight|source|score)\b[^>]*?(?:/>|>.*?(?:</\1\s*>|\Z))",
-    re.S | re.I,
-)
-_WIKILINK = re.compile(r"\[\[([^\[\]|\n{}<>]*?)(?=\||\]\])")
 _EXTERNAL = re.compile(
     r"\[\s*((?:https?:|ftp:)?//[^\s\[\]<>\"]+)|(?<!\w)((?:https?|ftp)://[^\s\[\]<>\"{}|]+)",
     re.I,
@@ -128,6 +134,172 @@ _BREAKS = {"br", "p", "li", "hr"}
 _DROPPED_TAGS = {"ref", "references", "math", "syntaxhighlight", "score", "gallery"}
 
 
+# --------------------------------------------------------------------------- links
+
+_HIDDEN_TAGS = "nowiki|pre|math|syntaxhighlight|source|score"
+
+
+def _hidden_pattern(lt: str, gt: str, not_gt: str) -> str:
+    """Regions MediaWiki shows as they are (no link inside them is a link), with ``lt``
+    and ``gt`` standing for ``<`` and ``>`` and ``not_gt`` for any other character."""
+    return (
+        rf"{lt}!--.*?(?:--{gt}|\Z)"
+        rf"|{lt}({_HIDDEN_TAGS})\b{not_gt}*?(?:/{gt}|{gt}.*?(?:{lt}/\1\s*{gt}|\Z))"
+    )
+
+
+# A link target runs to the first "|" or "]]"; a bracket, brace, angle bracket or line
+# break before that means no link. (Greedy, it finds what the lazy form finds: none of
+# the characters it runs over can start "|" or "]]".)
+_LINK_PATTERN = r"\[\[([^\[\]|\n{}<>]*)(?=\||\]\])"
+
+
+class Markup:
+    """Hidden regions and wikilinks of wikitext, read over one spelling of it.
+
+    Two spellings share the same patterns: wikitext itself, and the still XML-escaped
+    bytes of a dump's ``<text>``, where ``<`` is ``&lt;`` and ``>`` is ``&gt;`` or ``>``,
+    so that the links of pages nobody keeps are read without decoding them. The
+    patterns follow ASCII rules (tag names, ``\\b``, ``\\s``), as MediaWiki's do, so both
+    spellings find the same regions.
+    """
+
+    def __init__(self, lt: str, gt: str, not_gt: str, closers: tuple[str, ...], xml: bool):
+        def compiled(pattern: str, flags: int = 0) -> re.Pattern:
+            return re.compile(pattern.encode() if xml else pattern, flags | re.A)
+
+        self.hidden = compiled(_hidden_pattern(lt, gt, not_gt), re.S | re.I)
+        self.opening = compiled(rf"{lt}(?:!--|(?:{_HIDDEN_TAGS})\b)", re.I)
+        self.tag_opening = compiled(rf"{lt}(?:{_HIDDEN_TAGS})\b", re.I)
+        self.link = compiled(_LINK_PATTERN)
+        encode = str.encode if xml else str
+        self.closers = tuple(encode(c) for c in closers)
+        self.comment = encode(f"{lt}!--")
+        self.blank = encode(" ")
+
+    def visible(self, text):
+        """``text`` with its hidden regions blanked, as ``self.hidden.sub(" ", text)``, in
+        time linear in its length whatever it holds."""
+        last_close = -1
+        for closer in self.closers:  # the likeliest first: the others are sought after it
+            last_close = max(last_close, text.rfind(closer, last_close + 1))
+        if self.tag_opening.search(text, last_close + 1) is None:
+            # Every tag opening has a ">" after it, so each one sub() tries matches.
+            return self.hidden.sub(self.blank, text)
+        return self._visible_in_steps(text, last_close)
+
+    def _visible_in_steps(self, text, last_close: int):
+        # A tag opening with no ">" after it matches nothing, but sub() would look for
+        # that ">" up to the end of the text from each such opening: quadratic.
+        parts, pos = [], 0
+        while True:
+            opening = self.opening.search(text, pos, last_close + 1)
+            if opening is None:
+                break
+            region = self.hidden.match(text, opening.start())  # it has its ">"
+            parts += [text[pos : region.start()], self.blank]
+            pos = region.end()
+        # Past the last ">" only a comment can open, and it runs to the end.
+        comment = text.find(self.comment, max(pos, last_close + 1))
+        parts += [text[pos:comment], self.blank] if comment >= 0 else [text[pos:]]
+        return self.blank[:0].join(parts)
+
+    def link_targets(self, text) -> list:
+        """The raw targets of the wikilinks outside hidden regions, in page order."""
+        return self.link.findall(self.visible(text))
+
+
+WIKITEXT = Markup("<", ">", "[^>]", (">",), xml=False)
+ESCAPED = Markup("&lt;", "(?:&gt;|>)", "(?:[^&>]|&(?!gt;))", ("&gt;", ">"), xml=True)
+
+
+def wikilink_titles(text: str) -> list[str]:
+    """The targets of the wikilinks of wikitext, normalised (:func:`normalize_title`), in
+    page order with repeats; links in comments, ``<nowiki>`` and the like are no links."""
+    return [normalize_title(raw) for raw in WIKITEXT.link_targets(text)]
+
+
+def link_target(title: str) -> bytes | None:
+    """A normalised link target as in-links store it, UTF-8, if it names a page of the
+    main namespace; else ``None``."""
+    return title.encode() if title and namespace_of(title) == "" else None
+
+
+# Link targets that are already in normal form but for their first letter: ASCII words
+# without "#", "&", ":", "_", "<" or ">", one space apart. Most are.
+_PLAIN_TARGET = re.compile(rb"[!\"$%'-9;=?-^`-~]+(?: [!\"$%'-9;=?-^`-~]+)*")
+
+
+class _EscapedTargets(dict):
+    """Raw link target (XML-escaped bytes) → :func:`link_target` of its normalised title,
+    or ``None`` where the wikitext reader sees no link (an escaped ``<`` or ``>`` in it).
+    Worker processes keep it across chunks: pages name the same pages again and again,
+    and normalising is most of the cost of a link."""
+
+    LIMIT = 200_000  # entries, about 40 MB
+
+    def __missing__(self, raw: bytes) -> bytes | None:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        if _PLAIN_TARGET.fullmatch(raw):
+            target = raw[:1].upper() + raw[1:]  # normalize_title's whole work on it
+        else:
+            text = unescape(raw)
+            bad = "<" in text or ">" in text
+            target = None if bad else link_target(normalize_title(text))
+        self[raw] = target
+        return target
+
+
+_ESCAPED_TARGETS = _EscapedTargets()
+
+
+def escaped_link_targets(raw: bytes) -> Iterable[bytes | None]:
+    """:func:`link_target` of each of ``wikilink_titles(unescape(raw))``, for a page's
+    still XML-escaped ``<text>`` content, found without decoding the page."""
+    if _has_character_reference(raw):  # "&#91;" is a "[": only the decoded text tells
+        return map(link_target, wikilink_titles(unescape(raw)))
+    return map(_ESCAPED_TARGETS.__getitem__, ESCAPED.link_targets(raw))
+
+
+def _has_character_reference(raw: bytes) -> bool:
+    # Found from the "#": "&" starts every escaped "<", so a search for "&#" is slow.
+    hash_sign = raw.find(b"#")
+    while hash_sign >= 0:
+        if hash_sign > 0 and raw[hash_sign - 1] == ord("&"):
+            return True
+        hash_sign = raw.find(b"#", hash_sign + 1)
+    return False
+
+
+class LinkCollector:
+    """The rows of one chunk for ``inlinks.parquet``, before anyone knows which pages are
+    kept: each page's distinct main-namespace link targets but itself. Titles are kept
+    as UTF-8, as the table stores them."""
+
+    def __init__(self) -> None:
+        self.sources: list[bytes] = []
+        self.counts: list[int] = []  # of targets, per source
+        self.targets: list[bytes] = []
+
+    def add(self, source: str, targets: Iterable[bytes | None]) -> None:
+        """``targets``: a page's :func:`link_target` values, in page order."""
+        distinct = dict.fromkeys(targets)
+        distinct.pop(None, None)
+        source_utf8 = source.encode()
+        distinct.pop(source_utf8, None)
+        if distinct:
+            self.sources.append(source_utf8)
+            self.counts.append(len(distinct))
+            self.targets += distinct
+
+    def table(self) -> pa.Table:
+        rows = np.repeat(np.arange(len(self.sources), dtype=np.int32), self.counts)
+        row_indices = pa.Array.from_buffers(pa.int32(), len(rows), [None, pa.py_buffer(rows)])
+        sources = _utf8_array(self.sources).take(row_indices)
+        return pa.Table.from_arrays([sources, _utf8_array(self.targets)], schema=INLINK_SCHEMA)
+
+
 @dataclass
 class ChunkStats:
     pages: int = 0
@@ -136,10 +308,12 @@ class ChunkStats:
     skipped: int = 0
     xml_bytes: int = 0
     input_bytes: int = 0
+    link_pairs: int = 0  # (page, main-namespace link target) pairs written for in-links
     errors: list[str] = field(default_factory=list)
+    _COUNTS = ("pages", "kept", "redirects", "skipped", "xml_bytes", "input_bytes", "link_pairs")
 
     def add(self, other: ChunkStats) -> None:
-        for name in ("pages", "kept", "redirects", "skipped", "xml_bytes", "input_bytes"):
+        for name in self._COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)
 
@@ -149,6 +323,7 @@ class ParseSummary(ChunkStats):
     seconds: float = 0.0
     chunks: int = 0
     chunks_resumed: int = 0
+    inlinks: int | None = None  # rows of inlinks.parquet; None: in-links not read
     out_dir: str = ""
 
     def line(self) -> str:
@@ -156,9 +331,12 @@ class ParseSummary(ChunkStats):
         resumed = ""
         if self.chunks_resumed:
             resumed = f", {self.chunks_resumed} of {self.chunks} chunks reused"
+        inlinks = ""
+        if self.inlinks is not None:
+            inlinks = f", in-links {self.inlinks:,} (of {self.link_pairs:,} page links)"
         return (
             f"pages read {self.pages:,}, kept {self.kept:,}, redirects {self.redirects:,}, "
-            f"skipped {self.skipped:,}; {self.xml_bytes / 1e6:,.1f} MB of XML in "
+            f"skipped {self.skipped:,}{inlinks}; {self.xml_bytes / 1e6:,.1f} MB of XML in "
             f"{self.seconds:,.1f} s ({rate:,.1f} MB/s){resumed}"
         )
 
@@ -214,14 +392,14 @@ def extract_article(title: str, text: str, matcher: TemplateMatcher) -> dict[str
     counted them); ``Category:`` links are in ``wikilinks`` and, without the prefix,
     in ``categories``.
     """
-    visible = _HIDDEN.sub(" ", text)
+    visible = WIKITEXT.visible(text)
     infobox = find_infobox(visible, matcher)
     if infobox is None:
         return None
     name, fields = infobox
     wikilinks: list[str] = []
     categories: list[str] = []
-    for raw in _WIKILINK.findall(visible):
+    for raw in WIKITEXT.link.findall(visible):
         target = normalize_title(raw)
         if not target:
             continue
@@ -283,9 +461,17 @@ def external_links(text: str) -> list[str]:
     return urls
 
 
-def read_page(page: RawPage, matcher: TemplateMatcher, stats: ChunkStats, chunk: Chunk):
+def read_page(
+    page: RawPage,
+    matcher: TemplateMatcher,
+    stats: ChunkStats,
+    chunk: Chunk,
+    links: LinkCollector | None = None,
+):
     """Classify one raw page: returns ``("redirect", row)``, ``("article", row)`` or
-    ``None``. Only pages whose raw bytes pass the template prefilter are decoded."""
+    ``None``; with ``links``, the wikilinks of every main-namespace page that is no
+    redirect go there too. Only pages whose raw bytes pass the template prefilter are
+    decoded."""
     xml = page.xml
     stats.pages += 1
     stats.xml_bytes += len(xml)
@@ -304,37 +490,69 @@ def read_page(page: RawPage, matcher: TemplateMatcher, stats: ChunkStats, chunk:
         if title is None or not target:
             return _skip(stats, chunk, page, "redirect without title or target")
         return "redirect", {"source": unescape(title), "target": target}
-    if matcher.prefilter.search(xml) is None:
-        return None
     ns = extract_tag(xml, b"ns")
     if ns is not None and ns.strip() != b"0":
+        return None
+    if links is not None:
+        _read_links(xml, links)
+    if matcher.prefilter.search(xml) is None:
         return None
     title_raw = extract_tag(xml, b"title")
     page_id = extract_tag(xml, b"id")
     if title_raw is None or page_id is None or not page_id.strip().isdigit():
         return _skip(stats, chunk, page, "page without <title> or <id>")
     title = unescape(title_raw)
-    revision = xml[max(xml.rfind(b"<revision>"), 0) :]
-    text_start = revision.find(b"<text")
-    if text_start < 0:
-        return _skip(stats, chunk, page, f"page '{title}' has no <text>")
-    tag_end = revision.find(b">", text_start)
-    text_end = revision.find(b"</text>", tag_end)
-    if tag_end < 0 or (revision[tag_end - 1 : tag_end] != b"/" and text_end < 0):
-        return _skip(stats, chunk, page, f"page '{title}' has an unfinished <text>")
-    raw_text = b"" if revision[tag_end - 1 : tag_end] == b"/" else revision[tag_end + 1 : text_end]
-    text = unescape(raw_text)
+    span = _text_span(xml)
+    if isinstance(span, str):
+        return _skip(stats, chunk, page, f"page '{title}' {span}")
+    tag_start, text_start, text_end = span
+    text = unescape(xml[text_start:text_end])
     try:
         row = extract_article(title, text, matcher)
     except (Exception, RecursionError) as exc:  # mwparserfromhell on hostile wikitext
         return _skip(stats, chunk, page, f"page '{title}' could not be parsed ({exc!r:.80})")
     if row is None:
         return None
-    declared = _BYTES_ATTR.search(revision, text_start, tag_end)
+    declared = _BYTES_ATTR.search(xml, tag_start, text_start)
     row["page_id"] = int(page_id)
+    revision = xml[max(xml.rfind(b"<revision>"), 0) :]
     row["timestamp"] = _timestamp(extract_tag(revision, b"timestamp"))
     row["text_length"] = int(declared.group(1)) if declared else len(text.encode("utf-8"))
     return "article", row
+
+
+def _text_span(xml: bytes) -> tuple[int, int, int] | str:
+    """Where the last revision's ``<text>`` is in a page: (start of the tag, start and end
+    of its content), or why it cannot be read."""
+    # Read from the end: the text is most of the page, and holds no "<" (XML escapes
+    # it), so the last "<" before the last </text> opens it, unless another revision
+    # follows (history dumps) or its revision's text is empty.
+    text_end = xml.rfind(b"</text>")
+    tag_start = xml.rfind(b"<", 0, text_end) if text_end > 0 else -1
+    opens_text = tag_start >= 0 and xml.startswith(b"<text", tag_start)
+    if opens_text and xml.find(b"<revision", text_end) < 0:
+        tag_end = xml.find(b">", tag_start, text_end)
+        if tag_end >= 0 and xml[tag_end - 1] != ord("/"):
+            return tag_start, tag_end + 1, text_end
+    tag_start = xml.find(b"<text", max(xml.rfind(b"<revision>"), 0))
+    if tag_start < 0:
+        return "has no <text>"
+    tag_end = xml.find(b">", tag_start)
+    if tag_end >= 0 and xml[tag_end - 1] == ord("/"):  # <text ... /> holds nothing
+        return tag_start, tag_end + 1, tag_end + 1
+    text_end = xml.find(b"</text>", tag_end)
+    if tag_end < 0 or text_end < 0:
+        return "has an unfinished <text>"
+    return tag_start, tag_end + 1, text_end
+
+
+def _read_links(xml: bytes, links: LinkCollector) -> None:
+    title = extract_tag(xml, b"title")
+    span = _text_span(xml)
+    if title is None or isinstance(span, str):
+        return  # a broken page is reported if it carries the template, and has no links
+    _, start, end = span
+    links.add(unescape(title), escaped_link_targets(xml[start:end]))
 
 
 def _skip(stats: ChunkStats, chunk: Chunk, page: RawPage, why: str) -> None:
@@ -355,9 +573,12 @@ def _timestamp(raw: bytes | None):
 # --------------------------------------------------------------------------- records
 
 
-def read_records(chunk: Chunk, stats: ChunkStats) -> Iterator[tuple[str, dict]]:
+def read_records(
+    chunk: Chunk, stats: ChunkStats, links: LinkCollector | None = None
+) -> Iterator[tuple[str, dict]]:
     """Rows from the reference project's NDJSON records, one JSON array a line:
-    ``[title, infobox, wikilinks, external_links, timestamp, text_length]``."""
+    ``[title, infobox, wikilinks, external_links, timestamp, text_length]``; with
+    ``links``, each record's wikilinks go there too (every record is a page)."""
     with open(chunk.path, "rb") as f:
         for number, line in enumerate(f, 1):
             stats.xml_bytes += len(line)
@@ -365,8 +586,8 @@ def read_records(chunk: Chunk, stats: ChunkStats) -> Iterator[tuple[str, dict]]:
                 continue
             stats.pages += 1
             try:
-                title, infobox, links, external, timestamp, length = json.loads(line)
-                wikilinks = [t for t in (normalize_title(str(x)) for x in links) if t]
+                title, infobox, raw_links, external, timestamp, length = json.loads(line)
+                wikilinks = [t for t in (normalize_title(str(x)) for x in raw_links) if t]
                 row = {
                     "title": str(title),
                     "page_id": None,
@@ -382,6 +603,8 @@ def read_records(chunk: Chunk, stats: ChunkStats) -> Iterator[tuple[str, dict]]:
                     ],
                     "external_links": [str(x) for x in external],
                 }
+                if links is not None:  # UTF-8 from here on: a lone surrogate is refused
+                    links.add(row["title"], map(link_target, wikilinks))
             except (ValueError, TypeError) as exc:
                 stats.skipped += 1
                 stats.errors.append(
@@ -396,20 +619,25 @@ def read_records(chunk: Chunk, stats: ChunkStats) -> Iterator[tuple[str, dict]]:
 
 
 def read_chunk(
-    chunk: Chunk, templates: tuple[str, ...], limit: int | None
-) -> tuple[pa.Table, pa.Table, ChunkStats]:
+    chunk: Chunk, templates: tuple[str, ...], limit: int | None, inlinks: bool = True
+) -> tuple[pa.Table, pa.Table, pa.Table | None, ChunkStats]:
     """Parse one chunk: its articles (``ARTICLE_SCHEMA``, at most ``limit`` rows), its
-    redirects (``REDIRECT_SCHEMA``) and its counts and error lines. Writes nothing, so
-    it can run on a Dask worker that does not see the output folder."""
+    redirects (``REDIRECT_SCHEMA``), with ``inlinks`` every page's link pairs
+    (``INLINK_SCHEMA``, see :class:`LinkCollector`; else ``None``), and its counts and
+    error lines. Writes nothing, so it can run on a Dask worker that does not see the
+    output folder."""
     matcher = TemplateMatcher(templates)
     stats = ChunkStats(input_bytes=chunk.size)
     articles: list[dict] = []
     redirects: list[dict] = []
+    links = LinkCollector() if inlinks else None
     try:
         if chunk.kind == "records":
-            rows: Iterable = read_records(chunk, stats)
+            rows: Iterable = read_records(chunk, stats, links)
         else:
-            rows = (read_page(p, matcher, stats, chunk) for p in iter_pages(chunk, stats.errors))
+            rows = (
+                read_page(p, matcher, stats, chunk, links) for p in iter_pages(chunk, stats.errors)
+            )
         for item in rows:
             if item is None:
                 continue
@@ -426,31 +654,106 @@ def read_chunk(
         stats.errors.append(f"{chunk.path}: cannot read ({exc})")
     stats.kept = len(articles)
     stats.redirects = len(redirects)
-    # from_pylist imports pandas once per worker (pa.array does), half a second; a JSON
-    # reader round trip avoids that but costs 25 times more per chunk (measured).
+    stats.link_pairs = len(links.targets) if links is not None else 0
     return (
-        pa.Table.from_pylist(articles, ARTICLE_SCHEMA),
-        pa.Table.from_pylist(redirects, REDIRECT_SCHEMA),
+        rows_table(articles, ARTICLE_SCHEMA),
+        rows_table(redirects, REDIRECT_SCHEMA),
+        links.table() if links is not None else None,
         stats,
     )
 
 
+# A worker builds its tables from buffers: pa.array(), and so Table.from_pylist, imports
+# pandas, 0.2-0.5 s in each worker process; a JSON reader round trip avoids that too but
+# costs 25 times more per chunk (measured).
+
+
+def rows_table(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    """``pa.Table.from_pylist(rows, schema)`` for this module's schemas (strings, 64-bit
+    integers, timestamps in seconds, lists of strings), without importing pandas."""
+    columns = [arrow_array([row[f.name] for row in rows], f.type) for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def arrow_array(values: list, type_: pa.DataType) -> pa.Array:
+    """``pa.array(values, type_)`` for the types of :func:`rows_table`, from buffers."""
+    if pa.types.is_string(type_):
+        return _string_array(values)
+    if pa.types.is_list(type_):
+        flat = _string_array([item for items in values for item in items])
+        if isinstance(flat, pa.ChunkedArray):
+            return pa.array(values, type_)
+        offsets = _offsets(np.fromiter(map(len, values), np.int64, len(values)))
+        offsets_array = pa.Array.from_buffers(pa.int32(), len(values) + 1, [None, offsets])
+        return pa.ListArray.from_arrays(offsets_array, flat)
+    if pa.types.is_timestamp(type_):  # only whole seconds come here
+        values = [None if v is None else calendar.timegm(v.utctimetuple()) for v in values]
+    present = np.fromiter((v is not None for v in values), bool, len(values))
+    validity = None if present.all() else pa.py_buffer(np.packbits(present, bitorder="little"))
+    numbers = np.array([0 if v is None else v for v in values], np.int64)
+    return pa.Array.from_buffers(type_, len(values), [validity, pa.py_buffer(numbers)])
+
+
+def _string_array(values: list[str | None]) -> pa.Array | pa.ChunkedArray:
+    present = np.fromiter((v is not None for v in values), bool, len(values))
+    if present.all():
+        return _utf8_array([v.encode() for v in values])
+    validity = pa.py_buffer(np.packbits(present, bitorder="little"))
+    return _utf8_array([b"" if v is None else v.encode() for v in values], validity)
+
+
+def _utf8_array(
+    encoded: list[bytes], validity: pa.Buffer | None = None
+) -> pa.Array | pa.ChunkedArray:
+    """A string array of UTF-8 values (valid UTF-8: it is not checked)."""
+    sizes = np.fromiter(map(len, encoded), np.int64, len(encoded))
+    if sizes.sum() > STRING_BYTES_LIMIT:  # pa.array cuts it into chunks
+        strings: list[str | None] = [b.decode() for b in encoded]
+        if validity is not None:
+            bits = np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")
+            present = bits[: len(strings)].tolist()
+            strings = [s if bit else None for s, bit in zip(strings, present, strict=True)]
+        return pa.array(strings, pa.string())
+    buffers = [validity, _offsets(sizes), pa.py_buffer(b"".join(encoded))]
+    return pa.Array.from_buffers(pa.string(), len(encoded), buffers)
+
+
+STRING_BYTES_LIMIT = 2**31 - 1  # what 32-bit offsets reach
+
+
+def _offsets(sizes: np.ndarray) -> pa.Buffer:
+    offsets = np.zeros(len(sizes) + 1, np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    return pa.py_buffer(offsets)
+
+
 def parse_chunk(
-    chunk: Chunk, parts_dir: str, templates: tuple[str, ...], limit: int | None
+    chunk: Chunk,
+    parts_dir: str,
+    templates: tuple[str, ...],
+    limit: int | None,
+    inlinks: bool = True,
 ) -> ChunkStats:
     """Parse one chunk and write its rows atomically under ``parts_dir``. Runs in a
     worker process; returns the chunk's counts and error lines."""
-    articles, redirects, stats = read_chunk(chunk, templates, limit)
-    _write_chunk(Path(parts_dir), chunk, articles, redirects, stats)
+    *tables, stats = read_chunk(chunk, templates, limit, inlinks)
+    _write_chunk(Path(parts_dir), chunk, *tables, stats)
     return stats
 
 
 def _write_chunk(
-    parts: Path, chunk: Chunk, articles: pa.Table, redirects: pa.Table, stats: ChunkStats
+    parts: Path,
+    chunk: Chunk,
+    articles: pa.Table,
+    redirects: pa.Table,
+    links: pa.Table | None,
+    stats: ChunkStats,
 ) -> None:
     base = parts / chunk.key
     write_table_atomic(articles, f"{base}.articles.parquet")
     write_table_atomic(redirects, f"{base}.redirects.parquet")
+    if links is not None:
+        write_table_atomic(links, f"{base}.links.parquet")
     write_json_atomic(asdict(stats), f"{base}.done.json")  # last: marks the chunk done
 
 
@@ -462,13 +765,20 @@ def _load_done(parts_dir: Path, chunk: Chunk) -> ChunkStats | None:
 
 
 def _fingerprint(
-    files: list[Path], templates: tuple[str, ...], limit: int | None, chunk_bytes: int
+    files: list[Path],
+    templates: tuple[str, ...],
+    limit: int | None,
+    chunk_bytes: int,
+    inlinks: bool,
 ) -> str:
     digest = hashlib.sha256()
     for path in files:
         stat = path.stat()
         digest.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
-    digest.update(json.dumps([__version__, sorted(templates), limit, chunk_bytes]).encode())
+    # "links" names the chunk files' format: chunks written before in-links existed
+    # have no link files, and are not reused.
+    params = [__version__, sorted(templates), limit, chunk_bytes, {"links": inlinks}]
+    digest.update(json.dumps(params).encode())
     return digest.hexdigest()[:16]
 
 
@@ -485,6 +795,7 @@ def parse_dumps(
     progress: bool = False,
     on_error=None,
     scheduler: str | None = None,
+    inlinks: bool = True,
 ) -> ParseSummary:
     """Parse dumps (files or folders of them) into ``out_dir``. Returns the counts.
 
@@ -493,6 +804,10 @@ def parse_dumps(
     ``on_error`` is called with each error line as it is found (default: collected
     in the summary only). Chunks already done by an earlier run with the same inputs
     and parameters are reused, whichever scheduler ran them.
+
+    ``inlinks``: also write ``inlinks.parquet``, the links from every main-namespace
+    page of the dumps to the kept pages (see :func:`write_inlinks`); without it no such
+    table is written, and one an earlier run left in ``out_dir`` is removed.
 
     ``scheduler``: ``None`` runs the chunks in a local process pool; ``"dask"`` on a
     local Dask cluster of ``workers`` processes (loopback only, no dashboard) started
@@ -523,7 +838,7 @@ def parse_dumps(
             report(line)
     summary.chunks = len(chunks)
     fingerprint = _fingerprint(
-        [Path(c.path) for c in chunks if c.number == 0], templates, limit, chunk_bytes
+        [Path(c.path) for c in chunks if c.number == 0], templates, limit, chunk_bytes, inlinks
     )
     parts = out / "chunks" / fingerprint
     done: dict[int, ChunkStats] = {}
@@ -547,10 +862,11 @@ def parse_dumps(
             progress_bar(total=total, unit="B", unit_scale=True, desc="parse", enabled=progress)
         )
         bar.update(sum(chunks[i].size for i in done))
+        task = (templates, limit, inlinks)
         if client is not None:
-            running = _run_dask(client, scheduler, chunks, todo, parts, templates, limit, done)
+            running = _run_dask(client, scheduler, chunks, todo, parts, task, done)
         else:
-            running = _run_chunks(chunks, todo, parts, templates, limit, workers, done)
+            running = _run_chunks(chunks, todo, parts, task, workers, done)
         for i, stats in running:
             done[i] = stats
             for line in stats.errors:
@@ -560,6 +876,11 @@ def parse_dumps(
     for i in used:
         summary.add(done[i])
     summary.kept = min(summary.kept, limit) if limit is not None else summary.kept
+    link_files = [parts / f"{chunks[i].key}.links.parquet" for i in used]
+    if inlinks:
+        summary.inlinks = write_inlinks(out, link_files, progress)
+    else:
+        (out / "inlinks.parquet").unlink(missing_ok=True)
     summary.seconds = time.perf_counter() - started
     write_json_atomic(
         {
@@ -567,6 +888,7 @@ def parse_dumps(
             "inputs": [str(p) for p in files],
             "templates": list(templates),
             "limit": limit,
+            "inlinks": inlinks,
             "counts": {k: v for k, v in asdict(summary).items() if k != "errors"},
             "errors": summary.errors,
         },
@@ -588,17 +910,19 @@ def _limit_reached(done: dict[int, ChunkStats], limit: int | None) -> bool:
     return False
 
 
-def _run_chunks(chunks, todo, parts, templates, limit, workers: int, done):
-    """Yield ``(index, stats)`` as chunks finish, in a process pool when it pays."""
+def _run_chunks(chunks, todo, parts, task: tuple, workers: int, done):
+    """Yield ``(index, stats)`` as chunks finish, in a process pool when it pays. ``task``:
+    the (templates, limit, inlinks) of :func:`parse_chunk`."""
+    limit = task[1]
     if workers == 1 or len(todo) <= 1:
         for i in todo:
             if _limit_reached(done, limit):
                 return
-            yield i, parse_chunk(chunks[i], str(parts), templates, limit)
+            yield i, parse_chunk(chunks[i], str(parts), *task)
         return
     with ProcessPoolExecutor(max_workers=min(workers, len(todo))) as pool:
         pending: dict[Future, int] = {
-            pool.submit(parse_chunk, chunks[i], str(parts), templates, limit): i for i in todo
+            pool.submit(parse_chunk, chunks[i], str(parts), *task): i for i in todo
         }
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -638,6 +962,60 @@ def _assemble(chunks, done, parts: Path, out: Path, limit: int | None) -> list[i
         merged = pa.concat_tables(tables) if tables else schema.empty_table()
         write_table_atomic(merged, out / f"{name}.parquet")
     return used
+
+
+def write_inlinks(out: Path, link_files: list[Path], progress: bool = False) -> int:
+    """Write ``out/inlinks.parquet`` (``INLINK_SCHEMA``) from the chunks' link pairs: the
+    pairs whose target names a page of ``out/articles.parquet``, directly or through the
+    redirects of ``out/redirects.parquet`` (:func:`accepted_targets`), the target kept
+    as written. One chunk's pairs are in memory at a time. Returns the rows written."""
+    titles = pq.ParquetFile(out / "articles.parquet").read(columns=["title"]).column("title")
+    accepted = accepted_targets(titles, pq.ParquetFile(out / "redirects.parquet").read())
+    rows = 0
+
+    def write(tmp: str) -> None:
+        nonlocal rows
+        bar = progress_bar(total=len(link_files), unit="chunk", desc="in-links", enabled=progress)
+        with pq.ParquetWriter(tmp, INLINK_SCHEMA) as writer, bar:
+            for path in link_files:
+                # Read as dictionaries, as written: each distinct title is tested once,
+                # and the sources are read only if some pair stays.
+                pairs = pq.ParquetFile(path, read_dictionary=["source", "target"])
+                keep = _naming(pairs.read(columns=["target"]).column("target"), accepted)
+                if pc.any(keep).as_py():
+                    kept = pairs.read().filter(keep).cast(INLINK_SCHEMA)
+                    writer.write_table(kept)
+                    rows += kept.num_rows
+                bar.update()
+
+    write_atomic(out / "inlinks.parquet", write)
+    return rows
+
+
+def _naming(column: pa.ChunkedArray, titles: pa.Array) -> pa.ChunkedArray:
+    """Which rows of a dictionary-encoded column hold one of ``titles``."""
+    masks = [pc.take(pc.is_in(c.dictionary, value_set=titles), c.indices) for c in column.chunks]
+    return pa.chunked_array(masks, pa.bool_())
+
+
+def accepted_targets(titles: pa.Array | pa.ChunkedArray, redirects: pa.Table) -> pa.Array:
+    """The link targets that lead to one of ``titles``: the titles, and the redirects whose
+    chain (up to ``REDIRECT_HOPS`` long) ends at one. A title redirected twice goes where
+    its first row says, as in `wikirec build`."""
+    sources, targets = redirects.column("source"), redirects.column("target")
+    if pc.count_distinct(sources).as_py() < len(sources):
+        first = pc.index_in(sources, value_set=sources.combine_chunks())
+        keep = pc.equal(first, pa.array(np.arange(len(sources), dtype=np.int32)))
+        sources, targets = sources.filter(keep), targets.filter(keep)
+    accepted = pc.unique(titles)
+    frontier = accepted
+    for _ in range(REDIRECT_HOPS):
+        leading = pc.unique(sources.filter(pc.is_in(targets, value_set=frontier)))
+        frontier = leading.filter(pc.invert(pc.is_in(leading, value_set=accepted)))
+        if len(frontier) == 0:
+            break
+        accepted = pa.concat_arrays([accepted, frontier])
+    return accepted
 
 
 # --------------------------------------------------------------------------- Dask
@@ -737,25 +1115,25 @@ def _dask_client(scheduler: str, workers: int, inputs: list[str]) -> Iterator:
         yield client
 
 
-def _run_dask(client, scheduler: str, chunks, todo, parts: Path, templates, limit, done):
+def _run_dask(client, scheduler: str, chunks, todo, parts: Path, task: tuple, done):
     """Yield ``(index, stats)`` as chunks finish on the Dask cluster; the tables come back
-    here and are written under ``parts`` as the process pool's workers write them."""
+    here and are written under ``parts`` as the process pool's workers write them.
+    ``task``: the (templates, limit, inlinks) of :func:`read_chunk`."""
     from distributed import KilledWorker, as_completed
 
+    limit = task[1]
     pending = {}
     for rank, i in enumerate(todo):
         # Absolute paths: a worker's working folder is not ours. Earlier chunks first,
         # so that ``limit`` is reached with the fewest chunks parsed.
         chunk = replace(chunks[i], path=os.path.abspath(chunks[i].path))
-        future = client.submit(
-            read_chunk, chunk, templates, limit, pure=False, priority=len(todo) - rank
-        )
+        future = client.submit(read_chunk, chunk, *task, pure=False, priority=len(todo) - rank)
         pending[future] = i
     try:
         for future in as_completed(list(pending)):
             i = pending.pop(future)
             try:
-                articles, redirects, stats = future.result()
+                *tables, stats = future.result()
             except (KilledWorker, OSError) as exc:
                 raise SchedulerError(
                     f"{chunks[i].path}: the Dask cluster at {scheduler} lost chunk "
@@ -766,7 +1144,7 @@ def _run_dask(client, scheduler: str, chunks, todo, parts: Path, templates, limi
             absolute = os.path.abspath(chunks[i].path)
             if absolute != chunks[i].path:  # error lines name the file as the user did
                 stats.errors = [line.replace(absolute, chunks[i].path) for line in stats.errors]
-            _write_chunk(parts, chunks[i], articles, redirects, stats)
+            _write_chunk(parts, chunks[i], *tables, stats)
             done[i] = stats
             yield i, stats
             if _limit_reached(done, limit):
@@ -785,7 +1163,8 @@ def add_command(subparsers) -> None:
         help="read dumps and keep the pages that carry a template",
         description="Read MediaWiki XML dumps (.xml, .xml.bz2, multistream, folders of "
         "partitions) or the reference project's NDJSON records, and write "
-        "articles.parquet and redirects.parquet.",
+        "articles.parquet (the kept pages), redirects.parquet (every redirect) and "
+        "inlinks.parquet (which main-namespace pages link to a kept page).",
     )
     parser.add_argument("dumps", nargs="+", metavar="DUMP", help="dump files or folders")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
@@ -812,6 +1191,14 @@ def add_command(subparsers) -> None:
         "'tcp://HOST:PORT' = an existing Dask scheduler whose workers read the dumps at "
         "the same paths (default: a local process pool)",
     )
+    parser.add_argument(
+        "--no-inlinks",
+        dest="inlinks",
+        action="store_false",
+        help="do not read the links of the pages not kept: no inlinks.parquet (by default "
+        "every main-namespace page's links to the kept pages, directly or through a "
+        "redirect, are written there as source, target)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
 
@@ -834,6 +1221,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             on_error=lambda line: print(f"wikirec parse: {line}", file=sys.stderr),
             scheduler=args.scheduler,
+            inlinks=args.inlinks,
         )
     except SchedulerError as exc:
         print(f"wikirec parse: {exc}", file=sys.stderr)
@@ -847,5 +1235,7 @@ def run(args: argparse.Namespace) -> int:
     more = f" (and {articles.num_rows - 10:,} more)" if articles.num_rows > 10 else ""
     if shown:
         print(f"kept: {shown}{more}")
-    print(f"wrote {Path(args.out) / 'articles.parquet'} and {Path(args.out) / 'redirects.parquet'}")
+    names = ["articles", "redirects", "inlinks"] if args.inlinks else ["articles", "redirects"]
+    written = [str(Path(args.out) / f"{name}.parquet") for name in names]
+    print(f"wrote {', '.join(written[:-1])} and {written[-1]}")
     return 0
