@@ -322,3 +322,15 @@ def test_build_path_does_not_import_tensorflow():
         "sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_category_links_can_stay_labels_only(p15_articles, tmp_path):
+    """--no-category-links: no Category: link among the links; the categories stay in
+    the parse's table, which the evaluation reads for its category column."""
+    build_training_data(p15_articles, tmp_path / "build", category_links=False)
+    data = load_training_data(tmp_path / "build")
+    assert not any(t.startswith("category:") for t in data.links.title)
+    recount = books_per_link(p15_articles)
+    pages = {t for t, b in recount.items() if len(b) >= 2 and not t.startswith("category:")}
+    stops = {s.lower() for s in read_stop_links()}
+    assert pages - stops <= set(data.links.title)  # every page link is still there

@@ -76,6 +76,7 @@ DEFAULT_STOP_LINKS = Path(__file__).resolve().parent / "data" / "stop_links.txt"
 
 # Namespaces whose pages describe content: links into any other are dropped.
 CONTENT_NAMESPACES = frozenset({"", "Category"})
+MAIN_NAMESPACE = frozenset({""})
 
 # Interwiki prefixes of English Wikipedia: Wikimedia projects and the language editions.
 # A link starting with one of these and a colon leaves the wiki.
@@ -129,12 +130,14 @@ WAYBACK = re.compile(r"^web\.archive\.org/web/[0-9a-z_*]+/(.+)$")
 # --------------------------------------------------------------------------- links
 
 
-def is_content_link(title: str) -> bool:
+def is_content_link(title: str, categories: bool = True) -> bool:
     """True for a normalised link target in the main or ``Category:`` namespace that is
-    not an interwiki link (``wikt:word``, ``fr:Titre``)."""
+    not an interwiki link (``wikt:word``, ``fr:Titre``); ``categories=False``: in the main
+    namespace only."""
     if ":" not in title:
         return True
-    if namespace_of(title) not in CONTENT_NAMESPACES:
+    namespaces = CONTENT_NAMESPACES if categories else MAIN_NAMESPACE
+    if namespace_of(title) not in namespaces:
         return False
     return title.split(":", 1)[0].strip().lower() not in INTERWIKI_PREFIXES
 
@@ -353,6 +356,7 @@ def build_training_data(
     progress: bool = False,
     links: str = "wikilinks",
     inlinks: bool = True,
+    category_links: bool = True,
 ) -> dict:
     """Build the training pairs of ``articles_dir`` into ``out_dir``; return the summary.
 
@@ -368,6 +372,9 @@ def build_training_data(
     links : "wikilinks" (the reference's) or "external_links" (URLs, normalised by
         :func:`normalize_url`; ``stop_links``, ``keep_case`` and ``inlinks`` do not apply)
     inlinks : read the parse's ``inlinks.parquet`` (when there is one) into ``in_pairs``
+    category_links : keep ``Category:`` links as links (False: categories stay labels
+        only, the parse's ``categories`` column, e.g. to measure how well the links
+        alone place books in their categories)
 
     Returns
     -------
@@ -400,7 +407,8 @@ def build_training_data(
         in_books, in_sources = _inlink_books(inlink_table, book_titles, redirects)
         extra = [*in_sources, *book_titles]
         if links == "wikilinks":
-            link_of_raw, counts = _clean_links(raw_titles, redirects, stops, keep_case, extra)
+            link_of_raw, counts = _clean_links(raw_titles, redirects, stops, keep_case, extra,
+                                               category_links)  # fmt: skip
         else:
             link_of_raw, counts = _clean_urls(raw_titles)
         bar.update()
@@ -434,6 +442,7 @@ def build_training_data(
             "keep_case": keep_case,
             "links": links,
             "inlinks": wanted_inlinks,
+            "category_links": category_links,
         }
         summary["version"] = __version__
         summary["redirects_available"] = 0 if redirects is None else redirects.num_rows
@@ -485,6 +494,7 @@ def _clean_links(
     stops: list[str],
     keep_case: bool,
     extra: Sequence[str] = (),
+    categories: bool = True,
 ) -> tuple[tuple[list[str], np.ndarray], dict[str, int]]:
     """Map each distinct raw link target to a cleaned link, or -1 when dropped.
 
@@ -494,7 +504,7 @@ def _clean_links(
     own titles) are cleaned the same way and coded after the raw targets, but neither
     counted nor given a title of their own unless cleaning keeps them."""
     every = [*raw_titles, *extra]
-    content = [is_content_link(t) for t in every]
+    content = [is_content_link(t, categories) for t in every]
     kept_positions = np.flatnonzero(np.asarray(content, dtype=bool))
     kept = [every[i] for i in kept_positions]
     stop_titles = [normalize_title(s) for s in stops]
@@ -514,7 +524,7 @@ def _clean_links(
         counted = position < n_raw
         if counted:
             after_redirects.add(title)
-        if not is_content_link(title):  # a redirect into another namespace
+        if not is_content_link(title, categories):  # a redirect into another namespace
             continue
         folded = fold(title)
         if counted:
@@ -530,7 +540,7 @@ def _clean_links(
     counts = {
         "read": n_raw,
         "content_namespaces": int(np.count_nonzero(kept_positions < n_raw)),
-        "after_redirects": len({t for t in after_redirects if is_content_link(t)}),
+        "after_redirects": len({t for t in after_redirects if is_content_link(t, categories)}),
         "after_case_folding": len(after_namespaces),
         "after_stop_links": len(after_namespaces - stopped),
         "stop_links_found": len(stopped),
@@ -659,6 +669,10 @@ def add_command(subparsers) -> None:
         help="ignore the parse's inlinks.parquet (the pages linking to each book)",
     )  # fmt: skip
     parser.add_argument(
+        "--no-category-links", dest="category_links", action="store_false",
+        help="drop Category: links (categories stay in books' metadata, not links)",
+    )  # fmt: skip
+    parser.add_argument(
         "--links",
         choices=LINK_SOURCES,
         default="wikilinks",
@@ -683,6 +697,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         links=args.links,
         inlinks=args.inlinks,
+        category_links=args.category_links,
     )
     for line in summary_lines(summary):
         print(line)

@@ -110,7 +110,8 @@ def _defaults() -> dict[str, dict]:
         "parse": {"dumps": [], "templates": [], "workers": 0, "limit": 0, "chunk_mb": 16.0,
                   "scheduler": ""},
         "build": {"min_link_count": DEFAULT_MIN_LINK_COUNT, "stop_links": "",
-                  "keep_case": False, "links": "wikilinks", "inlinks": True},
+                  "keep_case": False, "links": "wikilinks", "inlinks": True,
+                  "category_links": True},
         "train": _train_defaults(),
         "evaluate": {"enabled": True, "models": [], "epochs": 0, "seed": 0, "seeds": 1},
         "export": {"enabled": True, "formats": ["projector", "word2vec", "parquet"]},
@@ -307,6 +308,7 @@ def _stage_build(run_dir: Path, config: dict, state: dict) -> dict:
         run_dir / "parse", state["out"], min_link_count=params["min_link_count"],
         stop_links=params["stop_links"] or None, keep_case=params["keep_case"],
         progress=state["progress"], links=params["links"], inlinks=params["inlinks"],
+        category_links=params["category_links"],
     )  # fmt: skip
     return {"lines": summary_lines(summary)}
 
