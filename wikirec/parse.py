@@ -79,6 +79,7 @@ from wikirec.dump import (
 from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
 from wikirec.progress import progress_bar
 from wikirec.titles import (
+    NAMESPACES,
     TemplateMatcher,
     canonical_template_name,
     namespace_of,
@@ -225,9 +226,13 @@ def link_target(title: str) -> bytes | None:
     return title.encode() if title and namespace_of(title) == "" else None
 
 
-# Link targets that are already in normal form but for their first letter: ASCII words
-# without "#", "&", ":", "_", "<" or ">", one space apart. Most are.
-_PLAIN_TARGET = re.compile(rb"[!\"$%'-9;=?-^`-~]+(?: [!\"$%'-9;=?-^`-~]+)*")
+# Raw link targets whose normal form is their words (ASCII without "#&:<>_") one space
+# (or "_") apart, first letter upper-cased; whatever follows a "#" goes. Most are, and
+# most others name a namespace. No "&": an entity could spell anything.
+_WORDS = rb"[!\"$%'-9;=?-^`-~]+(?:[ _][!\"$%'-9;=?-^`-~]+)*"
+_PLAIN_TARGET = re.compile(rb"(%s)(?:#[^&<>]*)?" % _WORDS)
+_NAMESPACED_TARGET = re.compile(rb"([A-Za-z]+(?:[ _][A-Za-z]+)*)[ _]*:[^&<>]*")
+_NAMESPACE_PREFIXES = frozenset(name.encode() for name in NAMESPACES)
 
 
 class _EscapedTargets(dict):
@@ -241,14 +246,22 @@ class _EscapedTargets(dict):
     def __missing__(self, raw: bytes) -> bytes | None:
         if len(self) >= self.LIMIT:
             self.clear()
-        if _PLAIN_TARGET.fullmatch(raw):
-            target = raw[:1].upper() + raw[1:]  # normalize_title's whole work on it
+        if plain := _PLAIN_TARGET.fullmatch(raw):
+            words = plain[1].replace(b"_", b" ")
+            target = words[:1].upper() + words[1:]  # all that normalize_title does to it
+        elif _namespace_prefix(raw) in _NAMESPACE_PREFIXES:
+            target = None
         else:
             text = unescape(raw)
             bad = "<" in text or ">" in text
             target = None if bad else link_target(normalize_title(text))
         self[raw] = target
         return target
+
+
+def _namespace_prefix(raw: bytes) -> bytes | None:
+    namespaced = _NAMESPACED_TARGET.fullmatch(raw)
+    return namespaced[1].replace(b"_", b" ").lower() if namespaced else None
 
 
 _ESCAPED_TARGETS = _EscapedTargets()
