@@ -46,6 +46,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import AnyStr
 
 import mwparserfromhell
 import numpy as np
@@ -178,7 +179,7 @@ class Markup:
         self.comment = encode(f"{lt}!--")
         self.blank = encode(" ")
 
-    def visible(self, text):
+    def visible(self, text: AnyStr) -> AnyStr:
         """``text`` with its hidden regions blanked, as ``self.hidden.sub(" ", text)``, in
         time linear in its length whatever it holds."""
         last_close = -1
@@ -189,7 +190,7 @@ class Markup:
             return self.hidden.sub(self.blank, text)
         return self._visible_in_steps(text, last_close)
 
-    def _visible_in_steps(self, text, last_close: int):
+    def _visible_in_steps(self, text: AnyStr, last_close: int) -> AnyStr:
         # A tag opening with no ">" after it matches nothing, but sub() would look for
         # that ">" up to the end of the text from each such opening: quadratic.
         parts, pos = [], 0
@@ -205,7 +206,7 @@ class Markup:
         parts += [text[pos:comment], self.blank] if comment >= 0 else [text[pos:]]
         return self.blank[:0].join(parts)
 
-    def link_targets(self, text) -> list:
+    def link_targets(self, text: AnyStr) -> list[AnyStr]:
         """The raw targets of the wikilinks outside hidden regions, in page order."""
         return self.link.findall(self.visible(text))
 
