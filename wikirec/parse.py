@@ -771,10 +771,12 @@ def _write_chunk(
     write_json_atomic(asdict(stats), f"{base}.done.json")  # last: marks the chunk done
 
 
-def _load_done(parts_dir: Path, chunk: Chunk) -> ChunkStats | None:
+def _load_done(parts_dir: Path, chunk: Chunk, inlinks: bool) -> ChunkStats | None:
     marker = parts_dir / f"{chunk.key}.done.json"
     if not marker.is_file():
         return None
+    if inlinks and not (parts_dir / f"{chunk.key}.links.parquet").is_file():
+        return None  # its link pairs were deleted since: read the chunk again
     return ChunkStats(**json.loads(marker.read_text()))
 
 
@@ -857,7 +859,7 @@ def parse_dumps(
     parts = out / "chunks" / fingerprint
     done: dict[int, ChunkStats] = {}
     for i, chunk in enumerate(chunks):
-        stats = _load_done(parts, chunk)
+        stats = _load_done(parts, chunk, inlinks)
         if stats is not None:
             done[i] = stats
     summary.chunks_resumed = len(done)
