@@ -28,8 +28,9 @@ def write_atomic(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
     return path
 
 
-def write_table_atomic(table: pa.Table, path: str | os.PathLike) -> Path:
-    return write_atomic(path, lambda tmp: pq.write_table(table, tmp))
+def write_table_atomic(table: pa.Table, path: str | os.PathLike, **options) -> Path:
+    """``pq.write_table(table, path, **options)``, atomically."""
+    return write_atomic(path, lambda tmp: pq.write_table(table, tmp, **options))
 
 
 def write_json_atomic(data: object, path: str | os.PathLike) -> Path:

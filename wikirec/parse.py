@@ -766,8 +766,8 @@ def _write_chunk(
     base = parts / chunk.key
     write_table_atomic(articles, f"{base}.articles.parquet")
     write_table_atomic(redirects, f"{base}.redirects.parquet")
-    if links is not None:
-        write_table_atomic(links, f"{base}.links.parquet")
+    if links is not None:  # read once, whole: statistics would only cost time
+        write_table_atomic(links, f"{base}.links.parquet", write_statistics=False)
     write_json_atomic(asdict(stats), f"{base}.done.json")  # last: marks the chunk done
 
 
