@@ -1,19 +1,23 @@
 """Parse speed against its anchor: decompression alone, with the same workers, same file.
 
-    python benchmarks/bench_parse.py [--size-mb 600] [--workers 2] [--rounds 2]
+    python benchmarks/bench_parse.py [--size-mb 600] [--real 140] [--workers 2] [--rounds 2]
 
 Generates (once, cached under artifacts/bench/) a deterministic synthetic multistream
-dump with its index, then measures side by side in one run, alternating rounds:
+dump with its index and, with ``--real COPIES``, a multistream dump of real pages (the
+bundled enwiki fragment tiled COPIES times by ``../shared/tools/tile_real_dump.py``; 140
+copies: 840 MB of XML). On each it measures side by side, alternating rounds:
 
 - decompress: the same bz2 decompressor over the same chunks in the same process
   pool, doing nothing with the XML (the speed limit);
 - bzip2 -dc: the bzip2 program, one process per worker, each on its share of streams;
-- wikirec parse: the full stage, writing its tables;
+- wikirec parse: the full stage, writing its tables, in-links included;
+- wikirec parse --no-inlinks: the same without reading the links of every page;
 - reference: the tutorial's recipe (xml.sax fed line by line from bzcat, every page
   through mwparserfromhell) on the first --reference-mb of the same dump, one core.
 
-Prints MB of XML per second for each, the ratio parse / decompress (target >= 0.85),
-and the peak RSS of the largest parse process (target < 1 GB).
+Prints MB of XML per second for each and its ratio to decompression (target for the
+parse with in-links: >= 0.8), and the peak RSS of the parse: its largest process, and
+its whole process tree in one more run, sampled (target < 1 GB).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import argparse
 import bz2
 import json
-import resource
+import os
 import shutil
 import subprocess
 import sys
@@ -31,10 +35,14 @@ import xml.sax
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from bench_e2e import LAUNCHER, run_stage
+
 from wikirec.dump import Chunk, _bz2_blocks, _first_stream_at_or_after, plan_chunks
 from wikirec.synth import generate_dump
 
 ROOT = Path(__file__).resolve().parents[1]
+TILER = ROOT.parent / "shared" / "tools" / "tile_real_dump.py"
+FRAGMENT = ROOT / "wikirec" / "data" / "enwiki-sample-p10p30302.xml.bz2"
 
 
 def dump_path(size_mb: int, seed: int) -> Path:
@@ -50,6 +58,27 @@ def ensure_dump(size_mb: int, seed: int) -> Path:
         started = time.perf_counter()
         generate_dump(path, xml_bytes=size_mb * 10**6, seed=seed, progress=True)
         print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
+    return path
+
+
+def ensure_real_dump(copies: int) -> Path:
+    """The bundled real fragment tiled ``copies`` times (cached): real wikitext costs a
+    parser more per byte than generated text."""
+    path = ROOT / "artifacts" / "bench" / f"real-x{copies}-pages-articles-multistream.xml.bz2"
+    if not path.exists():
+        print(f"tiling {FRAGMENT.name} x {copies} into {path.name} (once; cached) ...", flush=True)
+        work = path.parent / f".tiling-x{copies}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        subprocess.run(
+            [sys.executable, str(TILER), str(FRAGMENT), str(work / path.name), str(copies)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        index = path.name.replace(".xml.bz2", "-index.txt.bz2")
+        os.replace(work / index, path.parent / index)
+        os.replace(work / path.name, path)  # last: the dump is whole or absent
+        work.rmdir()
     return path
 
 
@@ -97,28 +126,28 @@ def run_bzip2(path: Path, chunks: list[Chunk], workers: int) -> float:
     return time.perf_counter() - started
 
 
-def run_parse(path: Path, out: Path, workers: int) -> tuple[float, dict]:
+def parse_command(path: Path, out: Path, workers: int, inlinks: bool) -> list[str]:
+    command = [sys.executable, "-m", "wikirec.cli", "parse", str(path), "--out", str(out)]
+    command += ["--workers", str(workers), "--quiet"]
+    return command if inlinks else [*command, "--no-inlinks"]
+
+
+def run_parse(path: Path, out: Path, workers: int, inlinks: bool) -> tuple[float, dict, float]:
+    """Seconds, counts and peak RSS in MB of its largest process (through bench_e2e's
+    launcher, so that this process's own size does not count)."""
     shutil.rmtree(out, ignore_errors=True)
+    rss_file = out.with_suffix(".maxrss")
     started = time.perf_counter()
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "wikirec.cli",
-            "parse",
-            str(path),
-            "--out",
-            str(out),
-            "--workers",
-            str(workers),
-            "--quiet",
-        ],
+        [sys.executable, "-S", "-c", LAUNCHER, str(rss_file)]
+        + parse_command(path, out, workers, inlinks),
         check=True,
         stdout=subprocess.DEVNULL,
         cwd=ROOT,
     )
     seconds = time.perf_counter() - started
-    return seconds, json.loads((out / "parse.json").read_text())["counts"]
+    counts = json.loads((out / "parse.json").read_text())["counts"]
+    return seconds, counts, int(rss_file.read_text()) / 1024
 
 
 class ReferenceHandler(xml.sax.handler.ContentHandler):
@@ -190,9 +219,88 @@ def run_reference(path: Path, limit_mb: float) -> tuple[float, int, int]:
     return time.perf_counter() - started, fed, len(handler.books)
 
 
+def measure(path: Path, args: argparse.Namespace) -> dict:
+    """Best seconds of each method over the rounds, and what the parses found."""
+    chunks = plan_chunks(path)
+    print(
+        f"dump: {path.name}, {path.stat().st_size / 1e6:.0f} MB compressed, {len(chunks)} "
+        f"chunks, {args.workers} workers",
+        flush=True,
+    )
+    out = ROOT / "artifacts" / "bench" / "parse-out"
+    best: dict[str, float] = {}
+    result: dict = {"rss_mb": {}}
+    for round_ in range(1, args.rounds + 1):
+        seconds, result["xml_bytes"] = run_decompress(chunks, args.workers)
+        best["decompress"] = min(best.get("decompress", 1e9), seconds)
+        seconds = run_bzip2(path, chunks, args.workers)
+        best["bzip2 -dc"] = min(best.get("bzip2 -dc", 1e9), seconds)
+        # Alternate which parse goes first, so that drift of the machine falls on both.
+        for inlinks in (True, False) if round_ % 2 else (False, True):
+            name = "wikirec parse" if inlinks else "wikirec parse --no-inlinks"
+            seconds, counts, rss_mb = run_parse(path, out, args.workers, inlinks)
+            best[name] = min(best.get(name, 1e9), seconds)
+            result["rss_mb"][name] = max(result["rss_mb"].get(name, 0.0), rss_mb)
+            if inlinks:
+                result["counts"] = counts
+        rates = (f"{k} {result['xml_bytes'] / 1e6 / v:.1f} MB/s" for k, v in best.items())
+        print(f"round {round_}: " + ", ".join(rates), flush=True)
+    shutil.rmtree(out, ignore_errors=True)
+    command = parse_command(path, out, args.workers, inlinks=True)
+    result["tree_mb"] = run_stage("parse", command, out.with_suffix(".log"))["tree_mb"]
+    result["best"] = best
+    result["reference"] = run_reference(path, args.reference_mb)
+    return result
+
+
+def report(path: Path, result: dict, workers: int) -> None:
+    best, xml_bytes = result["best"], result["xml_bytes"]
+    decompress_rate = xml_bytes / 1e6 / best["decompress"]
+    print()
+    print(f"{path.name}: {xml_bytes / 1e6:,.0f} MB of XML")
+    print(f"{'method':<48}{'MB/s of XML':>12}{'vs decompress':>15}")
+    for name, seconds in best.items():
+        rate = xml_bytes / 1e6 / seconds
+        label = f"{name} ({workers} workers)"
+        print(f"{label:<48}{rate:>12.1f}{rate / decompress_rate:>15.3f}")
+    ref_seconds, ref_bytes, ref_books = result["reference"]
+    ref_rate = ref_bytes / 1e6 / ref_seconds
+    print(f"{'reference recipe (1 core)':<48}{ref_rate:>12.2f}{ref_rate / decompress_rate:>15.3f}")
+    print(
+        f"{f'reference x {workers} cores (ideal)':<48}{ref_rate * workers:>12.2f}"
+        f"{ref_rate * workers / decompress_rate:>15.3f}"
+    )
+    ratio = best["decompress"] / best["wikirec parse"]
+    print(f"parse (in-links included) / decompress: {ratio:.3f} (target >= 0.8)")
+    cost = best["wikirec parse"] / best["wikirec parse --no-inlinks"] - 1
+    print(f"in-links cost {cost:.1%} of the parse's time")
+    speedup = ratio * decompress_rate / (ref_rate * workers)
+    print(f"parse vs reference recipe, same cores: {speedup:.0f}x")
+    counts = result["counts"]
+    print(
+        f"pages {counts['pages']:,}, kept {counts['kept']:,}, redirects {counts['redirects']:,}, "
+        f"skipped {counts['skipped']:,}, in-links {counts['inlinks']:,} of "
+        f"{counts['link_pairs']:,} page links; reference found {ref_books} books in its "
+        f"{ref_bytes / 1e6:.0f} MB slice"
+    )
+    rss = result["rss_mb"]
+    print(
+        f"peak RSS of the largest parse process: {rss['wikirec parse']:.0f} MB with in-links, "
+        f"{rss['wikirec parse --no-inlinks']:.0f} MB without; of the whole process tree "
+        f"(sampled, with in-links): {result['tree_mb']:.0f} MB (target < 1024 MB)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=600, help="MB of XML in the dump")
+    parser.add_argument(
+        "--real",
+        type=int,
+        metavar="COPIES",
+        help="also a dump of real pages: the bundled fragment tiled COPIES times (140: 840 MB "
+        "of XML), by ../shared/tools/tile_real_dump.py",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--reference-mb", type=float, default=20.0)
@@ -201,58 +309,15 @@ def main() -> None:
         "--dump", help="measure this multistream dump instead (e.g. bench_e2e.py's at --scale 1)"
     )
     args = parser.parse_args()
+    if args.real is not None and not TILER.is_file():
+        sys.exit(f"bench_parse.py: --real needs {TILER} (the shared tools), which is missing")
 
-    path = Path(args.dump) if args.dump else ensure_dump(args.size_mb, args.seed)
-    chunks = plan_chunks(path)
-    compressed = path.stat().st_size
-    print(
-        f"dump: {path.name}, {compressed / 1e6:.0f} MB compressed, {len(chunks)} chunks, "
-        f"{args.workers} workers"
-    )
-    out = ROOT / "artifacts" / "bench" / "parse-out"
-    best: dict[str, float] = {}
-    xml_bytes = 0
-    for round_ in range(1, args.rounds + 1):
-        seconds, xml_bytes = run_decompress(chunks, args.workers)
-        best["decompress"] = min(best.get("decompress", 1e9), seconds)
-        seconds = run_bzip2(path, chunks, args.workers)
-        best["bzip2 -dc"] = min(best.get("bzip2 -dc", 1e9), seconds)
-        seconds, counts = run_parse(path, out, args.workers)
-        best["wikirec parse"] = min(best.get("wikirec parse", 1e9), seconds)
-        print(
-            f"round {round_}: "
-            + ", ".join(f"{k} {xml_bytes / 1e6 / v:.1f} MB/s" for k, v in best.items()),
-            flush=True,
-        )
-    peak_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    ref_seconds, ref_bytes, ref_books = run_reference(path, args.reference_mb)
-    ref_rate = ref_bytes / 1e6 / ref_seconds
-
-    print()
-    print(f"{'method':<34}{'MB/s of XML':>12}{'vs decompress':>15}")
-    for name, seconds in best.items():
-        rate = xml_bytes / 1e6 / seconds
-        print(
-            f"{name + f' ({args.workers} workers)':<34}{rate:>12.1f}"
-            f"{rate / (xml_bytes / 1e6 / best['decompress']):>15.2f}"
-        )
-    decompress_rate = xml_bytes / 1e6 / best["decompress"]
-    print(f"{'reference recipe (1 core)':<34}{ref_rate:>12.2f}{ref_rate / decompress_rate:>15.3f}")
-    print(
-        f"{f'reference x {args.workers} cores (ideal)':<34}{ref_rate * args.workers:>12.2f}"
-        f"{ref_rate * args.workers / decompress_rate:>15.3f}"
-    )
-    ratio = best["decompress"] / best["wikirec parse"]
-    print()
-    print(f"parse / decompress ratio: {ratio:.3f} (target >= 0.85)")
-    speedup = ratio * decompress_rate / (ref_rate * args.workers)
-    print(f"parse vs reference recipe, same cores: {speedup:.0f}x")
-    print(
-        f"pages {counts['pages']:,}, kept {counts['kept']:,}, redirects {counts['redirects']:,}, "
-        f"skipped {counts['skipped']:,}; reference found {ref_books} books in its "
-        f"{ref_bytes / 1e6:.0f} MB slice"
-    )
-    print(f"peak RSS of the largest child process: {peak_rss:.0f} MB (target < 1024 MB)")
+    dumps = [Path(args.dump) if args.dump else ensure_dump(args.size_mb, args.seed)]
+    if args.real is not None:
+        dumps.append(ensure_real_dump(args.real))
+    results = [(path, measure(path, args)) for path in dumps]
+    for path, result in results:
+        report(path, result, args.workers)
 
 
 if __name__ == "__main__":

@@ -487,6 +487,11 @@ def test_interrupted_run_resumes_to_the_same_inlinks(multistream, fragment, tmp_
     whole = pd.read_parquet(tmp_path / "whole" / "inlinks.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(out / "inlinks.parquet"), whole)
     assert len(whole) == 49
+    # A chunk whose link pairs are gone is not done: it is read again.
+    sorted(out.glob("chunks/*/*.links.parquet"))[2].unlink()
+    again = parse_dumps([multistream], out, **options)
+    assert again.chunks_resumed == summary.chunks - 1
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "inlinks.parquet"), whole)
 
 
 def test_no_inlinks_writes_no_table(fragment, tmp_path, capsys):

@@ -52,10 +52,11 @@ def write_json_atomic(data: object, path: str | os.PathLike) -> Path:
     return write_atomic(path, write)
 
 
-def write_table_atomic(table: pa.Table, path: str | os.PathLike) -> Path:
+def write_table_atomic(table: pa.Table, path: str | os.PathLike, **options) -> Path:
+    """``pq.write_table(table, path, **options)``, atomically."""
     import pyarrow.parquet as pq
 
-    return write_atomic(path, lambda tmp: pq.write_table(table, tmp))
+    return write_atomic(path, lambda tmp: pq.write_table(table, tmp, **options))
 
 
 def write_npy_atomic(array: np.ndarray, path: str | os.PathLike) -> Path:

@@ -46,6 +46,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import AnyStr
 
 import mwparserfromhell
 import numpy as np
@@ -79,6 +80,7 @@ from wikirec.dump import (
 from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
 from wikirec.progress import progress_bar
 from wikirec.titles import (
+    NAMESPACES,
     TemplateMatcher,
     canonical_template_name,
     namespace_of,
@@ -177,7 +179,7 @@ class Markup:
         self.comment = encode(f"{lt}!--")
         self.blank = encode(" ")
 
-    def visible(self, text):
+    def visible(self, text: AnyStr) -> AnyStr:
         """``text`` with its hidden regions blanked, as ``self.hidden.sub(" ", text)``, in
         time linear in its length whatever it holds."""
         last_close = -1
@@ -188,7 +190,7 @@ class Markup:
             return self.hidden.sub(self.blank, text)
         return self._visible_in_steps(text, last_close)
 
-    def _visible_in_steps(self, text, last_close: int):
+    def _visible_in_steps(self, text: AnyStr, last_close: int) -> AnyStr:
         # A tag opening with no ">" after it matches nothing, but sub() would look for
         # that ">" up to the end of the text from each such opening: quadratic.
         parts, pos = [], 0
@@ -204,7 +206,7 @@ class Markup:
         parts += [text[pos:comment], self.blank] if comment >= 0 else [text[pos:]]
         return self.blank[:0].join(parts)
 
-    def link_targets(self, text) -> list:
+    def link_targets(self, text: AnyStr) -> list[AnyStr]:
         """The raw targets of the wikilinks outside hidden regions, in page order."""
         return self.link.findall(self.visible(text))
 
@@ -225,9 +227,13 @@ def link_target(title: str) -> bytes | None:
     return title.encode() if title and namespace_of(title) == "" else None
 
 
-# Link targets that are already in normal form but for their first letter: ASCII words
-# without "#", "&", ":", "_", "<" or ">", one space apart. Most are.
-_PLAIN_TARGET = re.compile(rb"[!\"$%'-9;=?-^`-~]+(?: [!\"$%'-9;=?-^`-~]+)*")
+# Raw link targets whose normal form is their words (ASCII without "#&:<>_") one space
+# (or "_") apart, first letter upper-cased; whatever follows a "#" goes. Most are, and
+# most others name a namespace. No "&": an entity could spell anything.
+_WORDS = rb"[!\"$%'-9;=?-^`-~]+(?:[ _][!\"$%'-9;=?-^`-~]+)*"
+_PLAIN_TARGET = re.compile(rb"(%s)(?:#[^&<>]*)?" % _WORDS)
+_NAMESPACED_TARGET = re.compile(rb"([A-Za-z]+(?:[ _][A-Za-z]+)*)[ _]*:[^&<>]*")
+_NAMESPACE_PREFIXES = frozenset(name.encode() for name in NAMESPACES)
 
 
 class _EscapedTargets(dict):
@@ -241,14 +247,22 @@ class _EscapedTargets(dict):
     def __missing__(self, raw: bytes) -> bytes | None:
         if len(self) >= self.LIMIT:
             self.clear()
-        if _PLAIN_TARGET.fullmatch(raw):
-            target = raw[:1].upper() + raw[1:]  # normalize_title's whole work on it
+        if plain := _PLAIN_TARGET.fullmatch(raw):
+            words = plain[1].replace(b"_", b" ")
+            target = words[:1].upper() + words[1:]  # all that normalize_title does to it
+        elif _namespace_prefix(raw) in _NAMESPACE_PREFIXES:
+            target = None
         else:
             text = unescape(raw)
             bad = "<" in text or ">" in text
             target = None if bad else link_target(normalize_title(text))
         self[raw] = target
         return target
+
+
+def _namespace_prefix(raw: bytes) -> bytes | None:
+    namespaced = _NAMESPACED_TARGET.fullmatch(raw)
+    return namespaced[1].replace(b"_", b" ").lower() if namespaced else None
 
 
 _ESCAPED_TARGETS = _EscapedTargets()
@@ -752,15 +766,17 @@ def _write_chunk(
     base = parts / chunk.key
     write_table_atomic(articles, f"{base}.articles.parquet")
     write_table_atomic(redirects, f"{base}.redirects.parquet")
-    if links is not None:
-        write_table_atomic(links, f"{base}.links.parquet")
+    if links is not None:  # read once, whole: statistics would only cost time
+        write_table_atomic(links, f"{base}.links.parquet", write_statistics=False)
     write_json_atomic(asdict(stats), f"{base}.done.json")  # last: marks the chunk done
 
 
-def _load_done(parts_dir: Path, chunk: Chunk) -> ChunkStats | None:
+def _load_done(parts_dir: Path, chunk: Chunk, inlinks: bool) -> ChunkStats | None:
     marker = parts_dir / f"{chunk.key}.done.json"
     if not marker.is_file():
         return None
+    if inlinks and not (parts_dir / f"{chunk.key}.links.parquet").is_file():
+        return None  # its link pairs were deleted since: read the chunk again
     return ChunkStats(**json.loads(marker.read_text()))
 
 
@@ -843,7 +859,7 @@ def parse_dumps(
     parts = out / "chunks" / fingerprint
     done: dict[int, ChunkStats] = {}
     for i, chunk in enumerate(chunks):
-        stats = _load_done(parts, chunk)
+        stats = _load_done(parts, chunk, inlinks)
         if stats is not None:
             done[i] = stats
     summary.chunks_resumed = len(done)
