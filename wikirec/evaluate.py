@@ -776,7 +776,7 @@ def add_command(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate",
         help="measure the embeddings against baselines on held-out links and metadata",
-        description="Hide a seeded 10%% of each book's links, fit every method on the rest "
+        description="Hide a seeded 10% of each book's links, fit every method on the rest "
         "and measure held-out link recall@10/@50 and AUC, and how often a book's nearest "
         "books share its author, series, genre, country or a category.",
     )
