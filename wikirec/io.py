@@ -68,6 +68,8 @@ def write_atomic(
 
 def _cannot_write(exc: OSError, path: Path) -> CannotWrite:
     reason = exc.strerror or str(exc) or type(exc).__name__
+    if isinstance(exc, FileExistsError):  # mkdir met a file where a folder should be
+        reason = f"{exc.filename} is not a folder"
     return CannotWrite(exc.errno, reason, str(path))
 
 
