@@ -223,29 +223,24 @@ def damage(folder: Path, how: str) -> str:
         ("NaN biases", "the biases hold NaN or infinite values"),
     ],
 )
-@pytest.mark.parametrize("command", ["recommend", "export"])
+@pytest.mark.parametrize("command", ["recommend", "export", "serve"])
 def test_a_damaged_model_folder_is_one_line_naming_the_file(
     how, message, command, p15_graph_model, tmp_path, capsys
 ):
     model = tmp_path / "model"
     shutil.copytree(p15_graph_model, model, ignore=shutil.ignore_patterns("checkpoint"))
     name = damage(model, how)
+    export = tmp_path / "e.parquet"
     argv = {
         "recommend": ["recommend", str(model), TARZAN, "--json"],
-        "export": [
-            "export",
-            str(model),
-            "--format",
-            "parquet",
-            "--out",
-            str(tmp_path / "e.parquet"),
-        ],
+        "export": ["export", str(model), "--format", "parquet", "--out", str(export)],
+        "serve": ["serve", str(model), "--port", "0"],  # refused before it listens
     }[command]
     assert main(argv) == 2
     captured = capsys.readouterr()
     line = one_line_error(captured.err, command)
     assert f"{model / name}: {message}" in line, line
-    assert captured.out == "" and not (tmp_path / "e.parquet").exists()
+    assert captured.out == "" and not export.exists()
 
 
 def test_recommend_json_is_strict_json(p15_graph_model, capsys):
