@@ -33,6 +33,7 @@ import copy
 import hashlib
 import importlib.metadata
 import json
+import math
 import os
 import shutil
 import time
@@ -187,6 +188,10 @@ def _checked(value, expected: type, key: str, where: str):
         raise PipelineError(
             f"{where}: {key} must be {expected.__name__}, not {type(value).__name__} ({value!r})"
         )
+    # No parameter is negative (0 means "the default" where one is), and TOML can
+    # write nan and inf.
+    if expected in (int, float) and not (math.isfinite(value) and value >= 0):
+        raise PipelineError(f"{where}: {key} must be a finite number, 0 or more, not {value!r}")
     return value
 
 
@@ -292,7 +297,7 @@ def _stage_parse(run_dir: Path, config: dict, state: dict) -> dict:
     summary = parse_dumps(
         params["dumps"], state["out"], templates=params["templates"] or BOOK_TEMPLATES,
         workers=params["workers"] or None, limit=params["limit"] or None,
-        chunk_bytes=int(params["chunk_mb"] * 2**20), progress=state["progress"],
+        chunk_bytes=max(int(params["chunk_mb"] * 2**20), 1 << 16), progress=state["progress"],
         on_error=lambda line: fail("run", f"parse: {line}"), **extra,
     )  # fmt: skip
     if summary.pages == 0:
