@@ -17,7 +17,7 @@ import math
 import sys
 
 from wikirec import __version__
-from wikirec.errors import WikirecError
+from wikirec.errors import WikirecError, one_line
 
 # Subcommand -> the module that registers it, in the order ``wikirec --help`` lists them.
 # Only the module of the command being run is imported: pandas, scikit-learn and the
@@ -65,7 +65,7 @@ def describe_os_error(exc: OSError) -> str:
     """One line for a file that cannot be used: the file, then the system's reason."""
     # An error that words itself (wikirec.io.CannotWrite) is printed as it says.
     if exc.filename is None or type(exc).__str__ is not OSError.__str__:
-        return " ".join(str(exc).split()) or type(exc).__name__
+        return one_line(exc)
     return f"{exc.filename}: {exc.strerror or type(exc).__name__}"
 
 
