@@ -94,33 +94,17 @@ def run_read_only(argv: list[str], folder: Path) -> subprocess.CompletedProcess:
 
 
 def stage_argv(stage: str, p15_records, p15_articles, p15_build, out: Path) -> list[str]:
+    report = str(out / "report.md")
     return {
-        "parse": ["parse", str(p15_records), "--out", str(out), "--workers", "1", "--quiet"],
-        "build": ["build", str(p15_articles), "--out", str(out), "--quiet"],
-        "train": [
-            "train",
-            str(p15_build),
-            "--out",
-            str(out),
-            "--epochs",
-            "1",
-            "--dim",
-            "8",
-            "--quiet",
-        ],  # fmt: skip
-        "evaluate": [
-            "evaluate",
-            str(p15_build),
-            "--models",
-            "popularity",
-            "--out",
-            str(out / "report.md"),
-            "--quiet",
-        ],  # fmt: skip
-    }[stage]
+        "parse": ["parse", str(p15_records), "--out", str(out), "--workers", "1"],
+        "build": ["build", str(p15_articles), "--out", str(out)],
+        "train": ["train", str(p15_build), "--out", str(out), "--epochs", "1", "--dim", "8"],
+        "evaluate": ["evaluate", str(p15_build), "--models", "popularity", "--out", report],
+        "generate": ["generate", str(out / "dump.xml"), "--size-mb", "0.1"],
+    }[stage] + ["--quiet"]
 
 
-@pytest.mark.parametrize("stage", ["parse", "build", "train", "evaluate"])
+@pytest.mark.parametrize("stage", ["parse", "build", "train", "evaluate", "generate"])
 def test_a_read_only_out_is_one_line_naming_it(
     stage, p15_records, p15_articles, p15_build, tmp_path
 ):
@@ -134,7 +118,7 @@ def test_a_read_only_out_is_one_line_naming_it(
     assert list(folder.iterdir()) == []
 
 
-@pytest.mark.parametrize("stage", ["parse", "build", "evaluate"])
+@pytest.mark.parametrize("stage", ["parse", "build", "evaluate", "generate"])
 def test_an_out_under_a_file_is_one_line_naming_it(
     stage, p15_records, p15_articles, p15_build, tmp_path, capsys
 ):

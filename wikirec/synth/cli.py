@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from wikirec.cli import fail, non_empty, non_negative_int, positive_float, positive_int
+from wikirec.cli import (
+    describe_os_error,
+    fail,
+    non_empty,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 from wikirec.synth.files import generate_dump, generate_partitions
 from wikirec.synth.options import GeneratorOptions
 
@@ -67,8 +74,10 @@ def run(args: argparse.Namespace) -> int:
             stats = generate_partitions(args.out, args.partitions, options)
         else:
             stats = generate_dump(args.out, options)
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
         return fail("generate", exc)
+    except OSError as exc:
+        return fail("generate", describe_os_error(exc))
     compressed = stats["compressed_bytes"]
     rate = stats["xml_bytes"] / 1e6 / stats["seconds"] if stats["seconds"] > 0 else 0.0
     size = f", {compressed / 1e6:,.1f} MB bz2" if compressed is not None else ""
