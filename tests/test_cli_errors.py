@@ -189,6 +189,11 @@ def damage(folder: Path, how: str) -> str:
         vectors[5] = np.nan
         np.save(folder / "book_vectors.npy", vectors)
         return "book_vectors.npy"
+    if how == "huge vectors":  # finite, but their squared lengths overflow float32
+        vectors = np.load(folder / "link_vectors.npy")
+        vectors[2] = 3e38
+        np.save(folder / "link_vectors.npy", vectors)
+        return "link_vectors.npy"
     if how == "NaN biases":
         bias = np.load(folder / "link_bias.npy")
         bias[7] = np.nan
@@ -204,6 +209,7 @@ def damage(folder: Path, how: str) -> str:
         ("1-D vectors", "the vectors have shape"),
         ("integer titles", "not a list of titles"),
         ("NaN vectors", "the vectors hold NaN or infinite values"),
+        ("huge vectors", "the vectors hold values beyond 1e+15"),
         ("NaN biases", "the biases hold NaN or infinite values"),
     ],
 )

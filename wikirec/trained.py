@@ -43,6 +43,9 @@ MODEL_FILES = (
     "link_titles.json",
 )
 BIAS_FILES = ("book_bias.npy", "link_bias.npy")
+# No training comes near it; beyond it a vector's squared length overflows float32 and
+# the vector would rank as a row of zeros.
+MAX_MAGNITUDE = 1e15
 
 
 class ModelError(WikirecError):
@@ -242,6 +245,8 @@ def _read_array(path: Path, what: str, ndim: int | None = None) -> np.ndarray:
         raise ModelError(f"{path}: the {what} have shape {array.shape}, not {ndim} dimensions")
     if not np.isfinite(array).all():
         raise ModelError(f"{path}: the {what} hold NaN or infinite values")
+    if array.size and np.abs(array).max() > MAX_MAGNITUDE:
+        raise ModelError(f"{path}: the {what} hold values beyond {MAX_MAGNITUDE:g}")
     return array
 
 
