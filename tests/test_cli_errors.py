@@ -168,6 +168,16 @@ def test_an_error_line_starts_on_a_line_of_its_own_below_a_progress_bar(capsys):
     assert shown == "", repr(before)
 
 
+def test_parse_reports_a_damaged_dump_below_its_progress_bar(fragment, tmp_path, capsys):
+    truncated = tmp_path / "cut.xml.bz2"
+    truncated.write_bytes(fragment.read_bytes()[:300_000])  # a download cut short
+    main(["parse", str(truncated), "--out", str(tmp_path / "out"), "--workers", "1"])
+    err = capsys.readouterr().err
+    before, found, _ = err.partition(f"wikirec parse: {truncated}: bad bz2 data")
+    assert found and "parse:" in before  # the bar was drawn first
+    assert before.rsplit("\n", 1)[-1].split("\r")[-1] == "", repr(before[-200:])
+
+
 # --------------------------------------------------------------------------- model folders
 
 
