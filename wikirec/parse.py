@@ -38,7 +38,6 @@ import json
 import logging
 import os
 import re
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -66,6 +65,7 @@ from mwparserfromhell.nodes import (
 from mwparserfromhell.wikicode import Wikicode
 
 from wikirec import __version__
+from wikirec.cli import fail, non_empty, positive_float, positive_int
 from wikirec.dump import (
     DEFAULT_CHUNK_BYTES,
     Chunk,
@@ -1187,15 +1187,18 @@ def add_command(subparsers) -> None:
     parser.add_argument(
         "--template",
         action="append",
+        type=non_empty,
         metavar="NAME",
         help="keep pages carrying this template (repeatable; '*' allowed, e.g. 'Infobox *'); "
         "default: Infobox book and its aliases",
     )
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    parser.add_argument("--limit", type=int, default=None, help="keep at most N pages")
+    parser.add_argument(
+        "--workers", type=positive_int, default=None, help="processes (default: all cores)"
+    )
+    parser.add_argument("--limit", type=positive_int, default=None, help="keep at most N pages")
     parser.add_argument(
         "--chunk-mb",
-        type=float,
+        type=positive_float,
         default=DEFAULT_CHUNK_BYTES / 2**20,
         help="size of the pieces each worker takes (MB of input)",
     )
@@ -1220,12 +1223,6 @@ def add_command(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.workers is not None and args.workers < 1:
-        print("wikirec parse: --workers must be at least 1", file=sys.stderr)
-        return 2
-    if args.limit is not None and args.limit < 1:
-        print("wikirec parse: --limit must be at least 1", file=sys.stderr)
-        return 2
     try:
         summary = parse_dumps(
             args.dumps,
@@ -1235,17 +1232,15 @@ def run(args: argparse.Namespace) -> int:
             limit=args.limit,
             chunk_bytes=max(int(args.chunk_mb * 2**20), 1 << 16),
             progress=not args.quiet,
-            on_error=lambda line: print(f"wikirec parse: {line}", file=sys.stderr),
+            on_error=lambda line: fail("parse", line),
             scheduler=args.scheduler,
             inlinks=args.inlinks,
         )
     except SchedulerError as exc:
-        print(f"wikirec parse: {exc}", file=sys.stderr)
-        return 2
+        return fail("parse", exc)
     print(summary.line())
     if summary.pages == 0:
-        print("wikirec parse: nothing usable was read", file=sys.stderr)
-        return 1
+        return fail("parse", "nothing usable was read", code=1)
     articles = pq.ParquetFile(Path(args.out) / "articles.parquet").read(columns=["title"])
     shown = ", ".join(articles.column("title").to_pylist()[:10])
     more = f" (and {articles.num_rows - 10:,} more)" if articles.num_rows > 10 else ""

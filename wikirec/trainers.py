@@ -21,11 +21,13 @@ vectors from its link vectors. TensorFlow is imported inside the functions.
 from __future__ import annotations
 
 import math
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from wikirec.batches import EpochBatches
+from wikirec.errors import one_line
 from wikirec.io import write_keras_atomic, write_npz_atomic
 from wikirec.kernel import AdamTable, CosineBias, adam_arrays, positive_weights, train_steps
 from wikirec.nearest import unit_rows
@@ -120,8 +122,10 @@ class KerasTrainer:
 
         try:
             return cls(keras.models.load_model(path, safe_mode=True), config)
-        except (ValueError, TypeError, OSError) as exc:
-            raise TrainError(f"{path}: checkpoint does not load ({exc})") from exc
+        # A damaged file, or one safe_mode refuses: Keras raises many kinds of error, with
+        # messages of a dozen lines.
+        except Exception as exc:
+            raise TrainError(f"{path}: checkpoint does not load ({one_line(exc)})") from exc
 
     def run_epoch(self, batches: EpochBatches, report) -> float:
         """Train on every batch; ``report(steps_done, running_loss)``; return the mean loss."""
@@ -216,8 +220,12 @@ class KernelTrainer:
                         raise TrainError(f"{path}: checkpoint does not fit this model ({name})")
                     array[...] = state[name]
                 trainer.t = int(state["step"])
-        except (KeyError, ValueError, OSError) as exc:
-            raise TrainError(f"{path}: checkpoint does not fit this model ({exc})") from exc
+        except TrainError:
+            raise
+        except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise TrainError(
+                f"{path}: checkpoint does not fit this model ({one_line(exc)})"
+            ) from exc
         return trainer
 
     def run_epoch(self, batches: EpochBatches, report) -> float:
