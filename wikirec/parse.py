@@ -83,8 +83,10 @@ from wikirec.titles import (
     NAMESPACES,
     TemplateMatcher,
     canonical_template_name,
+    illegal_title,
     namespace_of,
     normalize_title,
+    printable,
 )
 
 # "Infobox book" and the names that redirect to it on English Wikipedia.
@@ -126,11 +128,17 @@ REDIRECT_HOPS = 32
 _BYTES_ATTR = re.compile(rb'\bbytes="(\d+)"')
 _REDIRECT = re.compile(rb'<redirect\s+title="([^"]*)"')
 _QUOTES = re.compile(r"'{2,}")
+# A bracketed link runs to its "]" (or the line's end: never fails, so linear time),
+# its label included: "[http://a.example/ http://a.example/]" is one link, not two.
 _EXTERNAL = re.compile(
-    r"\[\s*((?:https?:|ftp:)?//[^\s\[\]<>\"]+)|(?<!\w)((?:https?|ftp)://[^\s\[\]<>\"{}|]+)",
+    r"\[\s*((?:https?:|ftp:)?//[^\s\[\]<>\"]+)[^\]\n]*"
+    r"|(?<!\w)((?:https?|ftp)://[^\s\[\]<>\"{}|]+)",
     re.I,
 )
-_TEMPLATE_START = re.compile(r"\{\{\s*([^{}|<>\[\]]+?)\s*(?=\||\}\})")
+# A template's start and its name, white space included: one character class before a
+# lookahead runs in linear time, where a lazy name between two "\s*" backtracked in
+# cubic time over a run of spaces ("{{" and 2,000 spaces: 24 s).
+_TEMPLATE_START = re.compile(r"\{\{([^{}|<>\[\]]*)(?=\||\}\})")
 _BRACES = re.compile(r"\{\{|\}\}")
 _BREAKS = {"br", "p", "li", "hr"}
 _DROPPED_TAGS = {"ref", "references", "math", "syntaxhighlight", "score", "gallery"}
@@ -373,6 +381,8 @@ def _plain(code: Wikicode) -> str:
         elif isinstance(node, Wikilink):
             parts.append(_plain(node.text) if node.text is not None else _plain(node.title))
         elif isinstance(node, Template):
+            if _is_footnote(node):
+                continue
             args = (_plain(p.value).strip() for p in node.params if not p.showkey)
             parts.append(", ".join(a for a in args if a))
         elif isinstance(node, ExternalLink):
@@ -392,6 +402,17 @@ def _plain(code: Wikicode) -> str:
         elif not isinstance(node, Comment):
             parts.append(str(node.__strip__() or ""))
     return "".join(parts)
+
+
+# Templates that render a footnote mark, not text, as <ref> does (whose text is dropped).
+_FOOTNOTE_TEMPLATES = frozenset(
+    {"sfn", "sfnp", "sfnm", "sfnmp", "efn", "refn", "r", "rp", "ref label", "note label"}
+)
+
+
+def _is_footnote(node: Template) -> bool:
+    name = canonical_template_name(str(node.name)).lower()
+    return name in _FOOTNOTE_TEMPLATES or name.startswith(("efn-", "efn "))
 
 
 def extract_article(title: str, text: str, matcher: TemplateMatcher) -> dict[str, object] | None:
@@ -432,11 +453,29 @@ def extract_article(title: str, text: str, matcher: TemplateMatcher) -> dict[str
 
 def find_infobox(text: str, matcher: TemplateMatcher) -> tuple[str, dict[str, str]] | None:
     """The first template of ``text`` the matcher accepts, as (canonical name, fields as
-    plain text); empty fields are left out, as the reference did."""
+    plain text); empty fields are left out, as the reference did. Raises
+    :class:`InfoboxRefused` when no template was accepted but one was left unread: never
+    closed, or too costly for mwparserfromhell (:func:`parse_cost`)."""
+    refused = None
     for match in _TEMPLATE_START.finditer(text):
-        if not matcher.matches(match.group(1)):
+        name = match.group(1).strip()
+        if not name or not matcher.matches(name):
             continue
-        code = mwparserfromhell.parse(text[match.start() : _template_end(text, match.start())])
+        end = _template_end(text, match.start())
+        if end is None:  # mwparserfromhell would read it as text, after a long search
+            refused = refused or f"has an infobox {{{{{_shown(name)} that is never closed"
+            continue
+        size = end - match.start()
+        span = _for_mwparserfromhell(text[match.start() : end])
+        cost = parse_cost(span)
+        if size > MAX_INFOBOX_CHARS or cost > MAX_PARSE_COST:
+            refused = refused or (
+                f"has an infobox {{{{{_shown(name)} too costly to parse ({size:,} "
+                f"characters, cost {cost:,}; bounds {MAX_INFOBOX_CHARS:,} and "
+                f"{MAX_PARSE_COST:,})"
+            )
+            continue
+        code = mwparserfromhell.parse(span)
         templates = code.filter_templates(recursive=False)
         if not templates or not matcher.matches(str(templates[0].name)):
             continue
@@ -446,18 +485,79 @@ def find_infobox(text: str, matcher: TemplateMatcher) -> tuple[str, dict[str, st
             if value:
                 fields[plain_text(param.name)] = value
         return canonical_template_name(str(templates[0].name)), fields
+    if refused is not None:
+        raise InfoboxRefused(refused)
     return None
 
 
-def _template_end(text: str, start: int) -> int:
-    """Index just past the ``}}`` that closes the template opening at ``start`` (or the end
-    of the text if it never closes)."""
+class InfoboxRefused(ValueError):
+    """A page's infobox was not given to mwparserfromhell: the message says why."""
+
+
+def _shown(name: str) -> str:
+    return " ".join(name.split())[:60]
+
+
+# mwparserfromhell's tokenizer is quadratic in what it cannot close: each unclosed tag,
+# bracket or brace sends it to the end of its input and back. Measured on this 2-core
+# machine (mwparserfromhell 0.7.2, C tokenizer; benchmarks/README.md, "Hostile pages"):
+# - the 45 infoboxes of the real enwiki fragment (--template 'Infobox *') are at most
+#   8,042 characters (median 1,271), of cost (parse_cost) at most 11,356, and parse in
+#   at most 9 ms; of its 10,471 templates of every kind, none costs over 15,455;
+# - hostile: 10,000 nested unclosed "{{x|" in 55 KB took minutes, 200 in 64 KB 0.6 s;
+#   64 unclosed "<ref " in 16 KB 0.67 s; 4,000 "[http://a " in 40 KB 2.9 s;
+# - at these bounds the costliest input found (unclosed "[", "{", "{|", tags, each
+#   as many as the cost allows) parses in about 1 ms; the worst linear input of the
+#   size bound (16 KB of "[[a]]" or "&lt;") in about 50 ms, against 15 ms for a real
+#   infobox of that size (about 1 ms per KB).
+# A span never closed is not parsed at all: mwparserfromhell reads it as text.
+MAX_INFOBOX_CHARS = 16_384
+MAX_PARSE_COST = 50_000
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)([^<>]*)>")
+# A "<" with no ">" before the next "<" opens no tag, in MediaWiki as in
+# mwparserfromhell, which finds that out at a cost 50 times that of any other unclosed
+# construct (it reads the attributes again from each): it is given "&lt;", the same
+# character once read.
+_STRAY_LT = re.compile(r"<(?=[^<>]*(?:<|\Z))")
+# Tags mwparserfromhell never looks for a closing tag of.
+_VOID_TAGS = frozenset({"br", "wbr", "hr", "img", "meta", "link", "col", "area", "input"})
+
+
+def _for_mwparserfromhell(span: str) -> str:
+    """``span`` as mwparserfromhell reads it fast and :func:`plain_text` reads it the
+    same: stray "<" as "&lt;", and no bold or italic quotes (plain text drops them,
+    and thousands of them cost mwparserfromhell a quadratic time: 5,000 bold ones in
+    20 KB took 0.15 s)."""
+    if "''" in span:  # the name keeps its quotes: it is the template's name as written
+        name, bar, rest = span.partition("|")
+        span = name + bar + _QUOTES.sub("", rest)
+    return _STRAY_LT.sub("&lt;", span) if "<" in span else span
+
+
+def parse_cost(span: str) -> int:
+    """An upper estimate of mwparserfromhell's work on ``span`` (with no stray "<"): its
+    length times one plus the constructs it opens and cannot close (tags without their
+    end, "[" without "]", "{" without "}"). Linear time."""
+    unclosed = max(0, span.count("[") - span.count("]")) + max(0, span.count("{") - span.count("}"))
+    if "<" in span:
+        balance: dict[str, int] = {}
+        for closing, name, rest in _TAG.findall(span):
+            name = name.lower()
+            if name not in _VOID_TAGS and not rest.endswith("/"):
+                balance[name] = balance.get(name, 0) + (-1 if closing else 1)
+        unclosed += sum(n for n in balance.values() if n > 0)
+    return (unclosed + 1) * len(span)
+
+
+def _template_end(text: str, start: int) -> int | None:
+    """Index just past the ``}}`` that closes the template opening at ``start``, or
+    ``None`` if it never closes."""
     depth = 0
     for brace in _BRACES.finditer(text, start):
         depth += 1 if brace.group() == "{{" else -1
         if depth == 0:
             return brace.end()
-    return len(text)
+    return None
 
 
 def external_links(text: str) -> list[str]:
@@ -503,6 +603,8 @@ def read_page(
         target = normalize_title(unescape(redirect.group(1)))
         if title is None or not target:
             return _skip(stats, chunk, page, "redirect without title or target")
+        if (illegal := illegal_title(unescape(title))) is not None:
+            return _skip(stats, chunk, page, f"a redirect {illegal}")
         return "redirect", {"source": unescape(title), "target": target}
     ns = extract_tag(xml, b"ns")
     if ns is not None and ns.strip() != b"0":
@@ -516,6 +618,8 @@ def read_page(
     if title_raw is None or page_id is None or not page_id.strip().isdigit():
         return _skip(stats, chunk, page, "page without <title> or <id>")
     title = unescape(title_raw)
+    if (illegal := illegal_title(title)) is not None:
+        return _skip(stats, chunk, page, f"a page {illegal}")
     span = _text_span(xml)
     if isinstance(span, str):
         return _skip(stats, chunk, page, f"page '{title}' {span}")
@@ -523,6 +627,8 @@ def read_page(
     text = unescape(xml[text_start:text_end])
     try:
         row = extract_article(title, text, matcher)
+    except InfoboxRefused as exc:
+        return _skip(stats, chunk, page, f"page '{title}' {exc}")
     except (Exception, RecursionError) as exc:  # mwparserfromhell on hostile wikitext
         return _skip(stats, chunk, page, f"page '{title}' could not be parsed ({exc!r:.80})")
     if row is None:
@@ -601,6 +707,8 @@ def read_records(
             stats.pages += 1
             try:
                 title, infobox, raw_links, external, timestamp, length = json.loads(line)
+                if (illegal := illegal_title(str(title))) is not None:
+                    raise ValueError(f"a record {illegal}")
                 wikilinks = [t for t in (normalize_title(str(x)) for x in raw_links) if t]
                 row = {
                     "title": str(title),
@@ -837,7 +945,8 @@ def parse_dumps(
     templates = tuple(templates)
     TemplateMatcher(templates)  # fail early on an empty list
     scheduler = check_scheduler(scheduler)
-    report = on_error or (lambda line: None)
+    # A line may name a title holding anything "&#27;" spells, and is shown on a terminal.
+    report = (lambda line: on_error(printable(line))) if on_error else (lambda line: None)
     out = Path(out_dir)
     summary = ParseSummary(out_dir=str(out))
     files, missing = find_inputs(list(dumps))
@@ -1247,7 +1356,7 @@ def run(args: argparse.Namespace) -> int:
         print("wikirec parse: nothing usable was read", file=sys.stderr)
         return 1
     articles = pq.ParquetFile(Path(args.out) / "articles.parquet").read(columns=["title"])
-    shown = ", ".join(articles.column("title").to_pylist()[:10])
+    shown = printable(", ".join(articles.column("title").to_pylist()[:10]))
     more = f" (and {articles.num_rows - 10:,} more)" if articles.num_rows > 10 else ""
     if shown:
         print(f"kept: {shown}{more}")

@@ -60,6 +60,28 @@ _SPACES = re.compile(r"[\s_]+")
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 
 
+# Control characters: a terminal obeys them (ESC starts a command sequence, as does
+# U+009B); MediaWiki allows none of the C0 ones nor DEL in a title.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_ILLEGAL_IN_TITLE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """``text`` for a terminal: each control character written as its escape
+    (``"\\x1b"``), everything else as it is."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def illegal_title(title: str) -> str | None:
+    """Why MediaWiki could not have a page titled ``title`` (empty, blank, or holding a
+    control character such as NUL), or ``None``."""
+    if not title.strip():
+        return "has an empty title"
+    if _ILLEGAL_IN_TITLE.search(title):
+        return f"has a control character in its title '{printable(title)}'"
+    return None
+
+
 def upper_first(text: str) -> str:
     """Upper-case the first character only, as MediaWiki's ``$wgCapitalLinks`` does."""
     return text[:1].upper() + text[1:]

@@ -1,0 +1,323 @@
+"""Hostile pages among real ones: no page stalls the parse or escapes as an exception.
+
+Their cost is measured in benchmarks/bench_hostile.py, never here: these tests check
+the mechanism (the bounded path is taken, the error line names the page) and that
+real pages read as they did.
+"""
+
+from __future__ import annotations
+
+import bz2
+import json
+import re
+import string
+from pathlib import Path
+
+import mwparserfromhell
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wikirec.cli import main
+from wikirec.dump import Chunk, RawPage, iter_pages, plan_chunks, unescape
+from wikirec.parse import (
+    _TEMPLATE_START,
+    BOOK_TEMPLATES,
+    MAX_INFOBOX_CHARS,
+    MAX_PARSE_COST,
+    WIKITEXT,
+    ChunkStats,
+    _for_mwparserfromhell,
+    _template_end,
+    external_links,
+    parse_cost,
+    parse_dumps,
+    plain_text,
+    read_page,
+)
+from wikirec.titles import TemplateMatcher
+
+BOOKS = {"Animalia (book)", "Animal Farm", "A Modest Proposal"}
+
+
+@pytest.fixture(scope="module")
+def real(fragment) -> tuple[bytes, list[bytes]]:
+    """The fragment's header and its pages' XML."""
+    xml = bz2.decompress(fragment.read_bytes())
+    pages = [p.xml for p in iter_pages(plan_chunks(fragment)[0], [])]
+    return xml[: xml.index(b"<page>")], pages
+
+
+def page_titled(pages: list[bytes], title: bytes) -> bytes:
+    return next(p for p in pages if b"<title>" + title + b"</title>" in p)
+
+
+def articles_of(pages: list[bytes]) -> list[str]:
+    """The decoded wikitext of the fragment's 106 main-namespace articles."""
+    texts = []
+    for xml in pages:
+        if b"<ns>0</ns>" in xml and b"<redirect" not in xml:
+            start = xml.index(b">", xml.index(b"<text")) + 1
+            texts.append(unescape(xml[start : xml.index(b"</text>")]))
+    assert len(texts) == 106
+    return texts
+
+
+def write_dump(path: Path, header: bytes, pages: list[bytes]) -> Path:
+    path.write_bytes(header + b"\n".join(pages) + b"\n</mediawiki>\n")
+    return path
+
+
+def parse_with(tmp_path: Path, header: bytes, pages: list[bytes], **options):
+    dump = write_dump(tmp_path / "dump.xml", header, pages)
+    summary = parse_dumps([dump], tmp_path / "out", **options)
+    import pandas as pd
+
+    return summary, pd.read_parquet(tmp_path / "out" / "articles.parquet")
+
+
+# --------------------------------------------------------------------------- template starts
+
+# The expression before: a lazy name between two "\s*", cubic over a run of spaces.
+_OLD_TEMPLATE_START = re.compile(r"\{\{\s*([^{}|<>\[\]]+?)\s*(?=\||\}\})")
+
+
+def test_template_starts_are_the_same_on_every_real_page(real):
+    found = 0
+    for text in articles_of(real[1]):
+        visible = WIKITEXT.visible(text)
+        old = [(m.start(), m.group(1)) for m in _OLD_TEMPLATE_START.finditer(visible)]
+        new = [(m.start(), m.group(1).strip()) for m in _TEMPLATE_START.finditer(visible)]
+        assert [(start, name) for start, name in new if name] == old
+        found += len(old)
+    assert found > 10_000
+
+
+def test_spaces_after_braces_before_the_infobox_leave_the_page_whole(real, tmp_path):
+    header, pages = real
+    farm = page_titled(pages, b"Animal Farm")
+    hostile = farm.replace(b"{{Infobox book", b"{{" + b" " * 20_000 + b"{{Infobox book", 1)
+    summary, articles = parse_with(tmp_path, header, [hostile if p is farm else p for p in pages])
+    assert set(articles.title) == BOOKS and not summary.errors
+    farm_row = articles.set_index("title").loc["Animal Farm"]
+    assert json.loads(farm_row.infobox)["author"] == "George Orwell"
+
+
+# --------------------------------------------------------------------- the bound
+
+
+def real_infobox_spans(texts: list[str]) -> list[str]:
+    matcher = TemplateMatcher(["Infobox *"])
+    spans = []
+    for text in texts:
+        visible = WIKITEXT.visible(text)
+        for match in _TEMPLATE_START.finditer(visible):
+            if matcher.matches(match.group(1)):
+                spans.append(visible[match.start() : _template_end(visible, match.start())])
+                break
+    assert len(spans) == 45
+    return spans
+
+
+def fields(span: str) -> dict[str, str]:
+    template = mwparserfromhell.parse(span).filter_templates(recursive=False)[0]
+    return {plain_text(p.name): plain_text(p.value) for p in template.params}
+
+
+def test_every_real_infobox_is_well_within_the_bounds(real):
+    """The bounds were chosen at four times the largest real cost and twice the largest
+    real size: a real infobox is never refused."""
+    spans = [_for_mwparserfromhell(s) for s in real_infobox_spans(articles_of(real[1]))]
+    assert max(len(s) for s in spans) * 2 <= MAX_INFOBOX_CHARS
+    assert max(parse_cost(s) for s in spans) * 4 <= MAX_PARSE_COST
+
+
+def test_what_mwparserfromhell_is_given_reads_the_same_on_real_infoboxes(real):
+    """Stray "<" escaped and bold/italic quotes dropped: the same fields, as plain text."""
+    changed = 0
+    for span in real_infobox_spans(articles_of(real[1])):
+        given_ = _for_mwparserfromhell(span)
+        changed += given_ != span
+        assert fields(given_) == fields(span)
+    assert changed > 5
+
+
+def test_unclosed_nested_infobox_is_one_line_naming_the_page(real, tmp_path, capsys):
+    header, pages = real
+    farm = page_titled(pages, b"Animal Farm")
+    hostile = farm.replace(b"{{Infobox book", b"{{Infobox book|" + b"{{x|" * 10_000, 1)
+    dump = write_dump(tmp_path / "dump.xml", header, [hostile if p is farm else p for p in pages])
+    assert main(["parse", str(dump), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"wikirec parse: {dump}: page 'Animal Farm' has an infobox")
+    assert "{{Infobox book that is never closed" in err[0] and err[0].endswith("skipped")
+    parse_json = json.loads((tmp_path / "out" / "parse.json").read_text())
+    assert parse_json["counts"]["skipped"] == 1 and parse_json["counts"]["kept"] == 2
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["[http://a.example/ " * 300, "<ref>" * 300, "{| x\n" * 300, "{{{x|" * 300 + "}}" * 300],
+    ids=["brackets", "tags", "tables", "arguments"],
+)
+def test_costly_infobox_is_refused_before_mwparserfromhell(real, tmp_path, payload):
+    header, pages = real
+    farm = page_titled(pages, b"Animal Farm")
+    escaped = payload.replace("<", "&lt;").replace(">", "&gt;").encode()
+    hostile = farm.replace(b"| author", b"| x = " + escaped + b"\n| author", 1)
+    summary, articles = parse_with(tmp_path, header, [hostile if p is farm else p for p in pages])
+    assert set(articles.title) == BOOKS - {"Animal Farm"}
+    assert len(summary.errors) == 1
+    assert (
+        "page 'Animal Farm' has an infobox {{Infobox book too costly to parse"
+        in (summary.errors[0])
+    )
+
+
+def test_stray_angle_brackets_and_quotes_do_not_reach_mwparserfromhell(real, tmp_path):
+    """16,000 "<nowiki " and 5,000 bold quotes in a field: the page is read, cheaply."""
+    header, pages = real
+    farm = page_titled(pages, b"Animal Farm")
+    junk = b"&lt;ref " * 2_000 + b"'''" * 1_000
+    hostile = farm.replace(b"| author", b"| x = " + junk + b"\n| author", 1)
+    summary, articles = parse_with(tmp_path, header, [hostile if p is farm else p for p in pages])
+    assert set(articles.title) == BOOKS and not summary.errors
+    infobox = json.loads(articles.set_index("title").loc["Animal Farm"].infobox)
+    assert infobox["x"] == " ".join(["<ref"] * 2_000)
+    assert infobox["author"] == "George Orwell"
+
+
+# --------------------------------------------------------------------------- fields
+
+
+def test_a_bracketed_link_labelled_with_its_url_counts_once():
+    text = "[http://a.example/ http://a.example/] [https://b.example/x label] http://c.example/."
+    assert external_links(text) == ["http://a.example/", "https://b.example/x", "http://c.example/"]
+
+
+def test_footnote_templates_stay_out_of_infobox_values(real, tmp_path):
+    header, pages = real
+    farm = page_titled(pages, b"Animal Farm")
+    cited = farm.replace(
+        b"| author       = [[George Orwell]]",
+        b"| author       = [[George Orwell]]{{sfn|Orwell|1945|p=3}}{{efn|His pen name.}}"
+        b"{{Refn|group=n|A note}}{{rp|12}}",
+        1,
+    )
+    _, articles = parse_with(tmp_path, header, [cited if p is farm else p for p in pages])
+    assert json.loads(articles.set_index("title").loc["Animal Farm"].infobox)["author"] == (
+        "George Orwell"
+    )
+
+
+# --------------------------------------------------------------------------- titles
+
+
+def test_titles_mediawiki_cannot_have_are_skipped_with_a_printable_line(real, tmp_path, capsys):
+    header, pages = real
+    farm = page_titled(pages, b"Animal Farm")
+    modest = page_titled(pages, b"A Modest Proposal")
+    escape = farm.replace(b"<title>Animal Farm</title>", b"<title>Animal&#27;[2J Farm&#7;</title>")
+    blank = modest.replace(b"<title>A Modest Proposal</title>", b"<title>&#32; &#9;</title>")
+    nul = farm.replace(b"<title>Animal Farm</title>", b"<title>Animal Farm&#0;</title>")
+    dump = write_dump(tmp_path / "dump.xml", header, [escape, blank, nul, *pages])
+    assert main(["parse", str(dump), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "\x1b" not in captured.err + captured.out and "\x07" not in captured.err
+    err = captured.err.splitlines()
+    assert len(err) == 3
+    assert "a page has a control character in its title 'Animal\\x1b[2J Farm\\x07'" in err[0]
+    assert "a page has an empty title" in err[1]
+    assert "'Animal Farm\\x00'" in err[2]
+    import pandas as pd
+
+    assert set(pd.read_parquet(tmp_path / "out" / "articles.parquet").title) == BOOKS
+
+
+# --------------------------------------------------------------------------- property
+
+
+_PIECES = [
+    "{{", "}}", "{{{", "}}}", "|", "=", "[[", "]]", "[", "]", "{|", "|}", "\n", " ", "''", "'''",
+    "<", ">", "/>", "</", "<!--", "-->", "<nowiki", "<ref", "</ref>", "<pre>", "<br>",
+    "http://a.example/", "[//b.example ", "&", "&amp;", "&#27;", "&#0;", "&#xD800;", "#",
+    ":", "Category:", "Kategorie:", "Infobox book", "Template:Infobox book", "sfn", "x", "é",
+    "\x00", "\u2028",
+]  # fmt: skip
+_XML_PIECES = [
+    "<page>", "</page>", "<title>", "</title>", "<ns>0</ns>", "<ns>", "<id>", "</id>", "1",
+    "<redirect title=\"", "\" />", "<revision>", "</revision>", "<text>", "<text ", "/>",
+    "</text>", "<timestamp>", "2020-01-01T00:00:00Z", "</timestamp>", "bytes=\"", "\"",
+]  # fmt: skip
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+wikitext = st.lists(st.sampled_from(_PIECES), max_size=60).map("".join)
+xml_noise = st.lists(st.sampled_from(_XML_PIECES + _PIECES), max_size=30).map("".join)
+
+
+def _page(title: str, text: str, noise: str, escape: bool) -> bytes:
+    body = _escape(text) if escape else text
+    return (
+        f"<page><title>{_escape(title)}</title><ns>0</ns><id>7</id>{noise}<revision>"
+        f'<timestamp>2020-01-01T00:00:00Z</timestamp><text bytes="9" xml:space="preserve">'
+        f"{{{{Infobox book|name={body}}}}} {body}</text></revision></page>"
+    ).encode("utf-8", "surrogatepass")
+
+
+@settings(
+    max_examples=300,
+    deadline=2000,  # ms per example: a generous ceiling, not a speed test
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    title=st.text(alphabet=string.printable + "\x00\x1bé", max_size=12),
+    text=wikitext,
+    noise=xml_noise,
+    escape=st.booleans(),
+)
+def test_generated_hostile_pages_never_raise_and_keep_their_types(title, text, noise, escape):
+    matcher = TemplateMatcher(BOOK_TEMPLATES)
+    stats = ChunkStats()
+    chunk = Chunk("hostile.xml", "xml", 0, 1, 0)
+    result = read_page(RawPage(_page(title, text, noise, escape), 0), matcher, stats, chunk)
+    assert all(isinstance(line, str) and "\n" not in line for line in stats.errors)
+    if result is None:
+        return
+    kind, row = result
+    if kind == "redirect":
+        assert isinstance(row["source"], str) and isinstance(row["target"], str)
+        return
+    assert kind == "article"
+    assert isinstance(row["title"], str) and row["title"].strip()
+    assert isinstance(row["page_id"], int) and isinstance(row["text_length"], int)
+    assert isinstance(row["template"], str)
+    assert isinstance(json.loads(row["infobox"]), dict)
+    for name in ("wikilinks", "categories", "external_links"):
+        assert all(isinstance(item, str) for item in row[name])
+    # What a chunk writes must be storable: UTF-8, as Arrow takes it.
+    json.dumps(row, default=str).encode("utf-8")
+
+
+@settings(max_examples=200, deadline=2000, derandomize=True)
+@given(pieces=st.lists(st.sampled_from(_XML_PIECES + _PIECES), max_size=80))
+def test_generated_xml_fragments_come_out_as_pages_or_lines(pieces):
+    """Whatever bytes follow the root, the dump reader gives pages (whole, or with
+    their problem) and the page reader reads each of them without raising."""
+    from wikirec.dump import _split_pages
+
+    data = ("<mediawiki>" + "".join(pieces) + "</mediawiki>").encode("utf-8", "surrogatepass")
+    chunk = Chunk("hostile.xml", "xml", 0, len(data), 0)
+    matcher = TemplateMatcher(BOOK_TEMPLATES)
+    stats = ChunkStats()
+    for page in _split_pages(iter([(data, 0)]), chunk):
+        assert isinstance(page.xml, bytes)
+        assert page.problem is None or page.xml == b""
+        result = read_page(page, matcher, stats, chunk)
+        assert result is None or result[0] in ("article", "redirect")
+    assert all(isinstance(line, str) and "\n" not in line for line in stats.errors)
