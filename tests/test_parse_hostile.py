@@ -321,3 +321,28 @@ def test_generated_xml_fragments_come_out_as_pages_or_lines(pieces):
         result = read_page(page, matcher, stats, chunk)
         assert result is None or result[0] in ("article", "redirect")
     assert all(isinstance(line, str) and "\n" not in line for line in stats.errors)
+
+
+# --------------------------------------------------------------------------- forms of dumps
+
+
+def test_star_alone_keeps_every_page_by_its_first_template(fragment, tmp_path):
+    summary = parse_dumps([fragment], tmp_path, templates=["*"])
+    import pandas as pd
+
+    articles = pd.read_parquet(tmp_path / "articles.parquet")
+    assert summary.kept == len(articles) == 106  # every article of the fragment has one
+    assert BOOKS <= set(articles.title)
+    assert articles.template.str.len().gt(0).all()
+
+
+def test_prefilter_finds_wildcard_names_in_linear_time_and_as_a_superset():
+    matcher = TemplateMatcher(["Infobox *", "Book infobox"])
+    assert matcher.prefilter.search(b"{{Infobox_book\n| a = b}}")
+    assert matcher.prefilter.search(b"{{template: infobox  film}}")
+    assert not matcher.prefilter.search(b"{{Infoboxes}} {{Book infoboxes}}")
+    # No lazy run between runs of white space (cubic over 50,000 spaces): the name up
+    # to its wildcard finds the page, and the matcher has the last word.
+    assert matcher.prefilter.search(b"{{Infobox" + b" " * 50_000 + b"x").end() == 50_009
+    assert not matcher.prefilter.search(b"{{Book infobox" + b" " * 50_000 + b"x")
+    assert TemplateMatcher(["*"]).prefilter.pattern == rb"\{\{"
