@@ -346,3 +346,46 @@ def test_prefilter_finds_wildcard_names_in_linear_time_and_as_a_superset():
     assert matcher.prefilter.search(b"{{Infobox" + b" " * 50_000 + b"x").end() == 50_009
     assert not matcher.prefilter.search(b"{{Book infobox" + b" " * 50_000 + b"x")
     assert TemplateMatcher(["*"]).prefilter.pattern == rb"\{\{"
+
+
+def test_pages_with_attributes_from_joined_special_export_are_read(real, tmp_path):
+    """Special:Export output joined into one file: a root per export, each page with its
+    own xmlns. Every page of the real fragment is read, as from the dump itself."""
+    header, pages = real
+    namespaced = b'<page xmlns="http://www.mediawiki.org/xml/export-0.10/" xml:lang="en">'
+    exports = [
+        header
+        + b"\n".join(p.replace(b"<page>", namespaced, 1) for p in pages[i : i + 50])
+        + b"\n</mediawiki>\n"
+        for i in range(0, len(pages), 50)
+    ]
+    dump = tmp_path / "joined-export.xml"
+    dump.write_bytes(b"".join(exports))
+    summary = parse_dumps([dump], tmp_path / "out", chunk_bytes=1 << 16, workers=1)
+    assert (summary.pages, summary.kept, summary.redirects) == (206, 3, 100)
+    assert not summary.errors
+
+
+@pytest.mark.parametrize(
+    ("compress", "name"),
+    [("gzip", "gzip"), ("lzma", "xz"), ("7z", "7z")],
+)
+def test_other_compressions_are_named_with_what_is_read(fragment, tmp_path, capsys, compress, name):
+    import gzip
+    import lzma
+
+    xml = bz2.decompress(fragment.read_bytes())[:200_000]
+    data = {
+        "gzip": lambda: gzip.compress(xml),
+        "lzma": lambda: lzma.compress(xml),
+        "7z": lambda: b"7z\xbc\xaf\x27\x1c\x00\x04" + xml[:1000],  # a 7z signature header
+    }[compress]()
+    dump = tmp_path / f"dump.xml.{name}"
+    dump.write_bytes(data)
+    assert main(["parse", str(dump), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        f"wikirec parse: {dump}: {name}-compressed, which wikirec does not read: give it as "
+        f".xml or .xml.bz2 (the forms Wikipedia publishes), e.g. "
+        f"{ {'gzip': 'gzip -dc', 'xz': 'xz -dc', '7z': '7z e -so'}[name] } FILE > FILE.xml"
+    )

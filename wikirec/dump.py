@@ -105,7 +105,23 @@ def detect_kind(path: Path) -> str:
         return "xml"
     if not head:
         raise DumpError(f"{path}: empty file, not a dump")
+    for magic, name, tool in _UNSUPPORTED_COMPRESSION:
+        if head.startswith(magic):
+            raise DumpError(
+                f"{path}: {name}-compressed, which wikirec does not read: give it as .xml or "
+                f".xml.bz2 (the forms Wikipedia publishes), e.g. {tool} FILE > FILE.xml"
+            )
     raise DumpError(f"{path}: not a MediaWiki XML dump (no <mediawiki> root, not bz2, not NDJSON)")
+
+
+# Compressions told by their magic bytes, to say what a dump in them needs.
+_UNSUPPORTED_COMPRESSION = (
+    (b"\x1f\x8b", "gzip", "gzip -dc"),
+    (b"\xfd7zXZ\x00", "xz", "xz -dc"),
+    (b"7z\xbc\xaf\x27\x1c", "7z", "7z e -so"),
+    (b"\x28\xb5\x2f\xfd", "zstd", "zstd -dc"),
+    (b"PK\x03\x04", "zip", "unzip -p"),
+)
 
 
 def index_name_for(path: str | os.PathLike) -> Path:
@@ -172,7 +188,7 @@ def _xml_blocks(chunk: Chunk) -> Iterator[tuple[bytes, int]]:
             pos += len(block)
             # Past the end of the range, stop at the first page that starts there.
             if base + len(data) > chunk.end:
-                cut = data.find(b"<page>", max(chunk.end - base, 0))
+                cut = find_page(data, max(chunk.end - base, 0))
                 if cut >= 0:
                     yield data[:cut], base
                     return
@@ -255,13 +271,13 @@ def _split_pages(blocks: Iterator[tuple[bytes, int]], chunk: Chunk) -> Iterator[
             position = offset
         buffer += block
         if not saw_root:
-            first_page = buffer.find(b"<page>")
+            first_page = find_page(buffer)
             if first_page < 0 and len(buffer) < 1 << 16:
                 continue
             _check_root(buffer[: first_page if first_page >= 0 else 1 << 16], chunk)
             saw_root = True
         pos = 0
-        start = buffer.find(b"<page>")
+        start = find_page(buffer)
         while True:
             if start < 0:  # keep what could be the head of a "<page>" cut by the block end
                 pos = max(pos, len(buffer) - (len(b"<page>") - 1))
@@ -271,9 +287,9 @@ def _split_pages(blocks: Iterator[tuple[bytes, int]], chunk: Chunk) -> Iterator[
                 pos = start
                 break
             # Another page starting before this one's end: this one has no end.
-            following = buffer.find(b"<page>", start + 6, text_start)
+            following = find_page(buffer, start + 1, text_start)
             if following < 0:
-                following = buffer.find(b"<page>", text_end, end)
+                following = find_page(buffer, text_end, end)
             page_offset = offset if multistream else position + start
             if following >= 0:
                 yield _unfinished(buffer[start:following], chunk, page_offset)
@@ -281,14 +297,28 @@ def _split_pages(blocks: Iterator[tuple[bytes, int]], chunk: Chunk) -> Iterator[
                 continue
             end += len(b"</page>")
             yield RawPage(buffer[start:end], page_offset)
-            pos, start = end, buffer.find(b"<page>", end)
+            pos, start = end, find_page(buffer, end)
         buffer = buffer[pos:]
         position += pos
     if not saw_root:
         _check_root(buffer, chunk)
-    start = buffer.find(b"<page>")
+    start = find_page(buffer)
     if start >= 0:
         yield _unfinished(buffer[start:], chunk, None)
+
+
+def find_page(buffer: bytes, start: int = 0, end: int | None = None) -> int:
+    """Where the first page in ``buffer[start:end]`` opens: ``<page>``, or ``<page`` with
+    attributes (``<page xmlns="...">``, as pages copied out of Special:Export carry
+    them); -1 if none. A ``<page`` at the buffer's end may be one: it is returned."""
+    end = len(buffer) if end is None else end
+    at = buffer.find(b"<page", start, end)
+    while at >= 0 and buffer[at + 5 : at + 6] not in _AFTER_PAGE_NAME:
+        at = buffer.find(b"<page", at + 5, end)
+    return at
+
+
+_AFTER_PAGE_NAME = (b">", b" ", b"\t", b"\n", b"\r", b"")
 
 
 def _page_end(buffer: bytes, start: int) -> tuple[int, int, int]:
@@ -303,7 +333,7 @@ def _page_end(buffer: bytes, start: int) -> tuple[int, int, int]:
             if close < 0:  # the page goes on past the buffer
                 return -1, tag_end + 1, len(buffer)
             return buffer.find(b"</page>", close), tag_end + 1, close
-    after_tag = start + len(b"<page>")
+    after_tag = buffer.find(b">", start) + 1 or len(buffer)
     return buffer.find(b"</page>", start), after_tag, after_tag
 
 
