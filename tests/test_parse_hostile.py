@@ -389,3 +389,44 @@ def test_other_compressions_are_named_with_what_is_read(fragment, tmp_path, caps
         f".xml or .xml.bz2 (the forms Wikipedia publishes), e.g. "
         f"{ {'gzip': 'gzip -dc', 'xz': 'xz -dc', '7z': '7z e -so'}[name] } FILE > FILE.xml"
     )
+
+
+DEWIKI = Path(__file__).parent / "data" / "dewiki-style-namespaces.xml"
+
+
+def test_a_german_dump_is_read_with_its_own_namespace_names(tmp_path):
+    """Handcrafted in the shape of a dewiki export (its real <siteinfo> names):
+    "Kategorie:" links are categories, "Datei:"/"Hilfe:" links lead out of the main
+    namespace, "Vorlage:" prefixes a template; the tables carry the English names."""
+    import pandas as pd
+
+    summary = parse_dumps([DEWIKI], tmp_path, templates=["Infobox Buch"], workers=1)
+    assert (summary.pages, summary.kept, summary.redirects, summary.errors) == (3, 1, 1, [])
+    book = pd.read_parquet(tmp_path / "articles.parquet").iloc[0]
+    assert book.title == "Die Verwandlung" and book.template == "Infobox Buch"
+    assert list(book.categories) == ["Literarisches Werk", "Erzählung", "Literatur (Deutsch)"]
+    assert list(book.wikilinks) == [
+        "Franz Kafka", "Franz Kafka", "Kurt Wolff Verlag", "File:Die Verwandlung Titelblatt.jpg",
+        "Category:Werk von Franz Kafka", "Help:Links", "Category:Literarisches Werk",
+        "Category:Erzählung", "Category:Literatur (Deutsch)",
+    ]  # fmt: skip
+    redirects = pd.read_parquet(tmp_path / "redirects.parquet")
+    assert redirects.to_dict("records") == [
+        {"source": "Category:Erzählungen", "target": "Category:Erzählung"}
+    ]
+    inlinks = pd.read_parquet(tmp_path / "inlinks.parquet")
+    assert inlinks.to_dict("records") == [{"source": "Franz Kafka", "target": "Die Verwandlung"}]
+
+
+def test_names_are_the_dumps_only_while_it_is_read(tmp_path):
+    from wikirec.dump import read_namespaces
+    from wikirec.titles import dump_namespaces, namespace_of, normalize_title
+
+    vietnamese = dict([("thể loại", "Category"), ("tập tin", "File")])
+    with dump_namespaces(vietnamese):
+        assert normalize_title("thể loại:tiểu thuyết") == "Category:Tiểu thuyết"
+        assert namespace_of(normalize_title("Tập tin:Bìa.jpg")) == "File"
+    assert normalize_title("thể loại:tiểu thuyết") == "Thể loại:tiểu thuyết"
+    german = dict(read_namespaces(DEWIKI, "xml"))
+    assert german["kategorie"] == "Category" and german["benutzer diskussion"] == "User talk"
+    assert german["wikipedia diskussion"] == "Wikipedia talk"

@@ -27,6 +27,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from wikirec.titles import CANONICAL_BY_KEY
+
 BZ2_STREAM_MAGIC = re.compile(rb"BZh[1-9]1AY&SY")
 READ_BLOCK = 1 << 20
 BZ2_READ = 1 << 16  # about one multistream stream of 100 pages
@@ -48,6 +50,9 @@ class Chunk:
     start: int
     end: int
     number: int  # position of the chunk within its file
+    # The file's own namespace names, (lower-cased name, canonical English name), from
+    # its <siteinfo> (read_namespaces): only the first chunk sees the header.
+    namespaces: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -146,15 +151,44 @@ def plan_chunks(path: Path, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> list[Chun
     kind = detect_kind(path)
     size = path.stat().st_size
     if kind in ("bz2", "records"):
-        return [Chunk(str(path), kind, 0, size, 0)]
+        return [Chunk(str(path), kind, 0, size, 0, read_namespaces(path, kind))]
     # Plain byte ranges, even beside an index: a worker finds its first stream by the
     # bz2 magic in well under a millisecond, while the index of the full English dump
     # (23 million lines) takes minutes to read, before any worker could start.
+    namespaces = read_namespaces(path, kind)
     bounds = list(range(0, size, chunk_bytes))
     ends = bounds[1:] + [size]
     return [
-        Chunk(str(path), kind, s, e, i) for i, (s, e) in enumerate(zip(bounds, ends, strict=True))
+        Chunk(str(path), kind, s, e, i, namespaces)
+        for i, (s, e) in enumerate(zip(bounds, ends, strict=True))
     ]
+
+
+_NAMESPACE = re.compile(rb'<namespace\s[^<>]*?\bkey="(-?\d+)"[^<>]*>([^<]*)</namespace>')
+SITEINFO_LIMIT = 1 << 20  # a header is a few KB; no more of a file is read for it
+
+
+def read_namespaces(path: Path, kind: str) -> tuple[tuple[str, str], ...]:
+    """The namespace names of a dump's ``<siteinfo>``, in its language, as (lower-cased
+    name, canonical English name) pairs: ``("kategorie", "Category")``. A number
+    English Wikipedia does not use keeps the dump's name. Empty without a siteinfo."""
+    if kind == "records":
+        return ()
+    chunk = Chunk(str(path), kind, 0, path.stat().st_size, 0)
+    blocks = _xml_blocks(chunk) if kind == "xml" else _bz2_blocks(chunk, [], kind != "bz2")
+    head = b""
+    for block, _ in blocks:
+        head += block
+        if b"</siteinfo>" in head or find_page(head) >= 0 or len(head) > SITEINFO_LIMIT:
+            break
+    blocks.close()
+    head = head[: head.find(b"</siteinfo>") + 1 or len(head)]
+    names = {}
+    for key, raw in _NAMESPACE.findall(head):
+        name = " ".join(unescape(raw).replace("_", " ").split())
+        if name:
+            names[name.lower()] = CANONICAL_BY_KEY.get(int(key), name)
+    return tuple(sorted(names.items()))
 
 
 def iter_pages(chunk: Chunk, errors: list[str]) -> Iterator[RawPage]:

@@ -83,10 +83,12 @@ from wikirec.titles import (
     NAMESPACES,
     TemplateMatcher,
     canonical_template_name,
+    dump_namespaces,
     illegal_title,
     namespace_of,
     normalize_title,
     printable,
+    with_canonical_namespace,
 )
 
 # "Infobox book" and the names that redirect to it on English Wikipedia.
@@ -251,6 +253,7 @@ class _EscapedTargets(dict):
     and normalising is most of the cost of a link."""
 
     LIMIT = 200_000  # entries, about 40 MB
+    namespaces: tuple[tuple[str, str], ...] = ()  # the dump's names they were read with
 
     def __missing__(self, raw: bytes) -> bytes | None:
         if len(self) >= self.LIMIT:
@@ -605,7 +608,8 @@ def read_page(
             return _skip(stats, chunk, page, "redirect without title or target")
         if (illegal := illegal_title(unescape(title))) is not None:
             return _skip(stats, chunk, page, f"a redirect {illegal}")
-        return "redirect", {"source": unescape(title), "target": target}
+        source = with_canonical_namespace(unescape(title))
+        return "redirect", {"source": source, "target": target}
     ns = extract_tag(xml, b"ns")
     if ns is not None and ns.strip() != b"0":
         return None
@@ -748,6 +752,16 @@ def read_chunk(
     (``INLINK_SCHEMA``, see :class:`LinkCollector`; else ``None``), and its counts and
     error lines. Writes nothing, so it can run on a Dask worker that does not see the
     output folder."""
+    with dump_namespaces(dict(chunk.namespaces)):
+        if _ESCAPED_TARGETS.namespaces != chunk.namespaces:  # its titles were another's
+            _ESCAPED_TARGETS.clear()
+            _ESCAPED_TARGETS.namespaces = chunk.namespaces
+        return _read_chunk(chunk, templates, limit, inlinks)
+
+
+def _read_chunk(
+    chunk: Chunk, templates: tuple[str, ...], limit: int | None, inlinks: bool
+) -> tuple[pa.Table, pa.Table, pa.Table | None, ChunkStats]:
     matcher = TemplateMatcher(templates)
     stats = ChunkStats(input_bytes=chunk.size)
     articles: list[dict] = []

@@ -13,7 +13,8 @@ import difflib
 import fnmatch
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -52,6 +53,47 @@ NAMESPACES: dict[str, str] = {
     }.items()
     for name in [canonical, *aliases]
 }
+
+# The English canonical name of each namespace number MediaWiki defines (and English
+# Wikipedia's own): what a dump in another language names "Kategorie" or "Thể loại"
+# (its <siteinfo>) is written here under these names, as the rest of wikirec knows them.
+CANONICAL_BY_KEY: dict[int, str] = {
+    -2: "Media", -1: "Special", 1: "Talk", 2: "User", 3: "User talk",
+    4: "Wikipedia", 5: "Wikipedia talk", 6: "File", 7: "File talk", 8: "MediaWiki",
+    9: "MediaWiki talk", 10: "Template", 11: "Template talk", 12: "Help", 13: "Help talk",
+    14: "Category", 15: "Category talk", 100: "Portal", 101: "Portal talk",
+    108: "Book", 109: "Book talk", 118: "Draft", 119: "Draft talk", 710: "TimedText",
+    711: "TimedText talk", 828: "Module", 829: "Module talk",
+}  # fmt: skip
+
+
+@contextmanager
+def dump_namespaces(names: Mapping[str, str]) -> Iterator[None]:
+    """Within it, one dump's own namespace names (lower-cased name → canonical English
+    name, :func:`wikirec.dump.read_namespaces`) are namespaces too: ``Kategorie:Roman``
+    normalises to ``Category:Roman``. The English names stay known, as MediaWiki
+    accepts them in every language. Changes this module's table: one dump at a time
+    per process (a parse worker reads one chunk at a time)."""
+    added = {
+        name: canonical for name, canonical in names.items() if NAMESPACES.get(name) != canonical
+    }
+    saved = {name: NAMESPACES[name] for name in added if name in NAMESPACES}
+    NAMESPACES.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            del NAMESPACES[name]
+        NAMESPACES.update(saved)
+
+
+def with_canonical_namespace(title: str) -> str:
+    """A page's title with its namespace's canonical English name (``Kategorie:Roman`` →
+    ``Category:Roman``), otherwise as it is."""
+    prefix, colon, rest = title.partition(":")
+    canonical = NAMESPACES.get(prefix.strip().lower()) if colon else None
+    return f"{canonical}:{rest}" if canonical is not None and canonical != prefix else title
+
 
 CATEGORY_PREFIX = "category:"  # a link to a category, as the build writes it (folded)
 MAX_SUGGESTIONS = 3
@@ -175,7 +217,10 @@ def _prefilter_regex(names: list[str]) -> re.Pattern[bytes]:
         body = "".join(r"[\s_]+" if c == " " else re.escape(_xml_escape(c)) for c in rest)
         end = r"\s*(?:\||\}|&lt;)" if literal == name else ""
         alternatives.append(f"(?:{head}){body}{end}")
-    pattern = r"\{\{\s*(?:[Tt]emplate\s*:\s*)?(?:" + "|".join(alternatives) + ")"
+    # Any namespace prefix, "Template:" in the dump's language ("Vorlage:"), at most 40
+    # characters: a bounded run before ":", linear time.
+    prefix = r"(?:[^{}|:&<>\[\]\n]{1,40}:\s*)?"
+    pattern = r"\{\{\s*" + prefix + "(?:" + "|".join(alternatives) + ")"
     return re.compile(pattern.encode("utf-8"))
 
 
