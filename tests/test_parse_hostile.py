@@ -430,3 +430,21 @@ def test_names_are_the_dumps_only_while_it_is_read(tmp_path):
     german = dict(read_namespaces(DEWIKI, "xml"))
     assert german["kategorie"] == "Category" and german["benutzer diskussion"] == "User talk"
     assert german["wikipedia diskussion"] == "Wikipedia talk"
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_parse_errors_are_wikirec_errors_printed_by_the_command(fragment, tmp_path, capsys):
+    from wikirec.dump import DumpError
+    from wikirec.errors import WikirecError
+    from wikirec.parse import SchedulerError
+
+    assert issubclass(SchedulerError, WikirecError) and issubclass(DumpError, WikirecError)
+    out = str(tmp_path / "out")
+    assert main(["parse", str(fragment), "--out", out, "--workers", "0", "--quiet"]) == 2
+    assert main(["parse", str(fragment), "--out", out, "--scheduler", "x", "--quiet"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "wikirec parse: --workers must be at least 1"
+    assert err[1].startswith("wikirec parse: scheduler 'x': expected 'dask'")
+    assert len(err) == 2

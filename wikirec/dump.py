@@ -27,6 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from wikirec.errors import WikirecError
 from wikirec.titles import CANONICAL_BY_KEY
 
 BZ2_STREAM_MAGIC = re.compile(rb"BZh[1-9]1AY&SY")
@@ -37,7 +38,7 @@ DEFAULT_CHUNK_BYTES = 16 << 20
 DUMP_SUFFIXES = (".xml", ".xml.bz2", ".bz2", ".ndjson", ".json")
 
 
-class DumpError(Exception):
+class DumpError(WikirecError):
     """Bad input: the message is one line naming the file and where."""
 
 

@@ -38,7 +38,6 @@ import json
 import logging
 import os
 import re
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -66,6 +65,7 @@ from mwparserfromhell.nodes import (
 from mwparserfromhell.wikicode import Wikicode
 
 from wikirec import __version__
+from wikirec.cli import fail
 from wikirec.dump import (
     DEFAULT_CHUNK_BYTES,
     Chunk,
@@ -77,6 +77,7 @@ from wikirec.dump import (
     plan_chunks,
     unescape,
 )
+from wikirec.errors import WikirecError
 from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
 from wikirec.progress import progress_bar
 from wikirec.titles import (
@@ -1164,7 +1165,7 @@ DASK_CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler, and to see its firs
 _ADDRESS = re.compile(r"tcp://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}")
 
 
-class SchedulerError(ValueError):
+class SchedulerError(WikirecError):
     """A scheduler that cannot run the parse: the message is one line."""
 
 
@@ -1343,32 +1344,27 @@ def add_command(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """``wikirec parse``; input it cannot use raises :class:`WikirecError`, which
+    :func:`wikirec.cli.main` prints as one line (exit 2)."""
     if args.workers is not None and args.workers < 1:
-        print("wikirec parse: --workers must be at least 1", file=sys.stderr)
-        return 2
+        raise WikirecError("--workers must be at least 1")
     if args.limit is not None and args.limit < 1:
-        print("wikirec parse: --limit must be at least 1", file=sys.stderr)
-        return 2
-    try:
-        summary = parse_dumps(
-            args.dumps,
-            args.out,
-            templates=tuple(args.template or BOOK_TEMPLATES),
-            workers=args.workers,
-            limit=args.limit,
-            chunk_bytes=max(int(args.chunk_mb * 2**20), 1 << 16),
-            progress=not args.quiet,
-            on_error=lambda line: print(f"wikirec parse: {line}", file=sys.stderr),
-            scheduler=args.scheduler,
-            inlinks=args.inlinks,
-        )
-    except SchedulerError as exc:
-        print(f"wikirec parse: {exc}", file=sys.stderr)
-        return 2
+        raise WikirecError("--limit must be at least 1")
+    summary = parse_dumps(
+        args.dumps,
+        args.out,
+        templates=tuple(args.template or BOOK_TEMPLATES),
+        workers=args.workers,
+        limit=args.limit,
+        chunk_bytes=max(int(args.chunk_mb * 2**20), 1 << 16),
+        progress=not args.quiet,
+        on_error=lambda line: fail("parse", line),  # the parse goes on: a line, no exit
+        scheduler=args.scheduler,
+        inlinks=args.inlinks,
+    )
     print(summary.line())
     if summary.pages == 0:
-        print("wikirec parse: nothing usable was read", file=sys.stderr)
-        return 1
+        return fail("parse", "nothing usable was read", code=1)
     articles = pq.ParquetFile(Path(args.out) / "articles.parquet").read(columns=["title"])
     shown = printable(", ".join(articles.column("title").to_pylist()[:10]))
     more = f" (and {articles.num_rows - 10:,} more)" if articles.num_rows > 10 else ""
