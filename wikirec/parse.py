@@ -485,9 +485,9 @@ def find_infobox(text: str, matcher: TemplateMatcher) -> tuple[str, dict[str, st
             continue
         fields = {}
         for param in templates[0].params:
-            value = plain_text(param.value)
+            value = plain_text(param.value).replace(_STRAY, "<")
             if value:
-                fields[plain_text(param.name)] = value
+                fields[plain_text(param.name).replace(_STRAY, "<")] = value
         return canonical_template_name(str(templates[0].name)), fields
     if refused is not None:
         raise InfoboxRefused(refused)
@@ -520,22 +520,24 @@ MAX_PARSE_COST = 50_000
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)([^<>]*)>")
 # A "<" with no ">" before the next "<" opens no tag, in MediaWiki as in
 # mwparserfromhell, which finds that out at a cost 50 times that of any other unclosed
-# construct (it reads the attributes again from each): it is given "&lt;", the same
-# character once read.
+# construct (it reads the attributes again from each): it is given a noncharacter
+# instead, plain text as "&lt;" would be but cheaper (an entity costs a node), and
+# made "<" again in the fields.
 _STRAY_LT = re.compile(r"<(?=[^<>]*(?:<|\Z))")
+_STRAY = "\ufdd0"
 # Tags mwparserfromhell never looks for a closing tag of.
 _VOID_TAGS = frozenset({"br", "wbr", "hr", "img", "meta", "link", "col", "area", "input"})
 
 
 def _for_mwparserfromhell(span: str) -> str:
     """``span`` as mwparserfromhell reads it fast and :func:`plain_text` reads it the
-    same: stray "<" as "&lt;", and no bold or italic quotes (plain text drops them,
+    same: stray "<" as ``_STRAY``, and no bold or italic quotes (plain text drops them,
     and thousands of them cost mwparserfromhell a quadratic time: 5,000 bold ones in
     20 KB took 0.15 s)."""
     if "''" in span:  # the name keeps its quotes: it is the template's name as written
         name, bar, rest = span.partition("|")
         span = name + bar + _QUOTES.sub("", rest)
-    return _STRAY_LT.sub("&lt;", span) if "<" in span else span
+    return _STRAY_LT.sub(_STRAY, span) if "<" in span else span
 
 
 def parse_cost(span: str) -> int:

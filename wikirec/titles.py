@@ -192,12 +192,19 @@ class TemplateMatcher:
         self._exact = {n for n in self.names if "*" not in n}
         self._patterns = [n for n in self.names if "*" in n]
         self.prefilter = _prefilter_regex(self.names)
+        self._answers: dict[str, bool] = {}
 
     def matches(self, raw_name: str) -> bool:
-        name = canonical_template_name(raw_name)
-        if name in self._exact:
-            return True
-        return any(fnmatch.fnmatchcase(name, p) for p in self._patterns)
+        # Remembered: a page names the same templates again and again (10,000 "{{x|"
+        # cost 20 ms to canonicalise one by one).
+        known = self._answers.get(raw_name)
+        if known is None:
+            if len(self._answers) >= 10_000:
+                self._answers.clear()
+            name = canonical_template_name(raw_name)
+            known = name in self._exact or any(fnmatch.fnmatchcase(name, p) for p in self._patterns)
+            self._answers[raw_name] = known
+        return known
 
 
 def _prefilter_regex(names: list[str]) -> re.Pattern[bytes]:
@@ -219,8 +226,11 @@ def _prefilter_regex(names: list[str]) -> re.Pattern[bytes]:
         alternatives.append(f"(?:{head}){body}{end}")
     # Any namespace prefix, "Template:" in the dump's language ("Vorlage:"), at most 40
     # characters: a bounded run before ":", linear time.
-    prefix = r"(?:[^{}|:&<>\[\]\n]{1,40}:\s*)?"
-    pattern = r"\{\{\s*" + prefix + "(?:" + "|".join(alternatives) + ")"
+    # (Its first character no space: else each space "\s*" gives back starts it again.)
+    # After white space, "(?=\S)": giving back one space costs one test, not one for
+    # each name (20,000 spaces after "{{" took 3 ms against 0.1 ms).
+    prefix = r"(?:[^{}|:&<>\[\]\s][^{}|:&<>\[\]\n]{0,39}:\s*(?=\S))?"
+    pattern = r"\{\{\s*(?=\S)" + prefix + "(?:" + "|".join(alternatives) + ")"
     return re.compile(pattern.encode("utf-8"))
 
 
