@@ -1314,8 +1314,8 @@ def add_command(subparsers) -> None:
         "--template",
         action="append",
         metavar="NAME",
-        help="keep pages carrying this template (repeatable; '*' allowed, e.g. 'Infobox *'); "
-        "default: Infobox book and its aliases",
+        help="keep pages carrying this template (repeatable; '*' allowed, e.g. 'Infobox *'; "
+        "'*' alone: any template); default: Infobox book and its aliases",
     )
     parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     parser.add_argument("--limit", type=int, default=None, help="keep at most N pages")
