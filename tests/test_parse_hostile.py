@@ -448,3 +448,58 @@ def test_parse_errors_are_wikirec_errors_printed_by_the_command(fragment, tmp_pa
     assert err[0] == "wikirec parse: --workers must be at least 1"
     assert err[1].startswith("wikirec parse: scheduler 'x': expected 'dask'")
     assert len(err) == 2
+
+
+def test_records_and_link_sources_with_titles_mediawiki_cannot_have(p15_records, tmp_path):
+    import pandas as pd
+
+    lines = p15_records.read_bytes().splitlines(keepends=True)[:20]
+    record = json.loads(lines[0])
+    bad = [json.dumps([title, *record[1:]]).encode() + b"\n" for title in (" \t", "Dune\x00")]
+    path = tmp_path / "records.ndjson"
+    path.write_bytes(b"".join(bad + lines))
+    summary = parse_dumps([path], tmp_path / "out", workers=1)
+    assert (summary.pages, summary.kept, summary.skipped) == (22, 20, 2)
+    assert "records.ndjson:1: not a record" in summary.errors[0]
+    assert "a record has an empty title" in summary.errors[0]
+    assert "has a control character in its title 'Dune\\x00'" in summary.errors[1]
+    articles = pd.read_parquet(tmp_path / "out" / "articles.parquet")
+    assert articles.title.str.strip().astype(bool).all()
+    assert not articles.title.str.contains("\x00").any()
+
+
+def test_a_page_without_a_legal_title_is_no_source_of_inlinks(real, tmp_path):
+    import pandas as pd
+
+    header, pages = real
+    farm = page_titled(pages, b"Animal Farm")
+    linking = page_titled(pages, b"Anarchism").replace(b"</text>", b" [[Animal Farm]]</text>")
+    nameless = linking.replace(b"<title>Anarchism</title>", b"<title>&#0;</title>")
+    (tmp_path / "titled").mkdir()
+    parse_with(tmp_path / "titled", header, [farm, linking])
+    inlinks = pd.read_parquet(tmp_path / "titled" / "out" / "inlinks.parquet")
+    assert inlinks.to_dict("records") == [{"source": "Anarchism", "target": "Animal Farm"}]
+    parse_with(tmp_path, header, [farm, nameless])
+    assert pd.read_parquet(tmp_path / "out" / "inlinks.parquet").empty
+
+
+_OLD_EXTERNAL = re.compile(
+    r"\[\s*((?:https?:|ftp:)?//[^\s\[\]<>\"]+)|(?<!\w)((?:https?|ftp)://[^\s\[\]<>\"{}|]+)",
+    re.I,
+)
+
+
+def test_external_links_are_the_same_as_before_on_every_real_page(real):
+    """The label is now part of a bracketed link; no real page has a URL as a label."""
+    total = 0
+    for text in articles_of(real[1]):
+        visible = WIKITEXT.visible(text)
+        old = [
+            bracketed or bare.rstrip(".,;:!?'")
+            for bracketed, bare in _OLD_EXTERNAL.findall(visible)
+        ]
+        new = external_links(visible)
+        assert len(new) == len(old)
+        assert [u.rstrip(")") for u in new] == [u.rstrip(")") for u in old]
+        total += len(new)
+    assert total > 5_000

@@ -678,8 +678,11 @@ def _read_links(xml: bytes, links: LinkCollector) -> None:
     span = _text_span(xml)
     if title is None or isinstance(span, str):
         return  # a broken page is reported if it carries the template, and has no links
+    source = unescape(title)
+    if illegal_title(source) is not None:
+        return  # no page of MediaWiki's: reported if it carries the template
     _, start, end = span
-    links.add(unescape(title), escaped_link_targets(xml[start:end]))
+    links.add(source, escaped_link_targets(xml[start:end]))
 
 
 def _skip(stats: ChunkStats, chunk: Chunk, page: RawPage, why: str) -> None:
