@@ -38,6 +38,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -278,6 +279,7 @@ def _namespace_prefix(raw: bytes) -> bytes | None:
 
 
 _ESCAPED_TARGETS = _EscapedTargets()
+_NAMESPACES_LOCK = threading.Lock()
 
 
 def escaped_link_targets(raw: bytes) -> Iterable[bytes | None]:
@@ -758,7 +760,9 @@ def read_chunk(
     (``INLINK_SCHEMA``, see :class:`LinkCollector`; else ``None``), and its counts and
     error lines. Writes nothing, so it can run on a Dask worker that does not see the
     output folder."""
-    with dump_namespaces(dict(chunk.namespaces)):
+    # One chunk at a time per process: a Dask worker with threads would otherwise mix
+    # two dumps' namespace names (parsing holds the GIL: little is lost).
+    with _NAMESPACES_LOCK, dump_namespaces(dict(chunk.namespaces)):
         if _ESCAPED_TARGETS.namespaces != chunk.namespaces:  # its titles were another's
             _ESCAPED_TARGETS.clear()
             _ESCAPED_TARGETS.namespaces = chunk.namespaces
