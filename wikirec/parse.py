@@ -1359,18 +1359,21 @@ def run(args: argparse.Namespace) -> int:
         raise WikirecError("--workers must be at least 1")
     if args.limit is not None and args.limit < 1:
         raise WikirecError("--limit must be at least 1")
-    summary = parse_dumps(
-        args.dumps,
-        args.out,
-        templates=tuple(args.template or BOOK_TEMPLATES),
-        workers=args.workers,
-        limit=args.limit,
-        chunk_bytes=max(int(args.chunk_mb * 2**20), 1 << 16),
-        progress=not args.quiet,
-        on_error=lambda line: fail("parse", line),  # the parse goes on: a line, no exit
-        scheduler=args.scheduler,
-        inlinks=args.inlinks,
-    )
+    try:
+        summary = parse_dumps(
+            args.dumps,
+            args.out,
+            templates=tuple(args.template or BOOK_TEMPLATES),
+            workers=args.workers,
+            limit=args.limit,
+            chunk_bytes=max(int(args.chunk_mb * 2**20), 1 << 16),
+            progress=not args.quiet,
+            on_error=lambda line: fail("parse", line),  # the parse goes on: a line, no exit
+            scheduler=args.scheduler,
+            inlinks=args.inlinks,
+        )
+    except SchedulerError as exc:  # a WikirecError, as main() would print it
+        return fail("parse", exc)
     print(summary.line())
     if summary.pages == 0:
         return fail("parse", "nothing usable was read", code=1)
