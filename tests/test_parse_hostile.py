@@ -503,3 +503,16 @@ def test_external_links_are_the_same_as_before_on_every_real_page(real):
         assert [u.rstrip(")") for u in new] == [u.rstrip(")") for u in old]
         total += len(new)
     assert total > 5_000
+
+
+def test_a_folder_of_gzip_dumps_says_so(fragment, tmp_path):
+    import gzip
+
+    (tmp_path / "dumps").mkdir()
+    dump = tmp_path / "dumps" / "enwiki-sample.xml.gz"
+    dump.write_bytes(gzip.compress(bz2.decompress(fragment.read_bytes())[:100_000]))
+    summary = parse_dumps([tmp_path / "dumps"], tmp_path / "out")
+    assert summary.errors == [
+        f"{tmp_path / 'dumps'}: folder holds no dump file (*.xml, *.xml.bz2, *.ndjson); "
+        "enwiki-sample.xml.gz is compressed in a form not read"
+    ]

@@ -88,7 +88,11 @@ def find_inputs(paths: list[str | os.PathLike]) -> tuple[list[Path], list[str]]:
                 if p.is_file() and p.name.endswith(DUMP_SUFFIXES) and "-index" not in p.name
             )
             if not found:
-                errors.append(f"{path}: folder holds no dump file (*.xml, *.xml.bz2, *.ndjson)")
+                other = sorted(p.name for p in path.glob("*.xml.*") if p.suffix in _OTHER_SUFFIXES)
+                hint = f"; {other[0]} is compressed in a form not read" if other else ""
+                errors.append(
+                    f"{path}: folder holds no dump file (*.xml, *.xml.bz2, *.ndjson){hint}"
+                )
             files.extend(found)
         elif path.is_file():
             files.append(path)
@@ -120,6 +124,7 @@ def detect_kind(path: Path) -> str:
     raise DumpError(f"{path}: not a MediaWiki XML dump (no <mediawiki> root, not bz2, not NDJSON)")
 
 
+_OTHER_SUFFIXES = (".gz", ".xz", ".7z", ".zst", ".zip")
 # Compressions told by their magic bytes, to say what a dump in them needs.
 _UNSUPPORTED_COMPRESSION = (
     (b"\x1f\x8b", "gzip", "gzip -dc"),
