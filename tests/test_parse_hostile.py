@@ -304,18 +304,35 @@ def test_generated_hostile_pages_never_raise_and_keep_their_types(title, text, n
     json.dumps(row, default=str).encode("utf-8")
 
 
+_titles = st.text(alphabet=string.printable + "\x00\x1bé", max_size=12)
+_EXPORT_PAGE = '<page xmlns="http://www.mediawiki.org/xml/export-0.10/">'
+_whole_page = st.builds(
+    lambda page, exported: page.decode("utf-8", "surrogatepass").replace(
+        "<page>", _EXPORT_PAGE if exported else "<page>", 1
+    ),
+    st.builds(_page, _titles, wikitext, xml_noise, st.booleans()),
+    st.booleans(),
+)
+_cut_page = _whole_page.flatmap(lambda page: st.integers(0, len(page)).map(lambda n: page[:n]))
+xml_stream = st.lists(st.one_of(_whole_page, _cut_page, xml_noise), max_size=6).map("".join)
+
+
 @settings(max_examples=200, deadline=2000, derandomize=True)
-@given(pieces=st.lists(st.sampled_from(_XML_PIECES + _PIECES), max_size=80))
-def test_generated_xml_fragments_come_out_as_pages_or_lines(pieces):
-    """Whatever bytes follow the root, the dump reader gives pages (whole, or with
-    their problem) and the page reader reads each of them without raising."""
+@given(stream=xml_stream, block=st.integers(1, 200))
+def test_generated_xml_fragments_come_out_as_pages_or_lines(stream, block):
+    """Whatever pages, pieces of pages and tags follow the root, the dump reader gives
+    pages (whole, or with their problem), the same however the bytes come in blocks,
+    and the page reader reads each of them without raising."""
     from wikirec.dump import _split_pages
 
-    data = ("<mediawiki>" + "".join(pieces) + "</mediawiki>").encode("utf-8", "surrogatepass")
+    data = ("<mediawiki>" + stream + "</mediawiki>").encode("utf-8", "surrogatepass")
     chunk = Chunk("hostile.xml", "xml", 0, len(data), 0)
     matcher = TemplateMatcher(BOOK_TEMPLATES)
     stats = ChunkStats()
-    for page in _split_pages(iter([(data, 0)]), chunk):
+    pages = list(_split_pages(iter([(data, 0)]), chunk))
+    blocks = [(data[i : i + block], i) for i in range(0, len(data), block)]
+    assert [p.xml for p in _split_pages(iter(blocks), chunk)] == [p.xml for p in pages]
+    for page in pages:
         assert isinstance(page.xml, bytes)
         assert page.problem is None or page.xml == b""
         result = read_page(page, matcher, stats, chunk)

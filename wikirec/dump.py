@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wikirec.errors import WikirecError
-from wikirec.titles import CANONICAL_BY_KEY
+from wikirec.titles import CANONICAL_BY_KEY, printable
 
 BZ2_STREAM_MAGIC = re.compile(rb"BZh[1-9]1AY&SY")
 READ_BLOCK = 1 << 20
@@ -384,7 +384,8 @@ def _check_root(head: bytes, chunk: Chunk) -> None:
 
 def _unfinished(page: bytes, chunk: Chunk, offset: int | None) -> RawPage:
     title = extract_tag(page, b"title")
-    where = f"page '{unescape(title)}'" if title is not None else "a page with no title"
+    # One line whatever the title holds ("&#10;" is a line break).
+    where = f"page '{printable(unescape(title))}'" if title is not None else "a page with no title"
     at = f" near byte {offset}" if offset is not None else ""
     problem = f"{chunk.path}: malformed XML, {where}{at} has no </page>; skipped"
     return RawPage(b"", offset or 0, problem)
