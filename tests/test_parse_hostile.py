@@ -459,12 +459,10 @@ def test_parse_errors_are_wikirec_errors_printed_by_the_command(fragment, tmp_pa
 
     assert issubclass(SchedulerError, WikirecError) and issubclass(DumpError, WikirecError)
     out = str(tmp_path / "out")
-    assert main(["parse", str(fragment), "--out", out, "--workers", "0", "--quiet"]) == 2
     assert main(["parse", str(fragment), "--out", out, "--scheduler", "x", "--quiet"]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == "wikirec parse: --workers must be at least 1"
-    assert err[1].startswith("wikirec parse: scheduler 'x': expected 'dask'")
-    assert len(err) == 2
+    assert err[0].startswith("wikirec parse: scheduler 'x': expected 'dask'")
+    assert len(err) == 1
 
 
 def test_records_and_link_sources_with_titles_mediawiki_cannot_have(p15_records, tmp_path):
