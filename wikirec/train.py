@@ -6,8 +6,8 @@ build``, with batches from :class:`wikirec.batches.PairSampler`:
 ``link_mean`` (the default)
     The cosine at a fixed scale plus a bias per book and per link, trained on the
     links each book makes and the pages linking to it (the build's in-links); each
-    book's vector is then the TF-IDF-weighted mean of its links' vectors
-    (:func:`wikirec.trainers.link_mean`). The best of ``wikirec evaluate`` (README,
+    book's vector is then its own embedding row plus the TF-IDF-weighted mean of its
+    links' vectors (:func:`wikirec.trainers.link_mean`). The best of ``wikirec evaluate`` (README,
     Quality).
 ``cosine_bias``
     The same model on out-links only, rare links weighted up, each book its own row.
@@ -325,7 +325,7 @@ def _finish(out: Path, trainer, data, config, history, data_dir, started_epoch) 
     arrays = trainer.weights()
     book = np.asarray(arrays["book"], np.float32)
     if config.model == "link_mean":
-        book = link_mean(arrays["link"], training_pairs(data, config), fallback=book)
+        book = link_mean(arrays["link"], training_pairs(data, config), own=book)
     write_keras_atomic(net, out / "model.keras")
     write_npy_atomic(book, out / "book_vectors.npy")
     write_npy_atomic(np.asarray(arrays["link"], np.float32), out / "link_vectors.npy")
