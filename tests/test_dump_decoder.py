@@ -129,3 +129,18 @@ def test_damage_is_reported_alike(multistream, tmp_path, monkeypatch, decoder):
     assert f"bad bz2 data in the stream at byte {starts[-3]}" in summary.errors[0]
     assert "ends inside a bz2 stream" in summary.errors[0]
     assert 180 <= summary.pages < 206
+
+
+@needs_indexed_bzip2
+@pytest.mark.parametrize("limit", ["FAST_STREAM_LIMIT", "FAST_RANGE_LIMIT"])
+def test_past_its_memory_bounds_the_decoder_hands_over_to_python(multistream, monkeypatch, limit):
+    """A stream decoding to more than FAST_STREAM_LIMIT, or a chunk whose streams span
+    more than FAST_RANGE_LIMIT compressed, is streamed by Python's bz2: same blocks."""
+    monkeypatch.setattr(dump, limit, 1000)
+    handed_over = []
+    real = dump._bz2_blocks
+    monkeypatch.setattr(dump, "_bz2_blocks", lambda *a, **k: handed_over.append(1) or real(*a, **k))
+    for chunk in plan_chunks(multistream, 16 << 10):  # streams of about 80 kB overhang
+        fast = list(_indexed_bzip2_blocks(chunk, []))
+        assert fast == list(_bz2_blocks(chunk, [], multistream=True))
+    assert len(handed_over) > 10

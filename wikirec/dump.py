@@ -7,6 +7,10 @@ is cut into byte ranges (:class:`Chunk`); a chunk owns the pages (plain XML) or 
 streams (multistream, found by their magic bytes) that *start* inside its range, so
 chunks never overlap and together cover the file.
 
+Multistream bz2 is decoded by ``indexed_bzip2`` (a C++ decoder, one thread per worker)
+when that package is installed, else by Python's ``bz2`` (:func:`bz2_decoder`): the same
+bytes, the same damage reports. A single-stream ``.xml.bz2`` is read by Python's ``bz2``.
+
 Pages come out as raw, still XML-escaped bytes (:class:`RawPage`): the caller decides
 which few deserve decoding. Nothing here expands an XML entity beyond the five
 predefined ones and character references: no DTD is read, so no entity-expansion
@@ -40,8 +44,8 @@ DAMAGED = b"<damaged>"  # sentinel block: the stream broke off here
 DEFAULT_CHUNK_BYTES = 16 << 20
 DUMP_SUFFIXES = (".xml", ".xml.bz2", ".bz2", ".ndjson", ".json")
 DECODER_ENV = "WIKIREC_BZ2_DECODER"  # "python" forces Python's bz2
-FAST_RANGE_LIMIT = 256 << 20  # compressed bytes of streams held at once by the fast path
-FAST_STREAM_LIMIT = 256 << 20  # decoded bytes of one stream held before it is handed on
+FAST_RANGE_LIMIT = 64 << 20  # compressed bytes of streams held at once by the fast path
+FAST_STREAM_LIMIT = 64 << 20  # decoded bytes of one stream held before it is handed on
 DECODED_READ = 4 << 20
 
 
@@ -254,8 +258,8 @@ def _indexed_bzip2_blocks(chunk: Chunk, errors: list[str]) -> Iterator[tuple[byt
     streams, from the first that starts in its range to the first that starts after
     it, are read at once and cut at their magic (which, 80 bits long, does not occur
     inside compressed data by chance). A stream is handed on only once it decoded
-    whole: one the decoder refuses (damaged, truncated, or followed by other bytes) is
-    read again by Python's decompressor, which reports the damage and keeps what came
+    whole: one the decoder refuses (damaged, cut short) is read again by Python's
+    decompressor, which reports the damage and keeps what came
     before it, exactly as without ``indexed_bzip2``."""
     size = os.path.getsize(chunk.path)
     with open(chunk.path, "rb") as f:
@@ -265,7 +269,7 @@ def _indexed_bzip2_blocks(chunk: Chunk, errors: list[str]) -> Iterator[tuple[byt
         # Where the chunk's last stream ends: the next stream's start (or the file's end).
         last_end = _first_stream_at_or_after(f, chunk.end, size)
         last_end = size if last_end is None else last_end
-        if last_end - first > max(FAST_RANGE_LIMIT, 4 * chunk.size):
+        if last_end - first > max(FAST_RANGE_LIMIT, 2 * chunk.size):
             # An unusually long stream: streamed through Python's bz2, memory bounded.
             yield from _bz2_blocks(chunk, errors, multistream=True)
             return
