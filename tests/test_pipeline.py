@@ -169,6 +169,10 @@ def test_configs_are_validated():
     with pytest.raises(PipelineError, match="no pipeline 'nope'"):
         load_config("nope")
     assert load_config("books", ["train.dim=64"])["train"]["dim"] == 64
+    for item in ["parse.chunk_mb=nan", "train.learning_rate=inf", "plot.highlight_top=-1"]:
+        key = item.partition("=")[0]
+        with pytest.raises(PipelineError, match=f"{key} must be a finite number, 0 or more"):
+            load_config("books", [item])
 
 
 def test_bad_runs_are_one_line_and_destroy_nothing(books_run, tmp_path, capsys):

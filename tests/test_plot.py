@@ -144,6 +144,17 @@ def test_cache_is_reused_and_invalidated_when_the_vectors_change(model, tmp_path
     assert len(list(tmp_path.glob("*.npy"))) == 2
 
 
+def test_an_empty_cached_reduction_is_computed_again(model, tmp_path):
+    vectors = model.vectors[BOOKS][:300]
+    params = ReduceParams(method="tsne", tsne_iter=250)
+    first = reduce_vectors(vectors, params, tmp_path, label="books")
+    first.cache_path.write_bytes(b"")  # a disk that filled up, a copy cut short
+    again = reduce_vectors(vectors, params, tmp_path, label="books")
+    assert not again.cached and again.cache_path == first.cache_path
+    np.testing.assert_array_equal(again.coords, first.coords)
+    assert reduce_vectors(vectors, params, tmp_path, label="books").cached  # written again
+
+
 def test_reductions_are_reproducible(model):
     vectors = model.vectors[LINKS][:200]
     a = reduce_vectors(vectors, ReduceParams(method="umap", umap_epochs=30))
@@ -237,6 +248,7 @@ def test_neighbour_map_notes_that_2d_need_not_keep_neighbours(cli_run):
             "not among the category pages",
         ),
         (["--size", "100x50"], "at least 200x150"),
+        (["--size", "100000x100000"], "at most 10000x10000 pixels, not 100000x100000"),
     ],
 )
 def test_bad_input_fails_in_one_line_and_writes_nothing(model_dir, tmp_path, capsys, args, message):
@@ -261,3 +273,56 @@ def test_unwritable_output_and_broken_model(model_dir, tmp_path, capsys):
     assert "missing link_titles.json" in err and err.count("\n") == 1
     with pytest.raises(PlotError, match="top must be between 1 and 20"):
         colour_groups(read_trained(model_dir), select_points(read_trained(model_dir)), top=25)
+
+
+# --------------------------------------------------------------------------- hostile titles
+
+
+@pytest.fixture(scope="module")
+def hostile_map(tmp_path_factory) -> str:
+    """The HTML map `wikirec plot` draws of a model whose titles and fields are markup
+    (tests/serve_data.py), each hostile title starred so that its label is drawn."""
+    from serve_data import HOSTILE_TITLES, make_hostile_model
+
+    folder = tmp_path_factory.mktemp("plot-hostile")
+    model = make_hostile_model(folder)
+    out = folder / "plots"
+    argv = ["plot", str(model), "--out", str(out), "--method", "tsne", "--size", "400x300"]
+    argv += ["--perplexity", "2", "--color-by", "author", "--highlight", *HOSTILE_TITLES]
+    assert main([*argv, *FAST, "--quiet"]) == 0
+    return (out / "books-tsne-author.html").read_text(encoding="utf-8")
+
+
+def test_no_title_can_end_or_hide_the_maps_scripts(hostile_map):
+    from serve_data import COMMENT_TITLE, HOSTILE_TITLES, SCRIPT_TITLE
+
+    assert COMMENT_TITLE.startswith("<!--") and SCRIPT_TITLE.startswith("<script>")
+    # Every <script> the page opens is closed once, by its own </script>: no title
+    # wrote a tag, a comment opener or a closer into a script.
+    assert hostile_map.count("<script") == hostile_map.count("</script>")
+    data = hostile_map.split("const data = ", 1)[1].split(";\n", 1)[0]
+    assert not set(data) & set("<>&\u2028\u2029")
+    assert set(HOSTILE_TITLES) <= set(json.loads(data)["titles"])
+
+
+def test_plotly_draws_hostile_titles_and_fields_as_text():
+    import pandas as pd
+
+    from wikirec.plot import Groups, interactive_html
+
+    titles = ["<b>Bold</b> & co", "<br>Broken", "Plain"]
+    groups = Groups(field="genre", names=["<i>Slanted</i>"], codes=np.array([0, -1, 0]), counts=[2])
+    hover = pd.DataFrame({"author": ["<a href='https://x.example/'>A</a>", None, "B"]})
+    html = interactive_html(np.zeros((3, 2)), groups, titles, hover, highlight=[0], title="<b>t")
+    call = html.index("Plotly.newPlot(")  # ("wikirec-map", [traces], {layout}, ...)
+    figure, _ = json.JSONDecoder().raw_decode(html, html.index("[", call))
+    shown = [row[:2] for trace in figure if "customdata" in trace for row in trace["customdata"]]
+    assert [
+        "&lt;b&gt;Bold&lt;/b&gt; &amp; co",
+        "&lt;a href='https://x.example/'&gt;A&lt;/a&gt;",
+    ] in shown
+    assert ["&lt;br&gt;Broken", ""] in shown
+    names = [trace["name"] for trace in figure]
+    assert "&lt;i&gt;Slanted&lt;/i&gt; (2)" in names
+    starred = next(trace for trace in figure if trace["name"] == "starred")
+    assert starred["text"] == ["&lt;b&gt;Bold&lt;/b&gt; &amp; co"]

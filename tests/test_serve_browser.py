@@ -333,6 +333,41 @@ def test_hostile_titles_and_fields_render_as_text(browser, hostile_server):
     assert not [m for m in logs if "Content Security Policy" in m or "Uncaught" in m]
 
 
+def test_the_map_draws_hostile_titles_as_text_and_its_search_works(browser, tmp_path):
+    import pandas as pd
+
+    from wikirec.plot import Groups, interactive_html
+
+    opener = "<!--<script>"  # left the map's last <script> unterminated: no search
+    titles = [opener, *HOSTILE_TITLES, "<b>Bold</b> & co", "Plain"]
+    n = len(titles)
+    groups = Groups(field="genre", names=["<i>Slanted</i>"], codes=np.arange(n) % 2 - 1,
+                    counts=[n // 2])  # fmt: skip
+    hover = pd.DataFrame({"author": [HOSTILE_FIELD] * n})
+    page = tmp_path / "map.html"
+    coords = np.arange(2 * n, dtype=float).reshape(n, 2)
+    html = interactive_html(coords, groups, titles, hover, highlight=range(n), title="<b>map")
+    page.write_text(html, encoding="utf-8")
+    browser.get(page.as_uri())
+
+    def texts(selector: str) -> list[str]:
+        return [e.get_attribute("textContent") for e in css(browser, selector)]
+
+    wait(browser, lambda d: len(texts(".textpoint text")) == n, "the starred labels never drew")
+    assert texts(".textpoint text") == titles
+    assert "<i>Slanted</i> (3)" in texts(".legendtext") and texts(".gtitle") == ["<b>map"]
+    browser.execute_script("Plotly.Fx.hover('wikirec-map', [{curveNumber: 2, pointNumber: 0}])")
+    wait(browser, lambda d: texts(".hoverlayer .nums"), "no hover card")
+    assert texts(".hoverlayer .nums") == [f"{opener}author: {HOSTILE_FIELD}"]
+    box = css(browser, "#q")[0]
+    box.send_keys(opener)
+    box.send_keys("\n")
+    wait(browser, lambda d: [e.text for e in css(d, "#status")] == ["1 match, starred"])
+    assert texts(".textpoint text")[-1] == opener  # the search's star, labelled as text
+    assert browser.execute_script("return window.__xss === undefined")
+    assert css(browser, "img, b, i") == []
+
+
 def test_the_page_loads_nothing_from_elsewhere(browser, server):
     open_page(browser, server.url, "#/book/" + quote(TARZAN))
     wait_for_book(browser, TARZAN)
@@ -341,4 +376,3 @@ def test_the_page_loads_nothing_from_elsewhere(browser, server):
         "return performance.getEntriesByType('resource').map(e => e.name)"
     )
     assert resources and all(name.startswith(server.url) for name in resources)
-

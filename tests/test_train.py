@@ -523,3 +523,39 @@ def test_no_options_train_the_default_model_everywhere(p15_graph_build, tmp_path
         recipe.dim, recipe.epochs, recipe.negative_ratio)  # fmt: skip
     assert config.inputs == "out+in" and config.optimizer == "auto"
     assert TrainConfig.for_recipe("reference").optimizer == "adam"  # the tutorial, exactly
+
+
+def test_default_book_vectors_are_own_row_plus_mean_of_links(p15_graph_model, p15_graph_build):
+    """The saved book vectors of the default model are, book by book, its own unit
+    embedding row plus the unit idf-weighted mean of its links' unit vectors (written
+    here as a plain loop), scaled to length 1; a book without links keeps its row."""
+    import keras
+
+    import wikirec.model  # noqa: F401  (registers the wikirec classes)
+    from wikirec.recipes import TrainConfig
+    from wikirec.train import training_pairs
+    from wikirec.trainers import link_mean
+
+    net = keras.models.load_model(p15_graph_model / "model.keras", safe_mode=True)
+    own = net.get_layer("book_embedding").get_weights()[0]
+    links = net.get_layer("link_embedding").get_weights()[0]
+    data = load_training_data(p15_graph_build)
+    pairs = training_pairs(data, TrainConfig.for_recipe())
+    saved = np.load(p15_graph_model / "book_vectors.npy")
+
+    def unit(v):
+        return v / np.linalg.norm(v)
+
+    books_of = {}
+    for book, link in np.unique(pairs, axis=0):
+        books_of.setdefault(int(book), []).append(int(link))
+    n_books = len(own)
+    counts = Counter(link for row in books_of.values() for link in row)
+    for book in list(books_of)[:: max(1, len(books_of) // 200)]:
+        idf = [np.log((1 + n_books) / (1 + counts[link])) + 1 for link in books_of[book]]
+        mean = sum(w * unit(links[link]) for w, link in zip(idf, books_of[book], strict=True))
+        expected = unit(unit(own[book]) + unit(mean))
+        np.testing.assert_allclose(saved[book], expected, atol=1e-5)
+    assert len(books_of) > 1000
+    lonely = link_mean(links, pairs[pairs[:, 0] != 0], own)  # book 0 loses its links
+    np.testing.assert_allclose(lonely[0], unit(own[0]), atol=1e-6)

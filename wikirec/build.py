@@ -69,6 +69,7 @@ import pyarrow.parquet as pq
 
 from wikirec import __version__
 from wikirec.built import BuildError, infobox_fields, write_build
+from wikirec.cli import non_negative_int, positive_int
 from wikirec.progress import progress_bar
 from wikirec.titles import namespace_of, normalize_title
 
@@ -650,7 +651,7 @@ def add_command(subparsers) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder")
     parser.add_argument(
         "--min-link-count",
-        type=int,
+        type=positive_int,
         default=DEFAULT_MIN_LINK_COUNT,
         metavar="N",
         help=f"drop links met by fewer than N books, either way (default: "
@@ -680,7 +681,11 @@ def add_command(subparsers) -> None:
         "normalised: scheme, www. and trailing slash dropped, host lower-cased)",
     )
     parser.add_argument(
-        "--top", type=int, default=TOP_LINKS, metavar="N", help="show the N most frequent links"
+        "--top",
+        type=non_negative_int,
+        default=TOP_LINKS,
+        metavar="N",
+        help="show the N most frequent links",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=run)
@@ -693,7 +698,7 @@ def run(args: argparse.Namespace) -> int:
         min_link_count=args.min_link_count,
         stop_links=args.stop_links,
         keep_case=args.keep_case,
-        top_links=max(args.top, 0),
+        top_links=args.top,
         progress=not args.quiet,
         links=args.links,
         inlinks=args.inlinks,

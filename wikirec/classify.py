@@ -24,6 +24,7 @@ from collections import Counter
 import numpy as np
 
 from wikirec.built import TrainingData, fold_value, load_training_data
+from wikirec.cli import non_negative_int, positive_int
 from wikirec.errors import WikirecError
 from wikirec.tfidf import link_sets, tfidf_matrix
 from wikirec.trained import load_vectors
@@ -143,11 +144,14 @@ def add_command(subparsers) -> None:
     parser.add_argument("data", metavar="DATA_DIR", help="output folder of wikirec build")
     parser.add_argument("model", metavar="MODEL_DIR", help="a model trained on DATA_DIR")
     parser.add_argument("--field", default="genre", help="infobox field (genre)")
-    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (5)")
+    parser.add_argument("--folds", type=positive_int, default=5, help="cross-validation folds (5)")
     parser.add_argument(
-        "--min-class", type=int, default=10, help="leave out classes with fewer books (10)"
+        "--min-class",
+        type=non_negative_int,
+        default=10,
+        help="leave out classes with fewer books (10)",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=non_negative_int, default=0)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(handler=run)
 

@@ -4,17 +4,20 @@ Each stage module registers its own subcommand with ``add_command(subparsers)`` 
 keeps heavy imports (TensorFlow) inside its handlers, so ``wikirec parse`` starts fast.
 A handler returns the exit code; input it cannot use it raises as a
 :class:`~wikirec.errors.WikirecError`, which :func:`main` prints as one line
-(:func:`fail`).
+(:func:`fail`), as it does a file that cannot be read or written (``OSError``). The
+numeric options are typed by :func:`positive_int` and its siblings, so a value that
+cannot be used (``nan``, ``0``, ``-1``) is refused before any work starts.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 
 from wikirec import __version__
-from wikirec.errors import WikirecError
+from wikirec.errors import WikirecError, one_line
 
 # Subcommand -> the module that registers it, in the order ``wikirec --help`` lists them.
 # Only the module of the command being run is imported: pandas, scikit-learn and the
@@ -49,10 +52,21 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def fail(command: str, message: object, code: int = 2) -> int:
-    """Print ``wikirec COMMAND: MESSAGE`` on stderr and return ``code``, the exit code
-    (2: the input cannot be used)."""
-    print(f"wikirec {command}: {message}", file=sys.stderr)
+    """Print ``wikirec COMMAND: MESSAGE`` on stderr, on a line of its own even while a
+    progress bar is drawn there, and return ``code``, the exit code (2: the input
+    cannot be used)."""
+    from wikirec.progress import write_line
+
+    write_line(f"wikirec {command}: {message}")
     return code
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a file that cannot be used: the file, then the system's reason."""
+    # An error that words itself (wikirec.io.CannotWrite) is printed as it says.
+    if exc.filename is None or type(exc).__str__ is not OSError.__str__:
+        return one_line(exc)
+    return f"{exc.filename}: {exc.strerror or type(exc).__name__}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,8 +77,69 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except WikirecError as exc:
         return fail(args.command, exc)
+    except OSError as exc:  # a file or folder the system refuses: the input cannot be used
+        return fail(args.command, describe_os_error(exc))
     except KeyboardInterrupt:
         return fail(args.command, "interrupted; rerun to resume", code=130)
+
+
+# --------------------------------------------------------------------------- option types
+# ``type=`` of the numeric options: argparse refuses a bad value with its usage and one
+# line naming the option (exit code 2).
+
+
+def positive_int(text: str) -> int:
+    """A whole number, at least 1."""
+    return _int_at_least(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """A whole number, at least 0."""
+    return _int_at_least(text, 0)
+
+
+def _int_at_least(text: str, low: int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be at least {low}, not {value}")
+    return value
+
+
+def finite_float(text: str) -> float:
+    """A number that is neither NaN nor infinite."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number above 0."""
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text!r}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """A finite number, 0 or more."""
+    value = finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text!r}")
+    return value
+
+
+def non_empty(text: str) -> str:
+    """A name that is not empty or only spaces."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
 
 
 if __name__ == "__main__":

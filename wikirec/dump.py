@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bz2
 import collections
+import dataclasses
 import io
 import os
 import re
@@ -31,6 +32,9 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from wikirec.errors import WikirecError
+from wikirec.titles import CANONICAL_BY_KEY, printable
 
 try:  # a C++ bzip2 decoder, about 1.25 times faster than Python's bz2 here
     import indexed_bzip2
@@ -49,7 +53,7 @@ FAST_STREAM_LIMIT = 64 << 20  # decoded bytes of one stream held before it is ha
 DECODED_READ = 4 << 20
 
 
-class DumpError(Exception):
+class DumpError(WikirecError):
     """Bad input: the message is one line naming the file and where."""
 
 
@@ -62,6 +66,9 @@ class Chunk:
     start: int
     end: int
     number: int  # position of the chunk within its file
+    # The file's own namespace names, (lower-cased name, canonical English name), from
+    # its <siteinfo> (read_namespaces): only the first chunk sees the header.
+    namespaces: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -96,7 +103,11 @@ def find_inputs(paths: list[str | os.PathLike]) -> tuple[list[Path], list[str]]:
                 if p.is_file() and p.name.endswith(DUMP_SUFFIXES) and "-index" not in p.name
             )
             if not found:
-                errors.append(f"{path}: folder holds no dump file (*.xml, *.xml.bz2, *.ndjson)")
+                other = sorted(p.name for p in path.glob("*.xml.*") if p.suffix in _OTHER_SUFFIXES)
+                hint = f"; {other[0]} is compressed in a form not read" if other else ""
+                errors.append(
+                    f"{path}: folder holds no dump file (*.xml, *.xml.bz2, *.ndjson){hint}"
+                )
             files.extend(found)
         elif path.is_file():
             files.append(path)
@@ -119,7 +130,24 @@ def detect_kind(path: Path) -> str:
         return "xml"
     if not head:
         raise DumpError(f"{path}: empty file, not a dump")
+    for magic, name, tool in _UNSUPPORTED_COMPRESSION:
+        if head.startswith(magic):
+            raise DumpError(
+                f"{path}: {name}-compressed, which wikirec does not read: give it as .xml or "
+                f".xml.bz2 (the forms Wikipedia publishes), e.g. {tool} FILE > FILE.xml"
+            )
     raise DumpError(f"{path}: not a MediaWiki XML dump (no <mediawiki> root, not bz2, not NDJSON)")
+
+
+_OTHER_SUFFIXES = (".gz", ".xz", ".7z", ".zst", ".zip")
+# Compressions told by their magic bytes, to say what a dump in them needs.
+_UNSUPPORTED_COMPRESSION = (
+    (b"\x1f\x8b", "gzip", "gzip -dc"),
+    (b"\xfd7zXZ\x00", "xz", "xz -dc"),
+    (b"7z\xbc\xaf\x27\x1c", "7z", "7z e -so"),
+    (b"\x28\xb5\x2f\xfd", "zstd", "zstd -dc"),
+    (b"PK\x03\x04", "zip", "unzip -p"),
+)
 
 
 def index_name_for(path: str | os.PathLike) -> Path:
@@ -144,14 +172,16 @@ def plan_chunks(path: Path, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> list[Chun
     kind = detect_kind(path)
     size = path.stat().st_size
     if kind in ("bz2", "records"):
-        return [Chunk(str(path), kind, 0, size, 0)]
+        return [Chunk(str(path), kind, 0, size, 0, read_namespaces(path, kind))]
     # Plain byte ranges, even beside an index: a worker finds its first stream by the
     # bz2 magic in well under a millisecond, while the index of the full English dump
     # (23 million lines) takes minutes to read, before any worker could start.
+    namespaces = read_namespaces(path, kind)
     bounds = list(range(0, size, chunk_bytes))
     ends = bounds[1:] + [size]
     return [
-        Chunk(str(path), kind, s, e, i) for i, (s, e) in enumerate(zip(bounds, ends, strict=True))
+        Chunk(str(path), kind, s, e, i, namespaces)
+        for i, (s, e) in enumerate(zip(bounds, ends, strict=True))
     ]
 
 
@@ -163,6 +193,33 @@ def bz2_decoder() -> str:
     if indexed_bzip2 is None or os.environ.get(DECODER_ENV, "").strip().lower() == "python":
         return "python"
     return "indexed_bzip2"
+
+
+_NAMESPACE = re.compile(rb'<namespace\s[^<>]*?\bkey="(-?\d+)"[^<>]*>([^<]*)</namespace>')
+SITEINFO_LIMIT = 1 << 20  # a header is a few KB; no more of a file is read for it
+
+
+def read_namespaces(path: Path, kind: str) -> tuple[tuple[str, str], ...]:
+    """The namespace names of a dump's ``<siteinfo>``, in its language, as (lower-cased
+    name, canonical English name) pairs: ``("kategorie", "Category")``. A number
+    English Wikipedia does not use keeps the dump's name. Empty without a siteinfo."""
+    if kind == "records":
+        return ()
+    chunk = Chunk(str(path), kind, 0, path.stat().st_size, 0)
+    blocks = _xml_blocks(chunk) if kind == "xml" else _bz2_blocks(chunk, [], kind != "bz2")
+    head = b""
+    for block, _ in blocks:
+        head += block
+        if b"</siteinfo>" in head or find_page(head) >= 0 or len(head) > SITEINFO_LIMIT:
+            break
+    blocks.close()
+    head = head[: head.find(b"</siteinfo>") + 1 or len(head)]
+    names = {}
+    for key, raw in _NAMESPACE.findall(head):
+        name = " ".join(unescape(raw).replace("_", " ").split())
+        if name:
+            names[name.lower()] = CANONICAL_BY_KEY.get(int(key), name)
+    return tuple(sorted(names.items()))
 
 
 def iter_pages(chunk: Chunk, errors: list[str]) -> Iterator[RawPage]:
@@ -198,7 +255,7 @@ def _xml_blocks(chunk: Chunk) -> Iterator[tuple[bytes, int]]:
             pos += len(block)
             # Past the end of the range, stop at the first page that starts there.
             if base + len(data) > chunk.end:
-                cut = data.find(b"<page>", max(chunk.end - base, 0))
+                cut = find_page(data, max(chunk.end - base, 0))
                 if cut >= 0:
                     yield data[:cut], base
                     return
@@ -280,7 +337,7 @@ def _indexed_bzip2_blocks(chunk: Chunk, errors: list[str]) -> Iterator[tuple[byt
         end = starts[i + 1] if i + 1 < len(starts) else len(data)
         decoded = _decode_stream(data[start:end])
         if decoded is None:  # Python's bz2 says what is wrong and keeps what it can
-            again = Chunk(chunk.path, chunk.kind, first + start, first + end, chunk.number)
+            again = dataclasses.replace(chunk, start=first + start, end=first + end)
             yield from _bz2_blocks(again, errors, multistream=True)
         elif decoded:
             yield decoded, first + start
@@ -341,13 +398,13 @@ def _split_pages(blocks: Iterator[tuple[bytes, int]], chunk: Chunk) -> Iterator[
             position = offset
         buffer += block
         if not saw_root:
-            first_page = buffer.find(b"<page>")
+            first_page = find_page(buffer)
             if first_page < 0 and len(buffer) < 1 << 16:
                 continue
             _check_root(buffer[: first_page if first_page >= 0 else 1 << 16], chunk)
             saw_root = True
         pos = 0
-        start = buffer.find(b"<page>")
+        start = find_page(buffer)
         while True:
             if start < 0:  # keep what could be the head of a "<page>" cut by the block end
                 pos = max(pos, len(buffer) - (len(b"<page>") - 1))
@@ -357,9 +414,9 @@ def _split_pages(blocks: Iterator[tuple[bytes, int]], chunk: Chunk) -> Iterator[
                 pos = start
                 break
             # Another page starting before this one's end: this one has no end.
-            following = buffer.find(b"<page>", start + 6, text_start)
+            following = find_page(buffer, start + 1, text_start)
             if following < 0:
-                following = buffer.find(b"<page>", text_end, end)
+                following = find_page(buffer, text_end, end)
             page_offset = offset if multistream else position + start
             if following >= 0:
                 yield _unfinished(buffer[start:following], chunk, page_offset)
@@ -367,14 +424,28 @@ def _split_pages(blocks: Iterator[tuple[bytes, int]], chunk: Chunk) -> Iterator[
                 continue
             end += len(b"</page>")
             yield RawPage(buffer[start:end], page_offset)
-            pos, start = end, buffer.find(b"<page>", end)
+            pos, start = end, find_page(buffer, end)
         buffer = buffer[pos:]
         position += pos
     if not saw_root:
         _check_root(buffer, chunk)
-    start = buffer.find(b"<page>")
+    start = find_page(buffer)
     if start >= 0:
         yield _unfinished(buffer[start:], chunk, None)
+
+
+def find_page(buffer: bytes, start: int = 0, end: int | None = None) -> int:
+    """Where the first page in ``buffer[start:end]`` opens: ``<page>``, or ``<page`` with
+    attributes (``<page xmlns="...">``, as pages copied out of Special:Export carry
+    them); -1 if none. A ``<page`` at the buffer's end may be one: it is returned."""
+    end = len(buffer) if end is None else end
+    at = buffer.find(b"<page", start, end)
+    while at >= 0 and buffer[at + 5 : at + 6] not in _AFTER_PAGE_NAME:
+        at = buffer.find(b"<page", at + 5, end)
+    return at
+
+
+_AFTER_PAGE_NAME = (b">", b" ", b"\t", b"\n", b"\r", b"")
 
 
 def _page_end(buffer: bytes, start: int) -> tuple[int, int, int]:
@@ -389,7 +460,7 @@ def _page_end(buffer: bytes, start: int) -> tuple[int, int, int]:
             if close < 0:  # the page goes on past the buffer
                 return -1, tag_end + 1, len(buffer)
             return buffer.find(b"</page>", close), tag_end + 1, close
-    after_tag = start + len(b"<page>")
+    after_tag = buffer.find(b">", start) + 1 or len(buffer)
     return buffer.find(b"</page>", start), after_tag, after_tag
 
 
@@ -400,7 +471,8 @@ def _check_root(head: bytes, chunk: Chunk) -> None:
 
 def _unfinished(page: bytes, chunk: Chunk, offset: int | None) -> RawPage:
     title = extract_tag(page, b"title")
-    where = f"page '{unescape(title)}'" if title is not None else "a page with no title"
+    # One line whatever the title holds ("&#10;" is a line break).
+    where = f"page '{printable(unescape(title))}'" if title is not None else "a page with no title"
     at = f" near byte {offset}" if offset is not None else ""
     problem = f"{chunk.path}: malformed XML, {where}{at} has no </page>; skipped"
     return RawPage(b"", offset or 0, problem)

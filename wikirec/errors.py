@@ -11,3 +11,10 @@ from __future__ import annotations
 
 class WikirecError(ValueError):
     """Input that cannot be used (a folder, a title, an option); the message is one line."""
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """A library's error message as one line of at most ``limit`` characters, to quote
+    in a :class:`WikirecError` (Keras, for one, explains over a dozen lines)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."

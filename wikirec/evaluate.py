@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from wikirec.built import TrainingData, fold_value, load_training_data, write_build
+from wikirec.cli import non_negative_int, positive_float, positive_int
 from wikirec.errors import WikirecError
 from wikirec.io import write_json_atomic, write_text_atomic
 from wikirec.nearest import SCORE_BUDGET, cosine_top_k, top_k
@@ -776,7 +777,7 @@ def add_command(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate",
         help="measure the embeddings against baselines on held-out links and metadata",
-        description="Hide a seeded 10%% of each book's links, fit every method on the rest "
+        description="Hide a seeded 10% of each book's links, fit every method on the rest "
         "and measure held-out link recall@10/@50 and AUC, and how often a book's nearest "
         "books share its author, series, genre, country or a category.",
     )
@@ -790,17 +791,23 @@ def add_command(subparsers) -> None:
         "(default: DATA_DIR/evaluation/report.md)",
     )  # fmt: skip
     parser.add_argument("--work", metavar="DIR", help="split and models (default: OUT's folder)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dim", type=int, default=200, help="dimension of lsa and doc2vec")
-    parser.add_argument("--epochs", type=int, default=None, help="override every method's epochs")
-    parser.add_argument("--fraction", type=float, default=0.1, help="links held out (0.1)")
-    parser.add_argument("--min-links", type=int, default=5, help="books with fewer: none held out")
+    parser.add_argument("--seed", type=non_negative_int, default=0)
+    parser.add_argument(
+        "--dim", type=positive_int, default=200, help="dimension of lsa and doc2vec"
+    )
+    parser.add_argument(
+        "--epochs", type=positive_int, default=None, help="override every method's epochs"
+    )
+    parser.add_argument("--fraction", type=positive_float, default=0.1, help="links held out (0.1)")
+    parser.add_argument(
+        "--min-links", type=positive_int, default=5, help="books with fewer: none held out"
+    )
     parser.add_argument(
         "--optimizer", choices=list(OPTIMIZERS), default=None,
         help="how every trained method trains (default: each recipe's own)",
     )  # fmt: skip
     parser.add_argument(
-        "--seeds", type=int, default=SEEDS,
+        "--seeds", type=positive_int, default=SEEDS,
         help=f"runs of each trained method and doc2vec, reported as mean ± spread ({SEEDS})",
     )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -3,6 +3,11 @@
 Every file wikirec writes goes through :func:`write_atomic`: text, JSON, Parquet,
 NumPy arrays (``.npy``, ``.npz``; no pickles) and Keras models. pyarrow is imported
 only to write a table, so ``wikirec generate`` can use this module without it.
+
+A file is written with the mode ``open`` would give it (0666 less the umask), not the
+0600 of its temporary file: maps and exported vectors are made to be shared. A file
+that cannot be written raises :class:`CannotWrite`, an ``OSError`` naming the file
+asked for (never its temporary), which ``wikirec`` prints as one line.
 """
 
 from __future__ import annotations
@@ -20,6 +25,21 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
+class CannotWrite(OSError):
+    """An output file that cannot be written: ``filename`` is the file asked for,
+    ``strerror`` the system's reason."""
+
+    def __str__(self) -> str:
+        return f"cannot write {self.filename} ({self.strerror})"
+
+
+def _umask() -> int:
+    # The umask can only be read by setting it; it is put back at once.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(
     path: str | os.PathLike, write: Callable[[str], None], suffix: str = ".tmp"
 ) -> Path:
@@ -27,16 +47,30 @@ def write_atomic(
     place; on failure nothing is left behind. ``suffix`` ends the temporary name, for
     writers that insist on an extension."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    except OSError as exc:
+        raise _cannot_write(exc, path) from exc
     os.close(fd)
     try:
         write(tmp)
+        # mkstemp makes the file 0600; a writer may also have replaced it (Keras).
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise
+        if isinstance(exc, OSError) and exc.filename in (None, tmp, str(path)):
+            raise _cannot_write(exc, path) from exc
+        raise  # an input the writer read, or not an OSError: as it was
     return path
+
+
+def _cannot_write(exc: OSError, path: Path) -> CannotWrite:
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if isinstance(exc, FileExistsError):  # mkdir met a file where a folder should be
+        reason = f"{exc.filename} is not a folder"
+    return CannotWrite(exc.errno, reason, str(path))
 
 
 def write_text_atomic(text: str, path: str | os.PathLike) -> Path:

@@ -38,7 +38,7 @@ import json
 import logging
 import os
 import re
-import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -66,6 +66,7 @@ from mwparserfromhell.nodes import (
 from mwparserfromhell.wikicode import Wikicode
 
 from wikirec import __version__
+from wikirec.cli import fail, non_empty, positive_float, positive_int
 from wikirec.dump import (
     DEFAULT_CHUNK_BYTES,
     Chunk,
@@ -77,14 +78,19 @@ from wikirec.dump import (
     plan_chunks,
     unescape,
 )
+from wikirec.errors import WikirecError
 from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
 from wikirec.progress import progress_bar
 from wikirec.titles import (
     NAMESPACES,
     TemplateMatcher,
     canonical_template_name,
+    dump_namespaces,
+    illegal_title,
     namespace_of,
     normalize_title,
+    printable,
+    with_canonical_namespace,
 )
 
 # "Infobox book" and the names that redirect to it on English Wikipedia.
@@ -126,11 +132,17 @@ REDIRECT_HOPS = 32
 _BYTES_ATTR = re.compile(rb'\bbytes="(\d+)"')
 _REDIRECT = re.compile(rb'<redirect\s+title="([^"]*)"')
 _QUOTES = re.compile(r"'{2,}")
+# A bracketed link runs to its "]" (or the line's end: never fails, so linear time),
+# its label included: "[http://a.example/ http://a.example/]" is one link, not two.
 _EXTERNAL = re.compile(
-    r"\[\s*((?:https?:|ftp:)?//[^\s\[\]<>\"]+)|(?<!\w)((?:https?|ftp)://[^\s\[\]<>\"{}|]+)",
+    r"\[\s*((?:https?:|ftp:)?//[^\s\[\]<>\"]+)[^\]\n]*"
+    r"|(?<!\w)((?:https?|ftp)://[^\s\[\]<>\"{}|]+)",
     re.I,
 )
-_TEMPLATE_START = re.compile(r"\{\{\s*([^{}|<>\[\]]+?)\s*(?=\||\}\})")
+# A template's start and its name, white space included: one character class before a
+# lookahead runs in linear time, where a lazy name between two "\s*" backtracked in
+# cubic time over a run of spaces ("{{" and 2,000 spaces: 24 s).
+_TEMPLATE_START = re.compile(r"\{\{([^{}|<>\[\]]*)(?=\||\}\})")
 _BRACES = re.compile(r"\{\{|\}\}")
 _BREAKS = {"br", "p", "li", "hr"}
 _DROPPED_TAGS = {"ref", "references", "math", "syntaxhighlight", "score", "gallery"}
@@ -243,6 +255,7 @@ class _EscapedTargets(dict):
     and normalising is most of the cost of a link."""
 
     LIMIT = 200_000  # entries, about 40 MB
+    namespaces: tuple[tuple[str, str], ...] = ()  # the dump's names they were read with
 
     def __missing__(self, raw: bytes) -> bytes | None:
         if len(self) >= self.LIMIT:
@@ -266,6 +279,7 @@ def _namespace_prefix(raw: bytes) -> bytes | None:
 
 
 _ESCAPED_TARGETS = _EscapedTargets()
+_NAMESPACES_LOCK = threading.Lock()
 
 
 def escaped_link_targets(raw: bytes) -> Iterable[bytes | None]:
@@ -373,6 +387,8 @@ def _plain(code: Wikicode) -> str:
         elif isinstance(node, Wikilink):
             parts.append(_plain(node.text) if node.text is not None else _plain(node.title))
         elif isinstance(node, Template):
+            if _is_footnote(node):
+                continue
             args = (_plain(p.value).strip() for p in node.params if not p.showkey)
             parts.append(", ".join(a for a in args if a))
         elif isinstance(node, ExternalLink):
@@ -392,6 +408,17 @@ def _plain(code: Wikicode) -> str:
         elif not isinstance(node, Comment):
             parts.append(str(node.__strip__() or ""))
     return "".join(parts)
+
+
+# Templates that render a footnote mark, not text, as <ref> does (whose text is dropped).
+_FOOTNOTE_TEMPLATES = frozenset(
+    {"sfn", "sfnp", "sfnm", "sfnmp", "efn", "refn", "r", "rp", "ref label", "note label"}
+)
+
+
+def _is_footnote(node: Template) -> bool:
+    name = canonical_template_name(str(node.name)).lower()
+    return name in _FOOTNOTE_TEMPLATES or name.startswith(("efn-", "efn "))
 
 
 def extract_article(title: str, text: str, matcher: TemplateMatcher) -> dict[str, object] | None:
@@ -432,32 +459,113 @@ def extract_article(title: str, text: str, matcher: TemplateMatcher) -> dict[str
 
 def find_infobox(text: str, matcher: TemplateMatcher) -> tuple[str, dict[str, str]] | None:
     """The first template of ``text`` the matcher accepts, as (canonical name, fields as
-    plain text); empty fields are left out, as the reference did."""
+    plain text); empty fields are left out, as the reference did. Raises
+    :class:`InfoboxRefused` when no template was accepted but one was left unread: never
+    closed, or too costly for mwparserfromhell (:func:`parse_cost`)."""
+    refused = None
     for match in _TEMPLATE_START.finditer(text):
-        if not matcher.matches(match.group(1)):
+        name = match.group(1).strip()
+        if not name or not matcher.matches(name):
             continue
-        code = mwparserfromhell.parse(text[match.start() : _template_end(text, match.start())])
+        end = _template_end(text, match.start())
+        if end is None:  # mwparserfromhell would read it as text, after a long search
+            refused = refused or f"has an infobox {{{{{_shown(name)} that is never closed"
+            continue
+        size = end - match.start()
+        span = _for_mwparserfromhell(text[match.start() : end])
+        cost = parse_cost(span)
+        if size > MAX_INFOBOX_CHARS or cost > MAX_PARSE_COST:
+            refused = refused or (
+                f"has an infobox {{{{{_shown(name)} too costly to parse ({size:,} "
+                f"characters, cost {cost:,}; bounds {MAX_INFOBOX_CHARS:,} and "
+                f"{MAX_PARSE_COST:,})"
+            )
+            continue
+        code = mwparserfromhell.parse(span)
         templates = code.filter_templates(recursive=False)
         if not templates or not matcher.matches(str(templates[0].name)):
             continue
         fields = {}
         for param in templates[0].params:
-            value = plain_text(param.value)
+            value = plain_text(param.value).replace(_STRAY, "<")
             if value:
-                fields[plain_text(param.name)] = value
+                fields[plain_text(param.name).replace(_STRAY, "<")] = value
         return canonical_template_name(str(templates[0].name)), fields
+    if refused is not None:
+        raise InfoboxRefused(refused)
     return None
 
 
-def _template_end(text: str, start: int) -> int:
-    """Index just past the ``}}`` that closes the template opening at ``start`` (or the end
-    of the text if it never closes)."""
+class InfoboxRefused(ValueError):
+    """A page's infobox was not given to mwparserfromhell: the message says why."""
+
+
+def _shown(name: str) -> str:
+    return " ".join(name.split())[:60]
+
+
+# mwparserfromhell's tokenizer is quadratic in what it cannot close: each unclosed tag,
+# bracket or brace sends it to the end of its input and back. Measured on this 2-core
+# machine (mwparserfromhell 0.7.2, C tokenizer; benchmarks/README.md, "Hostile pages"):
+# - the 45 infoboxes of the real enwiki fragment (--template 'Infobox *') are at most
+#   8,042 characters (median 1,271), of cost (parse_cost) at most 11,356, and parse in
+#   at most 9 ms; of its 10,471 templates of every kind, none costs over 15,455;
+# - hostile: 10,000 nested unclosed "{{x|" in 55 KB took minutes, 200 in 64 KB 0.6 s;
+#   64 unclosed "<ref " in 16 KB 0.67 s; 4,000 "[http://a " in 40 KB 2.9 s;
+# - at these bounds the costliest input found (unclosed "[", "{", "{|", tags, each
+#   as many as the cost allows) parses in about 1 ms; the worst linear input of the
+#   size bound (16 KB of "[[a]]" or "&lt;") in about 50 ms, against 15 ms for a real
+#   infobox of that size (about 1 ms per KB).
+# A span never closed is not parsed at all: mwparserfromhell reads it as text.
+MAX_INFOBOX_CHARS = 16_384
+MAX_PARSE_COST = 50_000
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)([^<>]*)>")
+# A "<" with no ">" before the next "<" opens no tag, in MediaWiki as in
+# mwparserfromhell, which finds that out at a cost 50 times that of any other unclosed
+# construct (it reads the attributes again from each): it is given a noncharacter
+# instead, plain text as "&lt;" would be but cheaper (an entity costs a node), and
+# made "<" again in the fields.
+_STRAY_LT = re.compile(r"<(?=[^<>]*(?:<|\Z))")
+_STRAY = "\ufdd0"
+# Tags mwparserfromhell never looks for a closing tag of.
+_VOID_TAGS = frozenset({"br", "wbr", "hr", "img", "meta", "link", "col", "area", "input"})
+
+
+def _for_mwparserfromhell(span: str) -> str:
+    """``span`` as mwparserfromhell reads it fast and :func:`plain_text` reads it the
+    same: stray "<" as ``_STRAY``, and no bold or italic quotes (plain text drops them,
+    and thousands of them cost mwparserfromhell a quadratic time: 5,000 bold ones in
+    20 KB took 0.15 s)."""
+    if "''" in span:  # the name keeps its quotes: it is the template's name as written
+        name, bar, rest = span.partition("|")
+        span = name + bar + _QUOTES.sub("", rest)
+    return _STRAY_LT.sub(_STRAY, span) if "<" in span else span
+
+
+def parse_cost(span: str) -> int:
+    """An upper estimate of mwparserfromhell's work on ``span`` (with no stray "<"): its
+    length times one plus the constructs it opens and cannot close (tags without their
+    end, "[" without "]", "{" without "}"). Linear time."""
+    unclosed = max(0, span.count("[") - span.count("]")) + max(0, span.count("{") - span.count("}"))
+    if "<" in span:
+        balance: dict[str, int] = {}
+        for closing, name, rest in _TAG.findall(span):
+            name = name.lower()
+            if name not in _VOID_TAGS and not rest.endswith("/"):
+                balance[name] = balance.get(name, 0) + (-1 if closing else 1)
+        unclosed += sum(n for n in balance.values() if n > 0)
+    return (unclosed + 1) * len(span)
+
+
+def _template_end(text: str, start: int) -> int | None:
+    """Index just past the ``}}`` that closes the template opening at ``start``, or
+    ``None`` if it never closes."""
     depth = 0
     for brace in _BRACES.finditer(text, start):
         depth += 1 if brace.group() == "{{" else -1
         if depth == 0:
             return brace.end()
-    return len(text)
+    return None
 
 
 def external_links(text: str) -> list[str]:
@@ -503,7 +611,10 @@ def read_page(
         target = normalize_title(unescape(redirect.group(1)))
         if title is None or not target:
             return _skip(stats, chunk, page, "redirect without title or target")
-        return "redirect", {"source": unescape(title), "target": target}
+        if (illegal := illegal_title(unescape(title))) is not None:
+            return _skip(stats, chunk, page, f"a redirect {illegal}")
+        source = with_canonical_namespace(unescape(title))
+        return "redirect", {"source": source, "target": target}
     ns = extract_tag(xml, b"ns")
     if ns is not None and ns.strip() != b"0":
         return None
@@ -516,6 +627,8 @@ def read_page(
     if title_raw is None or page_id is None or not page_id.strip().isdigit():
         return _skip(stats, chunk, page, "page without <title> or <id>")
     title = unescape(title_raw)
+    if (illegal := illegal_title(title)) is not None:
+        return _skip(stats, chunk, page, f"a page {illegal}")
     span = _text_span(xml)
     if isinstance(span, str):
         return _skip(stats, chunk, page, f"page '{title}' {span}")
@@ -523,6 +636,8 @@ def read_page(
     text = unescape(xml[text_start:text_end])
     try:
         row = extract_article(title, text, matcher)
+    except InfoboxRefused as exc:
+        return _skip(stats, chunk, page, f"page '{title}' {exc}")
     except (Exception, RecursionError) as exc:  # mwparserfromhell on hostile wikitext
         return _skip(stats, chunk, page, f"page '{title}' could not be parsed ({exc!r:.80})")
     if row is None:
@@ -565,8 +680,11 @@ def _read_links(xml: bytes, links: LinkCollector) -> None:
     span = _text_span(xml)
     if title is None or isinstance(span, str):
         return  # a broken page is reported if it carries the template, and has no links
+    source = unescape(title)
+    if illegal_title(source) is not None:
+        return  # no page of MediaWiki's: reported if it carries the template
     _, start, end = span
-    links.add(unescape(title), escaped_link_targets(xml[start:end]))
+    links.add(source, escaped_link_targets(xml[start:end]))
 
 
 def _skip(stats: ChunkStats, chunk: Chunk, page: RawPage, why: str) -> None:
@@ -601,6 +719,8 @@ def read_records(
             stats.pages += 1
             try:
                 title, infobox, raw_links, external, timestamp, length = json.loads(line)
+                if (illegal := illegal_title(str(title))) is not None:
+                    raise ValueError(f"a record {illegal}")
                 wikilinks = [t for t in (normalize_title(str(x)) for x in raw_links) if t]
                 row = {
                     "title": str(title),
@@ -640,6 +760,18 @@ def read_chunk(
     (``INLINK_SCHEMA``, see :class:`LinkCollector`; else ``None``), and its counts and
     error lines. Writes nothing, so it can run on a Dask worker that does not see the
     output folder."""
+    # One chunk at a time per process: a Dask worker with threads would otherwise mix
+    # two dumps' namespace names (parsing holds the GIL: little is lost).
+    with _NAMESPACES_LOCK, dump_namespaces(dict(chunk.namespaces)):
+        if _ESCAPED_TARGETS.namespaces != chunk.namespaces:  # its titles were another's
+            _ESCAPED_TARGETS.clear()
+            _ESCAPED_TARGETS.namespaces = chunk.namespaces
+        return _read_chunk(chunk, templates, limit, inlinks)
+
+
+def _read_chunk(
+    chunk: Chunk, templates: tuple[str, ...], limit: int | None, inlinks: bool
+) -> tuple[pa.Table, pa.Table, pa.Table | None, ChunkStats]:
     matcher = TemplateMatcher(templates)
     stats = ChunkStats(input_bytes=chunk.size)
     articles: list[dict] = []
@@ -837,7 +969,8 @@ def parse_dumps(
     templates = tuple(templates)
     TemplateMatcher(templates)  # fail early on an empty list
     scheduler = check_scheduler(scheduler)
-    report = on_error or (lambda line: None)
+    # A line may name a title holding anything "&#27;" spells, and is shown on a terminal.
+    report = (lambda line: on_error(printable(line))) if on_error else (lambda line: None)
     out = Path(out_dir)
     summary = ParseSummary(out_dir=str(out))
     files, missing = find_inputs(list(dumps))
@@ -1041,7 +1174,7 @@ DASK_CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler, and to see its firs
 _ADDRESS = re.compile(r"tcp://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}")
 
 
-class SchedulerError(ValueError):
+class SchedulerError(WikirecError):
     """A scheduler that cannot run the parse: the message is one line."""
 
 
@@ -1187,15 +1320,18 @@ def add_command(subparsers) -> None:
     parser.add_argument(
         "--template",
         action="append",
+        type=non_empty,
         metavar="NAME",
-        help="keep pages carrying this template (repeatable; '*' allowed, e.g. 'Infobox *'); "
-        "default: Infobox book and its aliases",
+        help="keep pages carrying this template (repeatable; '*' allowed, e.g. 'Infobox *'; "
+        "'*' alone: any template); default: Infobox book and its aliases",
     )
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    parser.add_argument("--limit", type=int, default=None, help="keep at most N pages")
+    parser.add_argument(
+        "--workers", type=positive_int, default=None, help="processes (default: all cores)"
+    )
+    parser.add_argument("--limit", type=positive_int, default=None, help="keep at most N pages")
     parser.add_argument(
         "--chunk-mb",
-        type=float,
+        type=positive_float,
         default=DEFAULT_CHUNK_BYTES / 2**20,
         help="size of the pieces each worker takes (MB of input)",
     )
@@ -1220,12 +1356,8 @@ def add_command(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.workers is not None and args.workers < 1:
-        print("wikirec parse: --workers must be at least 1", file=sys.stderr)
-        return 2
-    if args.limit is not None and args.limit < 1:
-        print("wikirec parse: --limit must be at least 1", file=sys.stderr)
-        return 2
+    """``wikirec parse``; input it cannot use raises :class:`WikirecError`, which
+    :func:`wikirec.cli.main` prints as one line (exit 2)."""
     try:
         summary = parse_dumps(
             args.dumps,
@@ -1235,19 +1367,17 @@ def run(args: argparse.Namespace) -> int:
             limit=args.limit,
             chunk_bytes=max(int(args.chunk_mb * 2**20), 1 << 16),
             progress=not args.quiet,
-            on_error=lambda line: print(f"wikirec parse: {line}", file=sys.stderr),
+            on_error=lambda line: fail("parse", line),  # the parse goes on: a line, no exit
             scheduler=args.scheduler,
             inlinks=args.inlinks,
         )
-    except SchedulerError as exc:
-        print(f"wikirec parse: {exc}", file=sys.stderr)
-        return 2
+    except SchedulerError as exc:  # a WikirecError, as main() would print it
+        return fail("parse", exc)
     print(summary.line())
     if summary.pages == 0:
-        print("wikirec parse: nothing usable was read", file=sys.stderr)
-        return 1
+        return fail("parse", "nothing usable was read", code=1)
     articles = pq.ParquetFile(Path(args.out) / "articles.parquet").read(columns=["title"])
-    shown = ", ".join(articles.column("title").to_pylist()[:10])
+    shown = printable(", ".join(articles.column("title").to_pylist()[:10]))
     more = f" (and {articles.num_rows - 10:,} more)" if articles.num_rows > 10 else ""
     if shown:
         print(f"kept: {shown}{more}")

@@ -33,9 +33,9 @@ import copy
 import hashlib
 import importlib.metadata
 import json
+import math
 import os
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,9 +48,10 @@ except ModuleNotFoundError:  # Python 3.10
 
 
 from wikirec import __version__
-from wikirec.cli import fail
+from wikirec.cli import describe_os_error, fail
 from wikirec.errors import WikirecError
 from wikirec.io import write_json_atomic
+from wikirec.progress import write_line
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -187,6 +188,10 @@ def _checked(value, expected: type, key: str, where: str):
         raise PipelineError(
             f"{where}: {key} must be {expected.__name__}, not {type(value).__name__} ({value!r})"
         )
+    # No parameter is negative (0 means "the default" where one is), and TOML can
+    # write nan and inf.
+    if expected in (int, float) and not (math.isfinite(value) and value >= 0):
+        raise PipelineError(f"{where}: {key} must be a finite number, 0 or more, not {value!r}")
     return value
 
 
@@ -292,8 +297,8 @@ def _stage_parse(run_dir: Path, config: dict, state: dict) -> dict:
     summary = parse_dumps(
         params["dumps"], state["out"], templates=params["templates"] or BOOK_TEMPLATES,
         workers=params["workers"] or None, limit=params["limit"] or None,
-        chunk_bytes=int(params["chunk_mb"] * 2**20), progress=state["progress"],
-        on_error=lambda line: print(f"wikirec run: parse: {line}", file=sys.stderr), **extra,
+        chunk_bytes=max(int(params["chunk_mb"] * 2**20), 1 << 16), progress=state["progress"],
+        on_error=lambda line: fail("run", f"parse: {line}"), **extra,
     )  # fmt: skip
     if summary.pages == 0:
         raise PipelineError(f"parse: nothing usable was read from {params['dumps']}")
@@ -600,15 +605,17 @@ def add_command(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     def log(line: str) -> None:
-        print(f"wikirec run: {line}", file=sys.stderr, flush=True)
+        write_line(f"wikirec run: {line}")
 
     try:
         manifest = run_pipeline(
             args.pipeline, out=args.out, dumps=args.dump, start=args.start, until=args.until,
             overrides=args.overrides, progress=not args.quiet, log=log,
         )  # fmt: skip
-    except (ValueError, OSError) as exc:  # a stage's own error is named by the stage
+    except ValueError as exc:  # a stage's own error is named by the stage
         return fail("run", exc)
+    except OSError as exc:
+        return fail("run", describe_os_error(exc))
     for line in report_lines(manifest, Path(manifest["run_dir"])):
         print(line)
     return 0

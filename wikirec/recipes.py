@@ -6,8 +6,8 @@ A **recipe** is what a named model trains with unless told otherwise (:data:`REC
 books``, ``wikirec evaluate``)
     The cosine at a fixed scale plus a bias per book and per link, trained on the links
     each book makes *and* the pages linking to it (the build's in-links), and on its own
-    page when other books meet it; a book's vector is then the TF-IDF-weighted mean of
-    those pages' vectors (README, Quality).
+    page when other books meet it; a book's vector is then its own embedding row plus
+    the TF-IDF-weighted mean of those pages' vectors (README, Quality).
 ``cosine_bias``
     The same model trained on out-links only, rare links weighted up, the book vector
     its own embedding row (the previous default, kept for comparison).

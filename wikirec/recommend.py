@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from wikirec.cli import fail
+from wikirec.cli import fail, positive_int
 from wikirec.errors import WikirecError
 from wikirec.nearest import cosine_top_k, top_k, unit_rows
 from wikirec.tfidf import smooth_idf
@@ -494,7 +494,9 @@ def add_command(subparsers) -> None:
     )
     parser.add_argument("model", metavar="MODEL_DIR", help="output folder of wikirec train")
     parser.add_argument("title", metavar="TITLE", nargs="?", help="a book or page title")
-    parser.add_argument("-k", "--top", type=int, default=10, metavar="K", help="answers (10)")
+    parser.add_argument(
+        "-k", "--top", type=positive_int, default=10, metavar="K", help="answers (10)"
+    )
     parser.add_argument("--least", action="store_true", help="the farthest instead")
     parser.add_argument("--links", action="store_true", help="answer with pages, not books")
     parser.add_argument(
@@ -521,8 +523,6 @@ def run(args: argparse.Namespace) -> int:
     positive += [Book(t) for t in args.liked]
     if not positive and not args.minus:
         return fail("recommend", "give a TITLE, --about PAGE or --liked BOOK")
-    if args.top < 1:
-        return fail("recommend", f"-k must be at least 1, not {args.top}")
     among = LINKS if args.links else BOOKS
     rec = Recommender.load(args.model, redirects=args.redirects)
     answers = rec.most_similar(positive, args.minus, topn=args.top, among=among, least=args.least)
@@ -534,7 +534,8 @@ def run(args: argparse.Namespace) -> int:
     measure = "score" if among == LINKS and rec.link_bias is not None else "similarity"
     if args.json:
         answer = answer_json(args, among, answers, reasons, measure)
-        print(json.dumps(answer, indent=2, ensure_ascii=False))
+        # Strict JSON: a NaN would print as NaN, which no JSON reader accepts.
+        print(json.dumps(answer, indent=2, ensure_ascii=False, allow_nan=False))
     else:
         print(format_table(answers, reasons, measure))
     return 0

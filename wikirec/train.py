@@ -6,8 +6,8 @@ build``, with batches from :class:`wikirec.batches.PairSampler`:
 ``link_mean`` (the default)
     The cosine at a fixed scale plus a bias per book and per link, trained on the
     links each book makes and the pages linking to it (the build's in-links); each
-    book's vector is then the TF-IDF-weighted mean of its links' vectors
-    (:func:`wikirec.trainers.link_mean`). The best of ``wikirec evaluate`` (README,
+    book's vector is then its own embedding row plus the TF-IDF-weighted mean of its
+    links' vectors (:func:`wikirec.trainers.link_mean`). The best of ``wikirec evaluate`` (README,
     Quality).
 ``cosine_bias``
     The same model on out-links only, rare links weighted up, each book its own row.
@@ -66,6 +66,7 @@ import numpy as np
 from wikirec import __version__
 from wikirec.batches import MODES, NEGATIVES, EpochBatches, PairSampler
 from wikirec.built import BuildError, load_training_data
+from wikirec.cli import non_negative_float, non_negative_int, positive_float, positive_int
 from wikirec.io import write_json_atomic, write_keras_atomic, write_npy_atomic
 from wikirec.progress import progress_bar
 from wikirec.recipes import (
@@ -324,7 +325,7 @@ def _finish(out: Path, trainer, data, config, history, data_dir, started_epoch) 
     arrays = trainer.weights()
     book = np.asarray(arrays["book"], np.float32)
     if config.model == "link_mean":
-        book = link_mean(arrays["link"], training_pairs(data, config), fallback=book)
+        book = link_mean(arrays["link"], training_pairs(data, config), own=book)
     write_keras_atomic(net, out / "model.keras")
     write_npy_atomic(book, out / "book_vectors.npy")
     write_npy_atomic(np.asarray(arrays["link"], np.float32), out / "link_vectors.npy")
@@ -395,18 +396,20 @@ def add_command(subparsers) -> None:
                         help=f"({DEFAULT_RECIPE})")  # fmt: skip
     # None: the model's recipe, so --model X alone is X's recipe.
     recipe_options = {
-        "dim": (int, "vector length"),
-        "epochs": (int, "at most N epochs"),
-        "batch_positives": (int, "positives a batch"),
-        "negative_ratio": (int, "negatives per positive"),
-        "learning_rate": (float, "Adam's learning rate"),
-        "scale": (float, "the cosine's fixed scale (models with biases)"),
-        "rare_weight": (float, "a positive weighs (n_books / books of its link) ** W"),
+        "dim": (positive_int, "vector length"),
+        "epochs": (positive_int, "at most N epochs"),
+        "batch_positives": (positive_int, "positives a batch"),
+        "negative_ratio": (non_negative_int, "negatives per positive"),
+        "learning_rate": (positive_float, "Adam's learning rate"),
+        "scale": (positive_float, "the cosine's fixed scale (models with biases)"),
+        "rare_weight": (non_negative_float, "a positive weighs (n_books / books of its link) ** W"),
     }
     for key, (kind, text) in recipe_options.items():
         parser.add_argument(f"--{key.replace('_', '-')}", type=kind, default=None,
                             help=f"{text} ({recipe_help(key)})")  # fmt: skip
-    parser.add_argument("--seed", type=int, default=defaults.seed, help=f"({defaults.seed})")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=defaults.seed, help=f"({defaults.seed})"
+    )
     parser.add_argument("--mode", default=defaults.mode, choices=MODES, help="(classification)")
     parser.add_argument(
         "--negatives", default=defaults.negatives, choices=NEGATIVES,
@@ -415,12 +418,12 @@ def add_command(subparsers) -> None:
     parser.add_argument("--optimizer", default=None, choices=list(OPTIMIZERS),
                         help=f"how it trains (see below; {recipe_help('optimizer')})")  # fmt: skip
     parser.add_argument(
-        "--patience", type=int, default=defaults.patience,
+        "--patience", type=non_negative_int, default=defaults.patience,
         help=f"stop after N epochs without the training loss improving (0: never; "
         f"{defaults.patience})",
     )  # fmt: skip
     parser.add_argument(
-        "--steps-per-execution", type=int, default=defaults.steps_per_execution,
+        "--steps-per-execution", type=positive_int, default=defaults.steps_per_execution,
         help="Keras steps per call (the Keras paths)",
     )  # fmt: skip
     parser.add_argument("--jit-compile", action="store_true", help="compile with XLA (Keras)")

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from wikirec import __version__
-from wikirec.errors import WikirecError
+from wikirec.errors import WikirecError, one_line
 from wikirec.nearest import unit_rows
 from wikirec.titles import TitleIndex, is_category_link, unknown_title_message
 
@@ -43,6 +43,9 @@ MODEL_FILES = (
     "link_titles.json",
 )
 BIAS_FILES = ("book_bias.npy", "link_bias.npy")
+# No training comes near it; beyond it a vector's squared length overflows float32 and
+# the vector would rank as a row of zeros.
+MAX_MAGNITUDE = 1e15
 
 
 class ModelError(WikirecError):
@@ -165,6 +168,10 @@ def read_trained(
     vectors = load_vectors(folder, normalize=normalize)
     _check_shapes(folder, vectors, summary)
     book_bias, link_bias = (_read_bias(folder, name) for name in BIAS_FILES)
+    counts = (len(vectors.book_vectors), len(vectors.link_vectors))
+    for name, bias, n in zip(BIAS_FILES, (book_bias, link_bias), counts, strict=True):
+        if bias is not None and len(bias) != n:
+            raise ModelError(f"{folder / name}: {len(bias):,} biases for {n:,} vectors")
     trained = TrainedModel(
         path=folder,
         summary=summary,
@@ -206,13 +213,10 @@ def load_vectors(model_dir: str | os.PathLike, normalize: bool = True) -> Vector
     folder = Path(model_dir)
     if not (folder / "train.json").is_file():
         raise ModelError(f"{folder}: not a finished run (no train.json; run `wikirec train`)")
-    try:
-        books = np.load(folder / "book_vectors.npy", allow_pickle=False)
-        links = np.load(folder / "link_vectors.npy", allow_pickle=False)
-        book_titles = json.loads((folder / "book_titles.json").read_text(encoding="utf-8"))
-        link_titles = json.loads((folder / "link_titles.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{folder}: cannot read the vectors ({exc})") from exc
+    books = _read_array(folder / "book_vectors.npy", "vectors", ndim=2)
+    links = _read_array(folder / "link_vectors.npy", "vectors", ndim=2)
+    book_titles = _read_titles(folder / "book_titles.json")
+    link_titles = _read_titles(folder / "link_titles.json")
     if len(book_titles) != len(books) or len(link_titles) != len(links):
         raise ModelError(f"{folder}: the titles do not match the vectors")
     if normalize:
@@ -224,10 +228,37 @@ def _read_bias(folder: Path, name: str) -> np.ndarray | None:
     path = folder / name
     if not path.is_file():
         return None
+    return _read_array(path, "biases").astype(np.float32).reshape(-1)
+
+
+def _read_array(path: Path, what: str, ndim: int | None = None) -> np.ndarray:
+    """A ``.npy`` of finite numbers (of ``ndim`` dimensions when given); any other
+    content raises :class:`ModelError` naming the file, so that a damaged folder never
+    ranks by NaN or fails further on."""
     try:
-        return np.asarray(np.load(path, allow_pickle=False), np.float32).reshape(-1)
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:  # EOFError: an empty file
+        raise ModelError(f"{path}: cannot read the {what} ({one_line(exc)})") from exc
+    if array.dtype.kind not in "fiu":
+        raise ModelError(f"{path}: the {what} are {array.dtype}, not numbers")
+    if ndim is not None and array.ndim != ndim:
+        raise ModelError(f"{path}: the {what} have shape {array.shape}, not {ndim} dimensions")
+    if not np.isfinite(array).all():
+        raise ModelError(f"{path}: the {what} hold NaN or infinite values")
+    if array.size and np.abs(array).max() > MAX_MAGNITUDE:
+        raise ModelError(f"{path}: the {what} hold values beyond {MAX_MAGNITUDE:g}")
+    return array
+
+
+def _read_titles(path: Path) -> list[str]:
+    """A JSON list of strings; anything else raises :class:`ModelError` naming the file."""
+    try:
+        titles = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: cannot read the biases ({exc})") from exc
+        raise ModelError(f"{path}: cannot read the titles ({one_line(exc)})") from exc
+    if not isinstance(titles, list) or not all(isinstance(t, str) for t in titles):
+        raise ModelError(f"{path}: not a list of titles (JSON strings)")
+    return titles
 
 
 # --------------------------------------------------------------------------- checks
@@ -271,8 +302,6 @@ def _check_shapes(folder: Path, vectors: Vectors, summary: dict) -> None:
     data = summary["data"]
     if len(book) != data.get("n_books") or len(link) != data.get("n_links", len(link)):
         raise ModelError(f"{folder}: the vectors do not match train.json (another run?)")
-    if not np.isfinite(book).all() or not np.isfinite(link).all():
-        raise ModelError(f"{folder}: the vectors hold NaN or infinite values")
 
 
 # --------------------------------------------------------------------------- the build

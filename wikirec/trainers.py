@@ -21,11 +21,13 @@ vectors from its link vectors. TensorFlow is imported inside the functions.
 from __future__ import annotations
 
 import math
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from wikirec.batches import EpochBatches
+from wikirec.errors import one_line
 from wikirec.io import write_keras_atomic, write_npz_atomic
 from wikirec.kernel import AdamTable, CosineBias, adam_arrays, positive_weights, train_steps
 from wikirec.nearest import unit_rows
@@ -120,8 +122,10 @@ class KerasTrainer:
 
         try:
             return cls(keras.models.load_model(path, safe_mode=True), config)
-        except (ValueError, TypeError, OSError) as exc:
-            raise TrainError(f"{path}: checkpoint does not load ({exc})") from exc
+        # A damaged file, or one safe_mode refuses: Keras raises many kinds of error, with
+        # messages of a dozen lines.
+        except Exception as exc:
+            raise TrainError(f"{path}: checkpoint does not load ({one_line(exc)})") from exc
 
     def run_epoch(self, batches: EpochBatches, report) -> float:
         """Train on every batch; ``report(steps_done, running_loss)``; return the mean loss."""
@@ -216,8 +220,12 @@ class KernelTrainer:
                         raise TrainError(f"{path}: checkpoint does not fit this model ({name})")
                     array[...] = state[name]
                 trainer.t = int(state["step"])
-        except (KeyError, ValueError, OSError) as exc:
-            raise TrainError(f"{path}: checkpoint does not fit this model ({exc})") from exc
+        except TrainError:
+            raise
+        except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise TrainError(
+                f"{path}: checkpoint does not fit this model ({one_line(exc)})"
+            ) from exc
         return trainer
 
     def run_epoch(self, batches: EpochBatches, report) -> float:
@@ -295,42 +303,37 @@ TRAINERS = (KerasTrainer, KernelTrainer)
 # --------------------------------------------------------------------------- link_mean
 
 
-def link_mean(
-    link_vectors: np.ndarray, pairs: np.ndarray, fallback: np.ndarray | None = None
-) -> np.ndarray:
-    """Each book's vector as the mean of its links' unit vectors, weighted by TF-IDF.
+def link_mean(link_vectors: np.ndarray, pairs: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Each book's vector: its own unit embedding plus the unit TF-IDF-weighted mean of
+    its links' unit vectors, scaled to length 1.
 
-    The weights are the rows of the TF-IDF matrix of the books' link sets (smoothed idf
-    ``ln((1 + n_books) / (1 + books of the link)) + 1``, unit rows), the weighting a
-    plain TF-IDF search gives each link; the mean then carries what the training
-    learned about each link into the book.
+    An item as the sum of the embeddings of its features, its identity among them (as
+    LightFM represents items): the own row carries what training learned about this
+    book, which is sharpest where the data is large; the mean carries what the whole
+    corpus learned about each page it meets, which is steadier where the book's own
+    row saw few pairs (README, Quality: either alone loses to the sum on one of the
+    two). The weights are the rows of the TF-IDF matrix of the books' link sets
+    (smoothed idf ``ln((1 + n_books) / (1 + books of the link)) + 1``, unit rows), the
+    weighting a plain TF-IDF search gives each link.
 
     Parameters
     ----------
     link_vectors : float (n_links, dim)
     pairs : int (n, 2), (book, link), repeats allowed (a set per book is used)
-    fallback : float (n_books, dim), the rows for books without any link (default:
-        zeros); its row count is the number of books
+    own : float (n_books, dim), the books' own embedding rows; its row count is the
+        number of books
 
     Returns
     -------
-    float32 (n_books, dim), unit rows (a book without links: its fallback row, scaled
-    to length 1, or zeros)
+    float32 (n_books, dim), unit rows (a book without links: its own row, scaled to
+    length 1; a zero row stays zero)
     """
     from scipy import sparse
 
-    n_books = len(fallback) if fallback is not None else int(pairs[:, 0].max()) + 1
-    n_links = len(link_vectors)
+    n_books, n_links = len(own), len(link_vectors)
     codes = np.unique(pairs[:, 0].astype(np.int64) * n_links + pairs[:, 1])
     books, links = codes // n_links, codes % n_links
-    books_per_link = np.bincount(links, minlength=n_links)
-    idf = smooth_idf(books_per_link, n_books)
+    idf = smooth_idf(np.bincount(links, minlength=n_links), n_books)
     weights = sparse.csr_matrix((idf[links], (books, links)), shape=(n_books, n_links))
-    norms = np.sqrt(np.asarray(weights.multiply(weights).sum(1))).ravel()
-    mean = np.asarray(weights @ unit_rows(link_vectors))
-    mean /= np.maximum(norms, 1e-12)[:, None]
-    empty = norms == 0
-    if fallback is not None and empty.any():
-        mean[empty] = fallback[empty]
-    lengths = np.linalg.norm(mean, axis=1, keepdims=True)
-    return (mean / np.where(lengths == 0, 1, lengths)).astype(np.float32)
+    mean = np.asarray(weights @ unit_rows(link_vectors))  # its direction is what counts
+    return unit_rows(unit_rows(own) + unit_rows(mean))

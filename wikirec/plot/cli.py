@@ -6,6 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
+from wikirec.cli import finite_float, non_negative_int, positive_float, positive_int
 from wikirec.plot.figures import DEFAULT_SIZE, FORMATS
 from wikirec.plot.maps import PlotOptions, make_plots
 from wikirec.plot.points import LINK_SETS
@@ -54,7 +55,9 @@ def add_command(subparsers) -> None:
         help="an infobox field (genre, country, author, ...), 'category', or "
         "'none' (default: genre)",
     )
-    parser.add_argument("--top", type=int, default=10, help="colour the N most common values (10)")
+    parser.add_argument(
+        "--top", type=positive_int, default=10, help="colour the N most common values (10)"
+    )
     parser.add_argument(
         "--values",
         nargs="+",
@@ -65,7 +68,11 @@ def add_command(subparsers) -> None:
         "--highlight", nargs="+", default=[], metavar="TITLE", help="star and label these titles"
     )
     parser.add_argument(
-        "--highlight-top", type=int, default=0, metavar="N", help="star the N most linked-to items"
+        "--highlight-top",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="star the N most linked-to items",
     )
     parser.add_argument(
         "--neighbours",
@@ -81,7 +88,9 @@ def add_command(subparsers) -> None:
         metavar="TITLE",
         help="bar chart of the most and least similar items to each title",
     )
-    parser.add_argument("--k", type=int, default=10, help="neighbours and bars per side (10)")
+    parser.add_argument(
+        "--k", type=positive_int, default=10, help="neighbours and bars per side (10)"
+    )
     parser.add_argument(
         "--size",
         type=_size,
@@ -93,15 +102,15 @@ def add_command(subparsers) -> None:
     parser.add_argument("--no-html", action="store_true", help="no interactive HTML maps")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     defaults = ReduceParams()
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--perplexity", type=float, default=defaults.perplexity)
-    parser.add_argument("--tsne-iter", type=int, default=defaults.tsne_iter)
+    parser.add_argument("--seed", type=non_negative_int, default=defaults.seed)
+    parser.add_argument("--perplexity", type=positive_float, default=defaults.perplexity)
+    parser.add_argument("--tsne-iter", type=positive_int, default=defaults.tsne_iter)
     parser.add_argument(
         "--tsne-backend", choices=("auto", "sklearn", "opentsne"), default=defaults.tsne_backend
     )
-    parser.add_argument("--umap-neighbors", type=int, default=defaults.umap_neighbors)
-    parser.add_argument("--umap-min-dist", type=float, default=defaults.umap_min_dist)
-    parser.add_argument("--umap-epochs", type=int, default=None)
+    parser.add_argument("--umap-neighbors", type=positive_int, default=defaults.umap_neighbors)
+    parser.add_argument("--umap-min-dist", type=finite_float, default=defaults.umap_min_dist)
+    parser.add_argument("--umap-epochs", type=positive_int, default=None)
     parser.add_argument("--quiet", action="store_true", help="print only errors")
     parser.set_defaults(handler=run)
 

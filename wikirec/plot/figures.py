@@ -21,6 +21,9 @@ from wikirec.plot.colours import OTHER_COLOUR, PALETTE, SINGLE_COLOUR, Groups, s
 from wikirec.plot.points import PlotError
 
 DEFAULT_SIZE = (1400, 1000)
+MIN_SIZE = (200, 150)
+# A side in pixels: 10,000 x 10,000 is a 400 MB canvas, about all a laptop can draw.
+MAX_SIDE = 10_000
 DPI = 100
 FORMATS = ("png", "svg", "pdf")
 
@@ -31,8 +34,14 @@ def new_figure(size: tuple[int, int]):
     from matplotlib.figure import Figure
 
     width, height = size
-    if width < 200 or height < 150:
-        raise PlotError(f"a figure must be at least 200x150 pixels, not {width}x{height}")
+    if width < MIN_SIZE[0] or height < MIN_SIZE[1]:
+        raise PlotError(
+            f"a figure must be at least {MIN_SIZE[0]}x{MIN_SIZE[1]} pixels, not {width}x{height}"
+        )
+    if max(width, height) > MAX_SIDE:
+        raise PlotError(
+            f"a figure must be at most {MAX_SIDE}x{MAX_SIDE} pixels, not {width}x{height}"
+        )
     # + 0.25 px: the renderer truncates, and 12.34 * 100 may be 1233.999...
     fig = Figure(
         figsize=((width + 0.25) / DPI, (height + 0.25) / DPI), dpi=DPI, layout="constrained"

@@ -5,6 +5,13 @@ zooms to the titles it matches.
 The page around the plot is a template file beside this module, ``page.html`` (HTML,
 CSS and the search box's JavaScript), filled by :class:`string.Template` substitution
 of ``$title``, ``$div`` and ``$data``.
+
+Titles and fields are text, never markup. Plotly draws hover cards, labels, legend
+entries and titles from a subset of HTML (``<b>``, ``<br>``, ``<a href>``, ...) and
+decodes ``&lt;``, ``&gt;`` and ``&amp;`` after reading the tags, so every string it
+draws is passed through :func:`plotly_text`. The search box's data is JSON inside a
+``<script>``, where ``</script>`` ends the script and ``<!--`` changes how the end is
+found: :func:`script_json` writes ``<``, ``>`` and ``&`` as JSON unicode escapes.
 """
 
 from __future__ import annotations
@@ -23,6 +30,22 @@ from wikirec.plot.points import Points
 from wikirec.trained import BOOKS, TrainedModel
 
 PAGE = Template(Path(__file__).with_name("page.html").read_text(encoding="utf-8"))
+
+
+def plotly_text(text: object) -> str:
+    """``text`` as plotly shows it literally: ``&``, ``<`` and ``>`` as entities (not
+    ``&quot;``, which plotly does not decode)."""
+    return escape(str(text), quote=False)
+
+
+def script_json(data: object) -> str:
+    """``data`` as JSON that can stand inside an HTML ``<script>``: no ``<``, ``>``
+    or ``&`` (so no ``</script>``, ``<!--`` or ``<script``), and U+2028 and U+2029
+    escaped, which older JavaScript did not accept in a string."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
 
 
 def hover_table(trained: TrainedModel, points: Points) -> pd.DataFrame:
@@ -54,12 +77,16 @@ def interactive_html(
     import plotly.io as pio
 
     hover = hover if hover is not None else pd.DataFrame(index=range(len(titles)))
+    shown = [plotly_text(t) for t in titles]
     custom = np.column_stack(
-        [np.asarray(titles, dtype=object)]
-        + [hover[c].fillna("").astype(str).to_numpy(dtype=object) for c in hover.columns]
+        [np.asarray(shown, dtype=object)]
+        + [
+            np.asarray([plotly_text(v) for v in hover[c].fillna("").astype(str)], dtype=object)
+            for c in hover.columns
+        ]
     )
     template = "<b>%{customdata[0]}</b>" + "".join(
-        f"<br>{c}: %{{customdata[{j}]}}" for j, c in enumerate(hover.columns, 1)
+        f"<br>{plotly_text(c)}: %{{customdata[{j}]}}" for j, c in enumerate(hover.columns, 1)
     )
     fig = go.Figure()
     labels = groups.legend_labels()
@@ -71,6 +98,7 @@ def interactive_html(
         )
     ]
     series += [(i, PALETTE[i], labels[i]) for i in range(len(groups.names))]
+    series = [(code, colour, plotly_text(name)) for code, colour, name in series]
     for code, colour, name in series:
         mask = groups.codes == code
         if mask.any():
@@ -93,7 +121,7 @@ def interactive_html(
                 y=coords[pos, 1],
                 mode="markers+text",
                 name="starred",
-                text=[titles[i] for i in pos],
+                text=[shown[i] for i in pos],
                 textposition="top center",
                 customdata=custom[pos],
                 marker={"symbol": "star", "size": 16, "color": "#ffd700", "line": {"width": 1}},
@@ -121,7 +149,7 @@ def interactive_html(
     )
     fig.update_layout(
         template="plotly_white",
-        title=title,
+        title=plotly_text(title),
         height=800,
         legend={"itemsizing": "constant"},
         xaxis={"visible": False},
@@ -146,6 +174,5 @@ def interactive_html(
 
 def _page(title: str, div: str, data: dict) -> str:
     """:data:`PAGE` filled in: the title (escaped), the plotly div, and the data the
-    search box reads (JSON, ``</`` escaped so no title can close the script)."""
-    blob = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
-    return PAGE.substitute(title=escape(title), div=div, data=blob)
+    search box reads (:func:`script_json`)."""
+    return PAGE.substitute(title=escape(title), div=div, data=script_json(data))

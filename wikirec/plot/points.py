@@ -109,5 +109,7 @@ def highlight_positions(
 ) -> list[int]:
     """Positions to star: the ``titles`` (each must be among the points), then the
     ``top`` most linked-to items."""
+    if top < 0:
+        raise PlotError(f"the number of items to star must be 0 or more, not {top}")
     found = [points.position(trained, t) for t in titles]
     return list(dict.fromkeys(found + most_linked(trained, points, top)))

@@ -217,7 +217,7 @@ def _read_cache(paths: tuple[Path, Path], key: dict, n: int) -> np.ndarray | Non
         if json.loads(key_path.read_text(encoding="utf-8")) != key:
             return None
         coords = np.load(array_path, allow_pickle=False)
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):  # EOFError: an empty file; computed again
         return None
     if coords.shape != (n, 2) or not np.isfinite(coords).all():
         return None

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from wikirec.cli import fail
+from wikirec.cli import (
+    describe_os_error,
+    fail,
+    non_empty,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 from wikirec.synth.files import generate_dump, generate_partitions
 from wikirec.synth.options import GeneratorOptions
 
@@ -20,17 +27,20 @@ def add_command(subparsers) -> None:
         "that receives enwiki-style partition files.",
     )
     parser.add_argument("out", metavar="OUT_PATH", help="dump file (.xml or .xml.bz2) or folder")
-    parser.add_argument("--size-mb", type=float, default=50.0, help="MB (10^6 bytes) of XML")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--size-mb", type=positive_float, default=50.0, help="MB (10^6 bytes) of XML"
+    )
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument(
         "--books",
-        type=int,
+        type=non_negative_int,
         default=None,
         metavar="N",
         help="exactly N entity pages (default: 0.2%% of all pages)",
     )
     parser.add_argument(
         "--template",
+        type=non_empty,
         default="Infobox book",
         metavar="NAME",
         help="infobox of the entity pages (default: Infobox book)",
@@ -39,7 +49,7 @@ def add_command(subparsers) -> None:
     parser.add_argument("--no-index", action="store_true", help="no -index.txt.bz2")
     parser.add_argument(
         "--partitions",
-        type=int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="write N partition files into the folder OUT_PATH",
@@ -50,10 +60,6 @@ def add_command(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``wikirec generate``: prints a one-line summary; returns the exit code."""
-    if args.size_mb <= 0:
-        return fail("generate", "--size-mb must be positive")
-    if args.books is not None and args.books < 0:
-        return fail("generate", "--books must be >= 0")
     try:
         options = GeneratorOptions(
             xml_bytes=int(args.size_mb * 10**6),
@@ -68,8 +74,10 @@ def run(args: argparse.Namespace) -> int:
             stats = generate_partitions(args.out, args.partitions, options)
         else:
             stats = generate_dump(args.out, options)
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
         return fail("generate", exc)
+    except OSError as exc:
+        return fail("generate", describe_os_error(exc))
     compressed = stats["compressed_bytes"]
     rate = stats["xml_bytes"] / 1e6 / stats["seconds"] if stats["seconds"] > 0 else 0.0
     size = f", {compressed / 1e6:,.1f} MB bz2" if compressed is not None else ""
