@@ -34,8 +34,9 @@ ratios to the reference and each recipe's peak RSS.
 
 --quality adds time-to-quality: the tutorial's recipe (dense Adam, batches of 1,024),
 the default ``wikirec train``, its Keras path and its kernel, and the reference model
-on the kernel with --fast batches, trained epoch by epoch, each scored after every
-epoch by the planted-author recall@10 of its book vectors (for books of an author with
+on the kernel with --fast batches, trained epoch by epoch, the tutorial scored after
+every epoch and the others after every --quality-parts-th of one, by the planted-author
+recall@10 of its book vectors (for books of an author with
 5+ books: the share of its 10 nearest books, by cosine, that have the same author). It
 reports the time each needs to reach the tutorial's score after --quality-epochs epochs
 (15, as the tutorial). The tutorial's time is counted at its own code's measured speed
