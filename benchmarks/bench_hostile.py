@@ -19,8 +19,9 @@ import time
 from pathlib import Path
 
 from wikirec.dump import Chunk, RawPage, iter_pages, plan_chunks
-from wikirec.parse import BOOK_TEMPLATES, ChunkStats, LinkCollector, read_page
+from wikirec.parse import BOOK_TEMPLATES, LinkCollector
 from wikirec.titles import TemplateMatcher
+from wikirec.wikitext import ChunkStats, read_page
 
 FRAGMENT = (
     Path(__file__).resolve().parents[1] / "wikirec" / "data" / ("enwiki-sample-p10p30302.xml.bz2")

@@ -513,7 +513,7 @@ def test_escaped_links_are_the_links_of_the_decoded_text(fragment):
     kept pages finds in the decoded text."""
     import random
 
-    from wikirec.parse import escaped_link_targets, link_target, wikilink_titles
+    from wikirec.wikitext import escaped_link_targets, link_target, wikilink_titles
 
     def both(raw: bytes) -> tuple[list, list]:
         ours = [t for t in escaped_link_targets(raw) if t]
@@ -549,7 +549,7 @@ def test_escaped_links_are_the_links_of_the_decoded_text(fragment):
 def test_hidden_regions_are_found_in_linear_time():
     """Each "<nowiki" with no ">" after it used to send the regular expression to the end
     of the text: 20,000 of them took half a minute. Same regions as the expression's."""
-    from wikirec.parse import ESCAPED, WIKITEXT, escaped_link_targets
+    from wikirec.wikitext import ESCAPED, WIKITEXT, escaped_link_targets
 
     hostile = "<nowiki " * 20_000 + "[[Animal Farm]] <!-- [[A Modest Proposal]]"
     assert WIKITEXT.visible(hostile) == hostile[: hostile.index("<!--")] + " "
@@ -704,8 +704,8 @@ def test_links_agree_with_mwparserfromhell_on_every_real_article(fragment):
 
     import mwparserfromhell
 
-    from wikirec.parse import WIKITEXT, external_links, wikilink_titles
     from wikirec.titles import normalize_title
+    from wikirec.wikitext import WIKITEXT, external_links, wikilink_titles
 
     _, pages, _ = fragment_parts(fragment)
     articles = [p for p in pages if b"<ns>0</ns>" in p.xml and b"<redirect" not in p.xml]

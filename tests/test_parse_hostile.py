@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 from wikirec.cli import main
 from wikirec.dump import Chunk, RawPage, iter_pages, plan_chunks, unescape
-from wikirec.parse import (
+from wikirec.parse import BOOK_TEMPLATES, parse_dumps
+from wikirec.titles import TemplateMatcher
+from wikirec.wikitext import (
     _TEMPLATE_START,
-    BOOK_TEMPLATES,
     MAX_INFOBOX_CHARS,
     MAX_PARSE_COST,
     WIKITEXT,
@@ -31,11 +32,9 @@ from wikirec.parse import (
     _template_end,
     external_links,
     parse_cost,
-    parse_dumps,
     plain_text,
     read_page,
 )
-from wikirec.titles import TemplateMatcher
 
 BOOKS = {"Animalia (book)", "Animal Farm", "A Modest Proposal"}
 

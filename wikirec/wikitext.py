@@ -1,0 +1,582 @@
+"""One page of wikitext in, a row and its links out: how ``wikirec parse`` reads a page.
+
+:func:`read_page` classifies one raw page of a dump (:class:`wikirec.dump.RawPage`) as
+a redirect, an article carrying one of the chosen templates (its infobox as plain-text
+fields, its wikilinks, categories and external links: :func:`extract_article`), or
+neither, and hands the link targets of every main-namespace page that is no redirect
+to a collector (:class:`LinkSink`).
+
+Only pages that pass a cheap byte-level test for the template are decoded, and only
+their infobox reaches mwparserfromhell; the links of every page are read by regular
+expressions that follow MediaWiki's link syntax, those of pages nobody keeps from
+their still XML-escaped bytes (:class:`Markup`). mwparserfromhell's tokenizer is
+quadratic in what it cannot close, so a hostile page could stall a worker for minutes:
+an infobox is given to it only within measured bounds (:data:`MAX_INFOBOX_CHARS`,
+:func:`parse_cost`), and otherwise refused (:class:`InfoboxRefused`); the comments
+above those bounds say how they were chosen.
+
+The chunks, the tables and the stage are :mod:`wikirec.parse`'s; this module must not
+import it, nor TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import AnyStr, Protocol
+
+import mwparserfromhell
+from mwparserfromhell.nodes import (
+    Argument,
+    Comment,
+    ExternalLink,
+    HTMLEntity,
+    Tag,
+    Template,
+    Text,
+    Wikilink,
+)
+from mwparserfromhell.wikicode import Wikicode
+
+from wikirec.dump import Chunk, RawPage, extract_tag, unescape
+from wikirec.titles import (
+    NAMESPACES,
+    TemplateMatcher,
+    canonical_template_name,
+    illegal_title,
+    namespace_of,
+    normalize_title,
+    with_canonical_namespace,
+)
+
+_BYTES_ATTR = re.compile(rb'\bbytes="(\d+)"')
+_REDIRECT = re.compile(rb'<redirect\s+title="([^"]*)"')
+_QUOTES = re.compile(r"'{2,}")
+# A bracketed link runs to its "]" (or the line's end: never fails, so linear time),
+# its label included: "[http://a.example/ http://a.example/]" is one link, not two.
+_EXTERNAL = re.compile(
+    r"\[\s*((?:https?:|ftp:)?//[^\s\[\]<>\"]+)[^\]\n]*"
+    r"|(?<!\w)((?:https?|ftp)://[^\s\[\]<>\"{}|]+)",
+    re.I,
+)
+# A template's start and its name, white space included: one character class before a
+# lookahead runs in linear time, where a lazy name between two "\s*" backtracked in
+# cubic time over a run of spaces ("{{" and 2,000 spaces: 24 s).
+_TEMPLATE_START = re.compile(r"\{\{([^{}|<>\[\]]*)(?=\||\}\})")
+_BRACES = re.compile(r"\{\{|\}\}")
+_BREAKS = {"br", "p", "li", "hr"}
+_DROPPED_TAGS = {"ref", "references", "math", "syntaxhighlight", "score", "gallery"}
+
+
+# --------------------------------------------------------------------------- links
+
+_HIDDEN_TAGS = "nowiki|pre|math|syntaxhighlight|source|score"
+
+
+def _hidden_pattern(lt: str, gt: str, not_gt: str) -> str:
+    """Regions MediaWiki shows as they are (no link inside them is a link), with ``lt``
+    and ``gt`` standing for ``<`` and ``>`` and ``not_gt`` for any other character."""
+    return (
+        rf"{lt}!--.*?(?:--{gt}|\Z)"
+        rf"|{lt}({_HIDDEN_TAGS})\b{not_gt}*?(?:/{gt}|{gt}.*?(?:{lt}/\1\s*{gt}|\Z))"
+    )
+
+
+# A link target runs to the first "|" or "]]"; a bracket, brace, angle bracket or line
+# break before that means no link. (Greedy, it finds what the lazy form finds: none of
+# the characters it runs over can start "|" or "]]".)
+_LINK_PATTERN = r"\[\[([^\[\]|\n{}<>]*)(?=\||\]\])"
+
+
+class Markup:
+    """Hidden regions and wikilinks of wikitext, read over one spelling of it.
+
+    Two spellings share the same patterns: wikitext itself, and the still XML-escaped
+    bytes of a dump's ``<text>``, where ``<`` is ``&lt;`` and ``>`` is ``&gt;`` or ``>``,
+    so that the links of pages nobody keeps are read without decoding them. The
+    patterns follow ASCII rules (tag names, ``\\b``, ``\\s``), as MediaWiki's do, so both
+    spellings find the same regions.
+    """
+
+    def __init__(self, lt: str, gt: str, not_gt: str, closers: tuple[str, ...], xml: bool):
+        def compiled(pattern: str, flags: int = 0) -> re.Pattern:
+            return re.compile(pattern.encode() if xml else pattern, flags | re.A)
+
+        self.hidden = compiled(_hidden_pattern(lt, gt, not_gt), re.S | re.I)
+        self.opening = compiled(rf"{lt}(?:!--|(?:{_HIDDEN_TAGS})\b)", re.I)
+        self.tag_opening = compiled(rf"{lt}(?:{_HIDDEN_TAGS})\b", re.I)
+        self.link = compiled(_LINK_PATTERN)
+        encode = str.encode if xml else str
+        self.closers = tuple(encode(c) for c in closers)
+        self.comment = encode(f"{lt}!--")
+        self.blank = encode(" ")
+
+    def visible(self, text: AnyStr) -> AnyStr:
+        """``text`` with its hidden regions blanked, as ``self.hidden.sub(" ", text)``, in
+        time linear in its length whatever it holds."""
+        last_close = -1
+        for closer in self.closers:  # the likeliest first: the others are sought after it
+            last_close = max(last_close, text.rfind(closer, last_close + 1))
+        if self.tag_opening.search(text, last_close + 1) is None:
+            # Every tag opening has a ">" after it, so each one sub() tries matches.
+            return self.hidden.sub(self.blank, text)
+        return self._visible_in_steps(text, last_close)
+
+    def _visible_in_steps(self, text: AnyStr, last_close: int) -> AnyStr:
+        # A tag opening with no ">" after it matches nothing, but sub() would look for
+        # that ">" up to the end of the text from each such opening: quadratic.
+        parts, pos = [], 0
+        while True:
+            opening = self.opening.search(text, pos, last_close + 1)
+            if opening is None:
+                break
+            region = self.hidden.match(text, opening.start())  # it has its ">"
+            parts += [text[pos : region.start()], self.blank]
+            pos = region.end()
+        # Past the last ">" only a comment can open, and it runs to the end.
+        comment = text.find(self.comment, max(pos, last_close + 1))
+        parts += [text[pos:comment], self.blank] if comment >= 0 else [text[pos:]]
+        return self.blank[:0].join(parts)
+
+    def link_targets(self, text: AnyStr) -> list[AnyStr]:
+        """The raw targets of the wikilinks outside hidden regions, in page order."""
+        return self.link.findall(self.visible(text))
+
+
+WIKITEXT = Markup("<", ">", "[^>]", (">",), xml=False)
+ESCAPED = Markup("&lt;", "(?:&gt;|>)", "(?:[^&>]|&(?!gt;))", ("&gt;", ">"), xml=True)
+
+
+def wikilink_titles(text: str) -> list[str]:
+    """The targets of the wikilinks of wikitext, normalised (:func:`normalize_title`), in
+    page order with repeats; links in comments, ``<nowiki>`` and the like are no links."""
+    return [normalize_title(raw) for raw in WIKITEXT.link_targets(text)]
+
+
+def link_target(title: str) -> bytes | None:
+    """A normalised link target as in-links store it, UTF-8, if it names a page of the
+    main namespace; else ``None``."""
+    return title.encode() if title and namespace_of(title) == "" else None
+
+
+# Raw link targets whose normal form is their words (ASCII without "#&:<>_") one space
+# (or "_") apart, first letter upper-cased; whatever follows a "#" goes. Most are, and
+# most others name a namespace. No "&": an entity could spell anything.
+_WORDS = rb"[!\"$%'-9;=?-^`-~]+(?:[ _][!\"$%'-9;=?-^`-~]+)*"
+_PLAIN_TARGET = re.compile(rb"(%s)(?:#[^&<>]*)?" % _WORDS)
+_NAMESPACED_TARGET = re.compile(rb"([A-Za-z]+(?:[ _][A-Za-z]+)*)[ _]*:[^&<>]*")
+_NAMESPACE_PREFIXES = frozenset(name.encode() for name in NAMESPACES)
+
+
+class _EscapedTargets(dict):
+    """Raw link target (XML-escaped bytes) → :func:`link_target` of its normalised title,
+    or ``None`` where the wikitext reader sees no link (an escaped ``<`` or ``>`` in it).
+    Worker processes keep it across chunks: pages name the same pages again and again,
+    and normalising is most of the cost of a link."""
+
+    LIMIT = 200_000  # entries, about 40 MB
+    namespaces: tuple[tuple[str, str], ...] = ()  # the dump's names they were read with
+
+    def __missing__(self, raw: bytes) -> bytes | None:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        if plain := _PLAIN_TARGET.fullmatch(raw):
+            words = plain[1].replace(b"_", b" ")
+            target = words[:1].upper() + words[1:]  # all that normalize_title does to it
+        elif _namespace_prefix(raw) in _NAMESPACE_PREFIXES:
+            target = None
+        else:
+            text = unescape(raw)
+            bad = "<" in text or ">" in text
+            target = None if bad else link_target(normalize_title(text))
+        self[raw] = target
+        return target
+
+
+def _namespace_prefix(raw: bytes) -> bytes | None:
+    namespaced = _NAMESPACED_TARGET.fullmatch(raw)
+    return namespaced[1].replace(b"_", b" ").lower() if namespaced else None
+
+
+_ESCAPED_TARGETS = _EscapedTargets()
+_NAMESPACES_LOCK = threading.Lock()
+
+
+def escaped_link_targets(raw: bytes) -> Iterable[bytes | None]:
+    """:func:`link_target` of each of ``wikilink_titles(unescape(raw))``, for a page's
+    still XML-escaped ``<text>`` content, found without decoding the page."""
+    if _has_character_reference(raw):  # "&#91;" is a "[": only the decoded text tells
+        return map(link_target, wikilink_titles(unescape(raw)))
+    return map(_ESCAPED_TARGETS.__getitem__, ESCAPED.link_targets(raw))
+
+
+def _has_character_reference(raw: bytes) -> bool:
+    # Found from the "#": "&" starts every escaped "<", so a search for "&#" is slow.
+    hash_sign = raw.find(b"#")
+    while hash_sign >= 0:
+        if hash_sign > 0 and raw[hash_sign - 1] == ord("&"):
+            return True
+        hash_sign = raw.find(b"#", hash_sign + 1)
+    return False
+
+
+class LinkSink(Protocol):
+    """Where :func:`read_page` puts each page's links (:class:`wikirec.parse.LinkCollector`)."""
+
+    def add(self, source: str, targets: Iterable[bytes | None]) -> None:
+        """``targets``: a page's :func:`link_target` values, in page order."""
+
+
+@dataclass
+class ChunkStats:
+    pages: int = 0
+    kept: int = 0
+    redirects: int = 0
+    skipped: int = 0
+    xml_bytes: int = 0
+    input_bytes: int = 0
+    link_pairs: int = 0  # (page, main-namespace link target) pairs written for in-links
+    errors: list[str] = field(default_factory=list)
+    _COUNTS = ("pages", "kept", "redirects", "skipped", "xml_bytes", "input_bytes", "link_pairs")
+
+    def add(self, other: ChunkStats) -> None:
+        for name in self._COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def plain_text(code: Wikicode) -> str:
+    """Wikitext reduced to what a reader sees: comments and references dropped, links
+    replaced by their label, templates by their unnamed arguments (``{{ubl|A|B}}`` →
+    ``A, B``), bold and italic quotes dropped, white space collapsed."""
+    return " ".join(_QUOTES.sub("", _plain(code)).split())
+
+
+def _plain(code: Wikicode) -> str:
+    parts: list[str] = []
+    for node in code.nodes:
+        if isinstance(node, Text):
+            parts.append(node.value)
+        elif isinstance(node, Wikilink):
+            parts.append(_plain(node.text) if node.text is not None else _plain(node.title))
+        elif isinstance(node, Template):
+            if _is_footnote(node):
+                continue
+            args = (_plain(p.value).strip() for p in node.params if not p.showkey)
+            parts.append(", ".join(a for a in args if a))
+        elif isinstance(node, ExternalLink):
+            parts.append(_plain(node.title) if node.title is not None else str(node.url))
+        elif isinstance(node, Tag):
+            tag = str(node.tag).strip().lower()
+            if tag in _BREAKS:
+                parts.append(" ")
+            elif tag not in _DROPPED_TAGS and node.contents is not None:
+                parts.append(_plain(node.contents))
+        elif isinstance(node, HTMLEntity):
+            character = node.normalize()
+            # A lone surrogate (&#xD800;) names no character and cannot be stored.
+            parts.append(str(node) if "\ud800" <= character <= "\udfff" else character)
+        elif isinstance(node, Argument):
+            parts.append(_plain(node.default) if node.default is not None else "")
+        elif not isinstance(node, Comment):
+            parts.append(str(node.__strip__() or ""))
+    return "".join(parts)
+
+
+# Templates that render a footnote mark, not text, as <ref> does (whose text is dropped).
+_FOOTNOTE_TEMPLATES = frozenset(
+    {"sfn", "sfnp", "sfnm", "sfnmp", "efn", "refn", "r", "rp", "ref label", "note label"}
+)
+
+
+def _is_footnote(node: Template) -> bool:
+    name = canonical_template_name(str(node.name)).lower()
+    return name in _FOOTNOTE_TEMPLATES or name.startswith(("efn-", "efn "))
+
+
+def extract_article(title: str, text: str, matcher: TemplateMatcher) -> dict[str, object] | None:
+    """The fields we keep from one page's wikitext, or ``None`` if it carries none of the
+    matcher's templates.
+
+    The infobox is parsed by mwparserfromhell (only its own text: parsing a whole long
+    page costs more than decompressing it). Links are read by regular expressions
+    that follow MediaWiki's link syntax, outside comments and ``<nowiki>``-like tags;
+    unlike mwparserfromhell they also see the links in ``<gallery>`` captions, which
+    MediaWiki renders. Wikilinks keep their order and repeats (the reference's pairs
+    counted them); ``Category:`` links are in ``wikilinks`` and, without the prefix,
+    in ``categories``.
+    """
+    visible = WIKITEXT.visible(text)
+    infobox = find_infobox(visible, matcher)
+    if infobox is None:
+        return None
+    name, fields = infobox
+    wikilinks: list[str] = []
+    categories: list[str] = []
+    for raw in WIKITEXT.link.findall(visible):
+        target = normalize_title(raw)
+        if not target:
+            continue
+        wikilinks.append(target)
+        if namespace_of(target) == "Category" and not raw.lstrip().startswith(":"):
+            categories.append(target.split(":", 1)[1])
+    return {
+        "title": title,
+        "template": name,
+        "infobox": json.dumps(fields, ensure_ascii=False),
+        "wikilinks": wikilinks,
+        "categories": categories,
+        "external_links": external_links(visible),
+    }
+
+
+def find_infobox(text: str, matcher: TemplateMatcher) -> tuple[str, dict[str, str]] | None:
+    """The first template of ``text`` the matcher accepts, as (canonical name, fields as
+    plain text); empty fields are left out, as the reference did. Raises
+    :class:`InfoboxRefused` when no template was accepted but one was left unread: never
+    closed, or too costly for mwparserfromhell (:func:`parse_cost`)."""
+    refused = None
+    for match in _TEMPLATE_START.finditer(text):
+        name = match.group(1).strip()
+        if not name or not matcher.matches(name):
+            continue
+        end = _template_end(text, match.start())
+        if end is None:  # mwparserfromhell would read it as text, after a long search
+            refused = refused or f"has an infobox {{{{{_shown(name)} that is never closed"
+            continue
+        size = end - match.start()
+        span = _for_mwparserfromhell(text[match.start() : end])
+        cost = parse_cost(span)
+        if size > MAX_INFOBOX_CHARS or cost > MAX_PARSE_COST:
+            refused = refused or (
+                f"has an infobox {{{{{_shown(name)} too costly to parse ({size:,} "
+                f"characters, cost {cost:,}; bounds {MAX_INFOBOX_CHARS:,} and "
+                f"{MAX_PARSE_COST:,})"
+            )
+            continue
+        code = mwparserfromhell.parse(span)
+        templates = code.filter_templates(recursive=False)
+        if not templates or not matcher.matches(str(templates[0].name)):
+            continue
+        fields = {}
+        for param in templates[0].params:
+            value = plain_text(param.value).replace(_STRAY, "<")
+            if value:
+                fields[plain_text(param.name).replace(_STRAY, "<")] = value
+        return canonical_template_name(str(templates[0].name)), fields
+    if refused is not None:
+        raise InfoboxRefused(refused)
+    return None
+
+
+class InfoboxRefused(ValueError):
+    """A page's infobox was not given to mwparserfromhell: the message says why."""
+
+
+def _shown(name: str) -> str:
+    return " ".join(name.split())[:60]
+
+
+# mwparserfromhell's tokenizer is quadratic in what it cannot close: each unclosed tag,
+# bracket or brace sends it to the end of its input and back. Measured on this 2-core
+# machine (mwparserfromhell 0.7.2, C tokenizer; benchmarks/README.md, "Hostile pages"):
+# - the 45 infoboxes of the real enwiki fragment (--template 'Infobox *') are at most
+#   8,042 characters (median 1,271), of cost (parse_cost) at most 11,356, and parse in
+#   at most 9 ms; of its 10,471 templates of every kind, none costs over 15,455;
+# - hostile: 10,000 nested unclosed "{{x|" in 55 KB took minutes, 200 in 64 KB 0.6 s;
+#   64 unclosed "<ref " in 16 KB 0.67 s; 4,000 "[http://a " in 40 KB 2.9 s;
+# - at these bounds the costliest input found (unclosed "[", "{", "{|", tags, each
+#   as many as the cost allows) parses in about 1 ms; the worst linear input of the
+#   size bound (16 KB of "[[a]]" or "&lt;") in about 50 ms, against 15 ms for a real
+#   infobox of that size (about 1 ms per KB).
+# A span never closed is not parsed at all: mwparserfromhell reads it as text.
+MAX_INFOBOX_CHARS = 16_384
+MAX_PARSE_COST = 50_000
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)([^<>]*)>")
+# A "<" with no ">" before the next "<" opens no tag, in MediaWiki as in
+# mwparserfromhell, which finds that out at a cost 50 times that of any other unclosed
+# construct (it reads the attributes again from each): it is given a noncharacter
+# instead, plain text as "&lt;" would be but cheaper (an entity costs a node), and
+# made "<" again in the fields.
+_STRAY_LT = re.compile(r"<(?=[^<>]*(?:<|\Z))")
+_STRAY = "\ufdd0"
+# Tags mwparserfromhell never looks for a closing tag of.
+_VOID_TAGS = frozenset({"br", "wbr", "hr", "img", "meta", "link", "col", "area", "input"})
+
+
+def _for_mwparserfromhell(span: str) -> str:
+    """``span`` as mwparserfromhell reads it fast and :func:`plain_text` reads it the
+    same: stray "<" as ``_STRAY``, and no bold or italic quotes (plain text drops them,
+    and thousands of them cost mwparserfromhell a quadratic time: 5,000 bold ones in
+    20 KB took 0.15 s)."""
+    if "''" in span:  # the name keeps its quotes: it is the template's name as written
+        name, bar, rest = span.partition("|")
+        span = name + bar + _QUOTES.sub("", rest)
+    return _STRAY_LT.sub(_STRAY, span) if "<" in span else span
+
+
+def parse_cost(span: str) -> int:
+    """An upper estimate of mwparserfromhell's work on ``span`` (with no stray "<"): its
+    length times one plus the constructs it opens and cannot close (tags without their
+    end, "[" without "]", "{" without "}"). Linear time."""
+    unclosed = max(0, span.count("[") - span.count("]")) + max(0, span.count("{") - span.count("}"))
+    if "<" in span:
+        balance: dict[str, int] = {}
+        for closing, name, rest in _TAG.findall(span):
+            name = name.lower()
+            if name not in _VOID_TAGS and not rest.endswith("/"):
+                balance[name] = balance.get(name, 0) + (-1 if closing else 1)
+        unclosed += sum(n for n in balance.values() if n > 0)
+    return (unclosed + 1) * len(span)
+
+
+def _template_end(text: str, start: int) -> int | None:
+    """Index just past the ``}}`` that closes the template opening at ``start``, or
+    ``None`` if it never closes."""
+    depth = 0
+    for brace in _BRACES.finditer(text, start):
+        depth += 1 if brace.group() == "{{" else -1
+        if depth == 0:
+            return brace.end()
+    return None
+
+
+def external_links(text: str) -> list[str]:
+    """URLs of bracketed (``[http://x label]``, ``[//x]``) and bare ``http(s)://`` links,
+    in page order; a bare link loses trailing punctuation, as MediaWiki renders it."""
+    urls = []
+    for bracketed, bare in _EXTERNAL.findall(text):
+        if bracketed:
+            urls.append(bracketed)
+            continue
+        url = bare.rstrip(".,;:!?'")
+        if url.endswith(")") and "(" not in url:
+            url = url[:-1]
+        urls.append(url)
+    return urls
+
+
+def read_page(
+    page: RawPage,
+    matcher: TemplateMatcher,
+    stats: ChunkStats,
+    chunk: Chunk,
+    links: LinkSink | None = None,
+):
+    """Classify one raw page: returns ``("redirect", row)``, ``("article", row)`` or
+    ``None``; with ``links``, the wikilinks of every main-namespace page that is no
+    redirect go there too. Only pages whose raw bytes pass the template prefilter are
+    decoded."""
+    xml = page.xml
+    stats.pages += 1
+    stats.xml_bytes += len(xml)
+    if page.problem is not None:
+        stats.skipped += 1
+        stats.errors.append(page.problem)
+        return None
+    # <redirect> comes before <revision>: look no further than that.
+    head_end = xml.find(b"<revision")
+    redirect = _REDIRECT.search(xml, 0, head_end if head_end >= 0 else len(xml))
+    if redirect is not None:
+        # Redirects of every namespace are kept (their titles carry the prefix): a later
+        # stage may resolve a category link through them too.
+        title = extract_tag(xml, b"title")
+        target = normalize_title(unescape(redirect.group(1)))
+        if title is None or not target:
+            return _skip(stats, chunk, page, "redirect without title or target")
+        if (illegal := illegal_title(unescape(title))) is not None:
+            return _skip(stats, chunk, page, f"a redirect {illegal}")
+        source = with_canonical_namespace(unescape(title))
+        return "redirect", {"source": source, "target": target}
+    ns = extract_tag(xml, b"ns")
+    if ns is not None and ns.strip() != b"0":
+        return None
+    if links is not None:
+        _read_links(xml, links)
+    if matcher.prefilter.search(xml) is None:
+        return None
+    title_raw = extract_tag(xml, b"title")
+    page_id = extract_tag(xml, b"id")
+    if title_raw is None or page_id is None or not page_id.strip().isdigit():
+        return _skip(stats, chunk, page, "page without <title> or <id>")
+    title = unescape(title_raw)
+    if (illegal := illegal_title(title)) is not None:
+        return _skip(stats, chunk, page, f"a page {illegal}")
+    span = _text_span(xml)
+    if isinstance(span, str):
+        return _skip(stats, chunk, page, f"page '{title}' {span}")
+    tag_start, text_start, text_end = span
+    text = unescape(xml[text_start:text_end])
+    try:
+        row = extract_article(title, text, matcher)
+    except InfoboxRefused as exc:
+        return _skip(stats, chunk, page, f"page '{title}' {exc}")
+    except (Exception, RecursionError) as exc:  # mwparserfromhell on hostile wikitext
+        return _skip(stats, chunk, page, f"page '{title}' could not be parsed ({exc!r:.80})")
+    if row is None:
+        return None
+    declared = _BYTES_ATTR.search(xml, tag_start, text_start)
+    row["page_id"] = int(page_id)
+    revision = xml[max(xml.rfind(b"<revision>"), 0) :]
+    row["timestamp"] = _timestamp(extract_tag(revision, b"timestamp"))
+    row["text_length"] = int(declared.group(1)) if declared else len(text.encode("utf-8"))
+    return "article", row
+
+
+def _text_span(xml: bytes) -> tuple[int, int, int] | str:
+    """Where the last revision's ``<text>`` is in a page: (start of the tag, start and end
+    of its content), or why it cannot be read."""
+    # Read from the end: the text is most of the page, and holds no "<" (XML escapes
+    # it), so the last "<" before the last </text> opens it, unless another revision
+    # follows (history dumps) or its revision's text is empty.
+    text_end = xml.rfind(b"</text>")
+    tag_start = xml.rfind(b"<", 0, text_end) if text_end > 0 else -1
+    opens_text = tag_start >= 0 and xml.startswith(b"<text", tag_start)
+    if opens_text and xml.find(b"<revision", text_end) < 0:
+        tag_end = xml.find(b">", tag_start, text_end)
+        if tag_end >= 0 and xml[tag_end - 1] != ord("/"):
+            return tag_start, tag_end + 1, text_end
+    tag_start = xml.find(b"<text", max(xml.rfind(b"<revision>"), 0))
+    if tag_start < 0:
+        return "has no <text>"
+    tag_end = xml.find(b">", tag_start)
+    if tag_end >= 0 and xml[tag_end - 1] == ord("/"):  # <text ... /> holds nothing
+        return tag_start, tag_end + 1, tag_end + 1
+    text_end = xml.find(b"</text>", tag_end)
+    if tag_end < 0 or text_end < 0:
+        return "has an unfinished <text>"
+    return tag_start, tag_end + 1, text_end
+
+
+def _read_links(xml: bytes, links: LinkSink) -> None:
+    title = extract_tag(xml, b"title")
+    span = _text_span(xml)
+    if title is None or isinstance(span, str):
+        return  # a broken page is reported if it carries the template, and has no links
+    source = unescape(title)
+    if illegal_title(source) is not None:
+        return  # no page of MediaWiki's: reported if it carries the template
+    _, start, end = span
+    links.add(source, escaped_link_targets(xml[start:end]))
+
+
+def _skip(stats: ChunkStats, chunk: Chunk, page: RawPage, why: str) -> None:
+    stats.skipped += 1
+    stats.errors.append(f"{chunk.path}: {why} (near byte {page.offset}); skipped")
+    return None
+
+
+def _timestamp(raw: bytes | None):
+    if raw is None:
+        return None
+    try:
+        return datetime.fromisoformat(raw.decode("ascii").strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
