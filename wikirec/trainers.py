@@ -32,7 +32,7 @@ from wikirec.io import write_keras_atomic, write_npz_atomic
 from wikirec.kernel import AdamTable, CosineBias, adam_arrays, positive_weights, train_steps
 from wikirec.nearest import unit_rows
 from wikirec.recipes import BIAS_RECIPES, TrainConfig, TrainError
-from wikirec.tfidf import smooth_idf
+from wikirec.tfidf import link_sets, tfidf_matrix
 
 STEPS_PER_CALL = 32  # kernel steps between progress-bar updates
 # The Keras weights of each kernel table: layer name, and for the reference's Dense(1),
@@ -312,9 +312,8 @@ def link_mean(link_vectors: np.ndarray, pairs: np.ndarray, own: np.ndarray) -> n
     book, which is sharpest where the data is large; the mean carries what the whole
     corpus learned about each page it meets, which is steadier where the book's own
     row saw few pairs (README, Quality: either alone loses to the sum on one of the
-    two). The weights are the rows of the TF-IDF matrix of the books' link sets
-    (smoothed idf ``ln((1 + n_books) / (1 + books of the link)) + 1``, unit rows), the
-    weighting a plain TF-IDF search gives each link.
+    two). The weights are the book's row of the TF-IDF matrix of the link sets
+    (:mod:`wikirec.tfidf`), the weighting a plain TF-IDF search gives each link.
 
     Parameters
     ----------
@@ -328,12 +327,6 @@ def link_mean(link_vectors: np.ndarray, pairs: np.ndarray, own: np.ndarray) -> n
     float32 (n_books, dim), unit rows (a book without links: its own row, scaled to
     length 1; a zero row stays zero)
     """
-    from scipy import sparse
-
-    n_books, n_links = len(own), len(link_vectors)
-    codes = np.unique(pairs[:, 0].astype(np.int64) * n_links + pairs[:, 1])
-    books, links = codes // n_links, codes % n_links
-    idf = smooth_idf(np.bincount(links, minlength=n_links), n_books)
-    weights = sparse.csr_matrix((idf[links], (books, links)), shape=(n_books, n_links))
+    weights = tfidf_matrix(link_sets(pairs, len(own), len(link_vectors)))
     mean = np.asarray(weights @ unit_rows(link_vectors))  # its direction is what counts
     return unit_rows(unit_rows(own) + unit_rows(mean))
