@@ -56,7 +56,7 @@ import numpy as np
 from wikirec.cli import fail, positive_int
 from wikirec.errors import WikirecError
 from wikirec.nearest import cosine_top_k, top_k, unit_rows
-from wikirec.tfidf import smooth_idf
+from wikirec.tfidf import tfidf_matrix
 from wikirec.titles import MAX_SUGGESTIONS, TitleIndex, normalize_title, unknown_title_message
 from wikirec.trained import BOOKS, KIND_NOUNS, LINKS, find_redirects, read_trained
 
@@ -190,12 +190,7 @@ class BookLinks:
             ones = np.full(len(unique), bit, np.int8)
             sides = sides + sparse.csr_matrix((ones, (unique[:, 0], unique[:, 1])), shape)
         self.sides = sides.tocsr()
-        present = (self.sides > 0).astype(np.float32)
-        books_per_link = np.asarray(present.sum(0)).ravel()
-        idf = smooth_idf(books_per_link, n_books)
-        weights = present.multiply(idf.astype(np.float32)).tocsr()
-        norms = np.sqrt(np.asarray(weights.multiply(weights).sum(1))).ravel()
-        self.weights = sparse.diags(1 / np.maximum(norms, 1e-12)) @ weights
+        self.weights = tfidf_matrix((self.sides > 0).astype(np.float32))
 
     def side(self, book: int, link: int) -> str:
         """``"out"``, ``"in"``, ``"both"`` (or ``""``: the book does not meet the page)."""
