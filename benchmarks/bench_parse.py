@@ -11,14 +11,16 @@ copies: 840 MB of XML). On each it measures side by side, alternating rounds:
 - python bz2: Python's bz2 over the same chunks in the same process pool, one
   decompressor per stream, small reads (no copying of a stream's unread tail), doing
   nothing with the XML: the anchor, the old speed limit;
-- indexed_bzip2: the parse's decoder alone, the same way (one thread in each worker);
+- 7-Zip: the parse's decoder when the ``7zz`` program is on the PATH, alone, the same
+  way (one single-threaded 7-Zip process at a time in each worker, 4 MB of streams each);
+- indexed_bzip2: the decoder without 7-Zip, alone, the same way (one thread in each worker);
 - indexed_bzip2, 2 threads: the package's own parallelism instead of the pool, one
   process decoding the whole file with 2 threads;
 - bzip2 -dc: the bzip2 program, one process per worker, each on its share of streams;
 - wikirec parse: the full stage, writing its tables, in-links included;
 - wikirec parse --no-inlinks: the same without reading the links of every page;
-- wikirec parse, Python bz2: the full stage forced onto the fallback decoder
-  (``WIKIREC_BZ2_DECODER=python``);
+- wikirec parse, indexed_bzip2 / Python bz2: the full stage forced onto the other
+  decoders (``WIKIREC_BZ2_DECODER=indexed_bzip2`` or ``python``);
 - reference: the tutorial's recipe (xml.sax fed line by line from bzcat, every page
   through mwparserfromhell) on the first --reference-mb of the same dump, one core.
 
@@ -53,7 +55,10 @@ from wikirec.dump import (
     _bz2_blocks,
     _first_stream_at_or_after,
     _indexed_bzip2_blocks,
+    _sevenzip_blocks,
+    bz2_decoder,
     plan_chunks,
+    sevenzip_program,
 )
 from wikirec.synth import generate_dump
 
@@ -105,6 +110,10 @@ def python_chunk(chunk: Chunk) -> int:
 
 def indexed_chunk(chunk: Chunk) -> int:
     return sum(len(block) for block, _ in _indexed_bzip2_blocks(chunk, []))
+
+
+def sevenzip_chunk(chunk: Chunk) -> int:
+    return sum(len(block) for block, _ in _sevenzip_blocks(chunk, []))
 
 
 def run_decompress(chunks: list[Chunk], workers: int, decode) -> tuple[float, int]:
@@ -163,7 +172,7 @@ def parse_command(path: Path, out: Path, workers: int, inlinks: bool) -> list[st
 
 
 def run_parse(
-    path: Path, out: Path, workers: int, inlinks: bool, python_bz2: bool = False
+    path: Path, out: Path, workers: int, inlinks: bool, decoder: str | None = None
 ) -> tuple[float, dict, float]:
     """Seconds, counts and peak RSS in MB of its largest process (through bench_e2e's
     launcher, so that this process's own size does not count)."""
@@ -171,8 +180,8 @@ def run_parse(
     rss_file = out.with_suffix(".maxrss")
     env = dict(os.environ)
     env.pop(DECODER_ENV, None)
-    if python_bz2:
-        env[DECODER_ENV] = "python"
+    if decoder is not None:
+        env[DECODER_ENV] = decoder
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-S", "-c", LAUNCHER, str(rss_file)]
@@ -258,16 +267,21 @@ def run_reference(path: Path, limit_mb: float) -> tuple[float, int, int]:
 
 ANCHOR = "python bz2"
 PARSE = "wikirec parse"
+SEVENZIP = "7-Zip (7zz), one process at a time per worker"
 ROWS = (
     ANCHOR,
+    SEVENZIP,
     "indexed_bzip2",
     "indexed_bzip2, 2 threads, 1 process",
     "bzip2 -dc",
     PARSE,
     "wikirec parse --no-inlinks",
+    "wikirec parse, indexed_bzip2",
     "wikirec parse, Python bz2",
 )
-SHORT = {"threads": ROWS[2], "bzip2": ROWS[3], "no-inlinks": ROWS[5], "fallback": ROWS[6]}
+SHORT = {"7zip": ROWS[1], "indexed": ROWS[2], "threads": ROWS[3], "bzip2": ROWS[4],
+         "no-inlinks": ROWS[6], "parse-indexed": ROWS[7], "fallback": ROWS[8]}  # fmt: skip
+FORCED = {SHORT["parse-indexed"]: "indexed_bzip2", SHORT["fallback"]: "python"}
 
 
 def cpu_seconds() -> float:
@@ -290,6 +304,9 @@ def measure(path: Path, args: argparse.Namespace) -> dict:
     )
     out = ROOT / "artifacts" / "bench" / "parse-out"
     skip = {SHORT[name] for name in args.skip}
+    if sevenzip_program() is None:
+        print("7-Zip (7zz) is not on the PATH: its row is left out", flush=True)
+        skip.add(SEVENZIP)
     rows = [row for row in ROWS if row not in skip]
     best: dict[str, float] = {}
     cpu: dict[str, float] = {}
@@ -298,9 +315,10 @@ def measure(path: Path, args: argparse.Namespace) -> dict:
     def run(row: str) -> float:
         if row == ANCHOR:
             seconds, result["xml_bytes"] = run_decompress(chunks, args.workers, python_chunk)
-        elif row == "indexed_bzip2":
-            seconds, xml_bytes = run_decompress(chunks, args.workers, indexed_chunk)
-            result["indexed_bytes"] = xml_bytes
+        elif row == SHORT["indexed"]:
+            seconds, result["indexed_bytes"] = run_decompress(chunks, args.workers, indexed_chunk)
+        elif row == SEVENZIP:
+            seconds, result["sevenzip_bytes"] = run_decompress(chunks, args.workers, sevenzip_chunk)
         elif row == SHORT["threads"]:
             seconds = run_threads(path, args.workers)
         elif row == SHORT["bzip2"]:
@@ -308,7 +326,7 @@ def measure(path: Path, args: argparse.Namespace) -> dict:
         else:
             inlinks = row != SHORT["no-inlinks"]
             seconds, counts, rss_mb = run_parse(
-                path, out, args.workers, inlinks, python_bz2=row == SHORT["fallback"]
+                path, out, args.workers, inlinks, decoder=FORCED.get(row)
             )
             result["rss_mb"][row] = max(result["rss_mb"].get(row, 0.0), rss_mb)
             if row == PARSE:
@@ -323,7 +341,8 @@ def measure(path: Path, args: argparse.Namespace) -> dict:
             cpu[row] = min(cpu.get(row, 1e9), cpu_seconds() - before)
         rates = (f"{k} {result['xml_bytes'] / 1e6 / v:.1f} MB/s" for k, v in best.items())
         print(f"round {round_}: " + ", ".join(rates), flush=True)
-    assert result.get("indexed_bytes", result["xml_bytes"]) == result["xml_bytes"]
+    for decoded in ("indexed_bytes", "sevenzip_bytes"):
+        assert result.get(decoded, result["xml_bytes"]) == result["xml_bytes"]
     shutil.rmtree(out, ignore_errors=True)
     command = parse_command(path, out, args.workers, inlinks=True)
     result["tree_mb"] = run_stage("parse", command, out.with_suffix(".log"))["tree_mb"]
@@ -357,14 +376,16 @@ def report(path: Path, result: dict, workers: int) -> None:
         f"parse (in-links included) / python bz2: {ratio:.3f} (target >= 1.1 on real pages); "
         f"in CPU seconds: {cpu[ANCHOR] / cpu[PARSE]:.3f}"
     )
-    if "indexed_bzip2" in best:
-        print(f"parse / indexed_bzip2 alone: {best['indexed_bzip2'] / best[PARSE]:.3f}")
+    decoder = bz2_decoder()
+    alone = {"7zip": SEVENZIP, "indexed_bzip2": SHORT["indexed"]}.get(decoder)
+    if alone in best:
+        print(f"parse / its decoder ({decoder}) alone: {best[alone] / best[PARSE]:.3f}")
     if SHORT["no-inlinks"] in best:
         cost = best[PARSE] / best[SHORT["no-inlinks"]] - 1
         print(f"in-links cost {cost:.1%} of the parse's time")
-    if SHORT["fallback"] in best:
-        gain = best[SHORT["fallback"]] / best[PARSE]
-        print(f"parse with indexed_bzip2 / parse with Python bz2: {gain:.3f}x")
+    for row in FORCED:
+        if row in best:
+            print(f"parse with {decoder} / {row}: {best[row] / best[PARSE]:.3f}x")
     speedup = ratio * anchor / (ref_rate * workers)
     print(f"parse vs reference recipe x {workers} cores (ideal): {speedup:.0f}x")
     counts = result["counts"]
@@ -400,8 +421,9 @@ def main() -> None:
         nargs="*",
         default=[],
         choices=sorted(SHORT),
-        help="rows left out: threads (indexed_bzip2 on 2 threads), bzip2 (bzip2 -dc), "
-        "no-inlinks, fallback (the parse on Python's bz2)",
+        help="rows left out: 7zip (7-Zip alone), indexed (indexed_bzip2 alone), threads "
+        "(indexed_bzip2 on 2 threads), bzip2 (bzip2 -dc), no-inlinks, parse-indexed and "
+        "fallback (the parse on indexed_bzip2, on Python's bz2)",
     )
     parser.add_argument(
         "--dump", help="measure this multistream dump instead (e.g. bench_e2e.py's at --scale 1)"

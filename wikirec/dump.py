@@ -7,9 +7,10 @@ is cut into byte ranges (:class:`Chunk`); a chunk owns the pages (plain XML) or 
 streams (multistream, found by their magic bytes) that *start* inside its range, so
 chunks never overlap and together cover the file.
 
-Multistream bz2 is decoded by ``indexed_bzip2`` (a C++ decoder, one thread per worker)
-when that package is installed, else by Python's ``bz2`` (:func:`bz2_decoder`): the same
-bytes, the same damage reports. A single-stream ``.xml.bz2`` is read by Python's ``bz2``.
+Multistream bz2 is decoded by the 7-Zip program (``7zz``) when it is on the PATH, else
+by ``indexed_bzip2`` (a C++ decoder, one thread per worker) when that package is
+installed, else by Python's ``bz2`` (:func:`bz2_decoder`): the same bytes, the same
+damage reports. A single-stream ``.xml.bz2`` is read by Python's ``bz2``.
 
 Pages come out as raw, still XML-escaped bytes (:class:`RawPage`): the caller decides
 which few deserve decoding. Nothing here expands an XML entity beyond the five
@@ -28,6 +29,9 @@ import dataclasses
 import io
 import os
 import re
+import shutil
+import subprocess
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -47,7 +51,10 @@ BZ2_READ = 1 << 16  # about one multistream stream of 100 pages
 DAMAGED = b"<damaged>"  # sentinel block: the stream broke off here
 DEFAULT_CHUNK_BYTES = 16 << 20
 DUMP_SUFFIXES = (".xml", ".xml.bz2", ".bz2", ".ndjson", ".json")
-DECODER_ENV = "WIKIREC_BZ2_DECODER"  # "python" forces Python's bz2
+DECODER_ENV = "WIKIREC_BZ2_DECODER"  # names the decoder to use: one of DECODERS
+DECODERS = ("7zip", "indexed_bzip2", "python")  # the fastest first
+SEVENZIP_PROGRAMS = ("7zz", "7z")  # 7-Zip's own build, then p7zip's
+SEVENZIP_BATCH = 4 << 20  # compressed bytes of streams given to one 7-Zip process
 FAST_RANGE_LIMIT = 64 << 20  # compressed bytes of streams held at once by the fast path
 FAST_STREAM_LIMIT = 64 << 20  # decoded bytes of one stream held before it is handed on
 DECODED_READ = 4 << 20
@@ -186,13 +193,24 @@ def plan_chunks(path: Path, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> list[Chun
 
 
 def bz2_decoder() -> str:
-    """The decoder of multistream bz2 data: ``"indexed_bzip2"`` when that package is
-    installed, else ``"python"`` (the standard library's ``bz2``), or ``"python"`` when
-    the environment variable ``WIKIREC_BZ2_DECODER`` says so. Both give the same bytes
-    and report damage the same way; the parse's workers read the variable too."""
-    if indexed_bzip2 is None or os.environ.get(DECODER_ENV, "").strip().lower() == "python":
-        return "python"
-    return "indexed_bzip2"
+    """The decoder of multistream bz2 data, the fastest available (:data:`DECODERS`):
+    ``"7zip"`` when the 7-Zip program is on the PATH (1.5 times Python's ``bz2`` here),
+    ``"indexed_bzip2"`` when that package is installed (1.15-1.25 times), else
+    ``"python"`` (the standard library's ``bz2``). The environment variable
+    ``WIKIREC_BZ2_DECODER`` names one instead (used if available). All give the same
+    bytes and report damage the same way; the parse's workers read the variable too."""
+    wanted = os.environ.get(DECODER_ENV, "").strip().lower()
+    if wanted and wanted not in DECODERS:
+        raise DumpError(f"{DECODER_ENV}={wanted!r}: expected one of {', '.join(DECODERS)}")
+    available = {"7zip": sevenzip_program() is not None, "indexed_bzip2": indexed_bzip2 is not None}
+    if wanted:
+        return wanted if available.get(wanted, True) else "python"
+    return next((name for name in DECODERS if available.get(name, True)), "python")
+
+
+def sevenzip_program() -> str | None:
+    """The path of the 7-Zip program (``7zz``, or p7zip's ``7z``), or ``None``."""
+    return next(filter(None, map(shutil.which, SEVENZIP_PROGRAMS)), None)
 
 
 _NAMESPACE = re.compile(rb'<namespace\s[^<>]*?\bkey="(-?\d+)"[^<>]*>([^<]*)</namespace>')
@@ -230,10 +248,8 @@ def iter_pages(chunk: Chunk, errors: list[str]) -> Iterator[RawPage]:
         blocks = _xml_blocks(chunk)
     elif chunk.kind == "bz2":
         blocks = _bz2_blocks(chunk, errors, multistream=False)
-    elif bz2_decoder() == "indexed_bzip2":
-        blocks = _indexed_bzip2_blocks(chunk, errors)
     else:
-        blocks = _bz2_blocks(chunk, errors, multistream=True)
+        blocks = MULTISTREAM_DECODERS[bz2_decoder()](chunk, errors)
     yield from _split_pages(blocks, chunk)
 
 
@@ -309,38 +325,121 @@ def _bz2_blocks(chunk: Chunk, errors: list[str], multistream: bool) -> Iterator[
                 stream_start = _first_stream_at_or_after(f, stream_start, chunk.end)
 
 
-def _indexed_bzip2_blocks(chunk: Chunk, errors: list[str]) -> Iterator[tuple[bytes, int]]:
-    """:func:`_bz2_blocks` of a multistream chunk through ``indexed_bzip2``, one stream
-    at a time (one thread: the parse's workers already take both cores). The chunk's
-    streams, from the first that starts in its range to the first that starts after
-    it, are read at once and cut at their magic (which, 80 bits long, does not occur
-    inside compressed data by chance). A stream is handed on only once it decoded
-    whole: one the decoder refuses (damaged, cut short) is read again by Python's
-    decompressor, which reports the damage and keeps what came
-    before it, exactly as without ``indexed_bzip2``."""
+def _python_blocks(chunk: Chunk, errors: list[str]) -> Iterator[tuple[bytes, int]]:
+    return _bz2_blocks(chunk, errors, multistream=True)
+
+
+def _chunk_streams(chunk: Chunk) -> tuple[int, bytes, list[int]] | None:
+    """The compressed bytes of the streams a chunk owns, from the first that starts in
+    its range to the first that starts after it, read at once: their file offset, the
+    bytes and each stream's start in them (found by its magic, which, 80 bits long, does
+    not occur inside compressed data by chance). ``None`` when they span more than
+    ``FAST_RANGE_LIMIT`` (an unusually long stream): read that by streaming instead."""
     size = os.path.getsize(chunk.path)
     with open(chunk.path, "rb") as f:
         first = _first_stream_at_or_after(f, chunk.start, chunk.end)
         if first is None:
-            return
+            return 0, b"", []
         # Where the chunk's last stream ends: the next stream's start (or the file's end).
         last_end = _first_stream_at_or_after(f, chunk.end, size)
         last_end = size if last_end is None else last_end
         if last_end - first > max(FAST_RANGE_LIMIT, 2 * chunk.size):
-            # An unusually long stream: streamed through Python's bz2, memory bounded.
-            yield from _bz2_blocks(chunk, errors, multistream=True)
-            return
+            return None
         f.seek(first)
         data = f.read(last_end - first)
-    starts = [m.start() for m in BZ2_STREAM_MAGIC.finditer(data)]
-    for i, start in enumerate(starts):
-        end = starts[i + 1] if i + 1 < len(starts) else len(data)
+    return first, data, [m.start() for m in BZ2_STREAM_MAGIC.finditer(data)]
+
+
+def _indexed_bzip2_blocks(chunk: Chunk, errors: list[str]) -> Iterator[tuple[bytes, int]]:
+    """:func:`_bz2_blocks` of a multistream chunk through ``indexed_bzip2``, one stream
+    at a time (one thread: the parse's workers already take both cores). A stream is
+    handed on only once it decoded whole: one the decoder refuses (damaged, cut short)
+    is read again by Python's decompressor, which reports the damage and keeps what
+    came before it, exactly as without ``indexed_bzip2``."""
+    streams = _chunk_streams(chunk)
+    if streams is None:  # memory bounded: streamed through Python's bz2
+        yield from _python_blocks(chunk, errors)
+        return
+    first, data, starts = streams
+    for start, end in _batches(starts, len(data), 1):  # one stream at a time
         decoded = _decode_stream(data[start:end])
         if decoded is None:  # Python's bz2 says what is wrong and keeps what it can
             again = dataclasses.replace(chunk, start=first + start, end=first + end)
-            yield from _bz2_blocks(again, errors, multistream=True)
+            yield from _python_blocks(again, errors)
         elif decoded:
             yield decoded, first + start
+
+
+def _sevenzip_blocks(chunk: Chunk, errors: list[str]) -> Iterator[tuple[bytes, int]]:
+    """:func:`_bz2_blocks` of a multistream chunk through the 7-Zip program, a batch of
+    streams (``SEVENZIP_BATCH`` compressed bytes) per process: a process costs about 3
+    ms. A batch is handed on only once 7-Zip decoded it whole; one it refuses (damage,
+    a stream cut short) is read again by Python's decompressor, which reports the damage
+    and keeps what came before it. The offset given with a block is that of its batch's
+    first stream (7-Zip does not say where one stream's output ends)."""
+    streams = _chunk_streams(chunk)
+    if streams is None:  # memory bounded: streamed through Python's bz2
+        yield from _python_blocks(chunk, errors)
+        return
+    first, data, starts = streams
+    for start, end in _batches(starts, len(data), SEVENZIP_BATCH):
+        decoded = _sevenzip_decode(data[start:end])
+        if decoded is None:
+            again = dataclasses.replace(chunk, start=first + start, end=first + end)
+            yield from _python_blocks(again, errors)
+        elif decoded:
+            yield decoded, first + start
+
+
+def _batches(starts: list[int], end: int, size: int) -> Iterator[tuple[int, int]]:
+    """Runs of whole streams (each from its start to the next one's) of at least
+    ``size`` bytes, but the last: (start, end) pairs covering ``[starts[0], end)``."""
+    batch_start = None
+    for start in starts:
+        if batch_start is None:
+            batch_start = start
+        elif start - batch_start >= size:
+            yield batch_start, start
+            batch_start = start
+    if batch_start is not None:
+        yield batch_start, end
+
+
+def _sevenzip_decode(data: bytes) -> bytes | None:
+    """Whole bz2 streams decoded by one 7-Zip process, or ``None`` if it refuses them,
+    cannot be run, or its output grows past ``FAST_STREAM_LIMIT``."""
+    program = sevenzip_program()
+    if program is None:
+        return None
+    command = [program, "e", "-si", "-so", "-tbzip2", "-mmt=1", "-bd", "-y"]
+    try:
+        proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+    except OSError:
+        return None
+    feeder = threading.Thread(target=_feed, args=(proc, data), daemon=True)
+    feeder.start()
+    parts: list[bytes] = []
+    total = 0
+    with proc:
+        while part := proc.stdout.read(DECODED_READ):
+            parts.append(part)
+            total += len(part)
+            if total > FAST_STREAM_LIMIT:
+                proc.kill()
+                break
+        feeder.join()
+        refused = proc.wait() != 0 or total > FAST_STREAM_LIMIT
+    return None if refused else b"".join(parts)
+
+
+def _feed(proc: subprocess.Popen, data: bytes) -> None:
+    try:
+        proc.stdin.write(data)
+        proc.stdin.close()
+    except OSError:  # it stopped reading: its exit status says why
+        pass
 
 
 def _decode_stream(data: bytes) -> bytes | None:
@@ -367,6 +466,13 @@ def _decode_stream(data: bytes) -> bytes | None:
     finally:
         reader.close()
     return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+MULTISTREAM_DECODERS = {
+    "7zip": _sevenzip_blocks,
+    "indexed_bzip2": _indexed_bzip2_blocks,
+    "python": _python_blocks,
+}
 
 
 def _first_stream_at_or_after(f, start: int, end: int) -> int | None:
