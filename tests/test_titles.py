@@ -1,3 +1,5 @@
+import pytest
+
 from wikirec.titles import TemplateMatcher, canonical_template_name, namespace_of, normalize_title
 
 
@@ -42,9 +44,31 @@ def test_prefilter_finds_what_the_matcher_accepts_in_escaped_xml():
         b"{{Infobox  film |",
     ]:
         assert matcher.prefilter.search(raw), raw
+        assert matcher.may_carry(raw), raw
     only_books = TemplateMatcher(["Infobox book"])
     for raw in [b"{{Infobox books|", b"{{Infobox film|", b"[[Infobox book]]"]:
         assert not only_books.prefilter.search(raw), raw
+        assert not only_books.may_carry(raw), raw
+
+
+@pytest.mark.parametrize(
+    ("names", "required"),
+    [
+        (["Infobox book", "Book infobox", "Infobox novel"], b"nfobox"),
+        (["Infobox *"], b"nfobox"),
+        (["Infobox film", "Infobox movie"], b"nfobox"),
+        (["Cite book", "Infobox book"], b"book"),
+        (["Infobox <x>"], b"&lt;x&gt;"),  # escaped, as the page holds it
+        (["*"], b""),
+        (["Ab", "Cd"], b""),
+    ],
+)
+def test_the_bytes_every_name_holds_are_looked_for_first(names, required):
+    """A page without them cannot match the prefilter; with them, the regex decides."""
+    matcher = TemplateMatcher(names)
+    assert matcher.required == required
+    for raw in [b"{{Infobox book|", b"{{book infobox}}", b"{{cite book}}", b"{{ Ab |", b"x"]:
+        assert matcher.may_carry(raw) == bool(matcher.prefilter.search(raw)), raw
 
 
 def test_wildcard_keeps_any_infobox():

@@ -734,7 +734,7 @@ def read_page(
         return None
     if links is not None:
         _read_links(xml, links)
-    if matcher.prefilter.search(xml) is None:
+    if not matcher.may_carry(xml):
         return None
     title_raw = extract_tag(xml, b"title")
     page_id = extract_tag(xml, b"id")
