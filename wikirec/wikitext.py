@@ -436,32 +436,24 @@ class _TokenReader:
             raise _Unsupported  # mwparserfromhell's Builder fails here: let it say so
         return self.tokens.pop()
 
-    def _until(self, *stops: type) -> tuple[str, object]:
-        """The plain text of the nodes up to the next token of a ``stops`` type, and it."""
+    def _until(self, *stops: type, raw: bool = False) -> tuple[str, object]:
+        """The plain text of the nodes up to the next token of a ``stops`` type, and it;
+        ``raw``: their wikitext instead (``str`` of them), for text and comments only."""
+        node = self._raw_node if raw else self._node
         parts = []
         while True:
             token = self._pop()
             kind = type(token)
             if kind in stops:
                 return "".join(parts), token
-            parts.append(self._node(token, kind))
+            parts.append(node(token, kind))
 
-    def _raw_until(self, *stops: type) -> tuple[str, object]:
-        """The wikitext of text and comments up to a ``stops`` token (``str`` of those
-        nodes), and it; any other node raises :class:`_Unsupported`."""
-        parts = []
-        while True:
-            token = self._pop()
-            kind = type(token)
-            if kind in stops:
-                return "".join(parts), token
-            if kind is tk.Text:
-                parts.append(token.text)
-            elif kind is tk.CommentStart:
-                text, _ = self._raw_until(tk.CommentEnd)
-                parts.append(f"<!--{text}-->")
-            else:
-                raise _Unsupported
+    def _raw_node(self, token, kind: type) -> str:
+        if kind is tk.Text:
+            return token.text
+        if kind is tk.CommentStart:
+            return f"<!--{self._until(tk.CommentEnd, raw=True)[0]}-->"
+        raise _Unsupported
 
     def _node(self, token, kind: type) -> str:
         if kind is tk.Text:
@@ -472,7 +464,7 @@ class _TokenReader:
         return read(self, token)
 
     def _template(self) -> tuple[str, list[tuple[str, str, bool]]]:
-        name, token = self._raw_until(tk.TemplateParamSeparator, tk.TemplateClose)
+        name, token = self._until(tk.TemplateParamSeparator, tk.TemplateClose, raw=True)
         params = []
         position = 1
         while type(token) is tk.TemplateParamSeparator:
@@ -497,19 +489,20 @@ class _TokenReader:
         values = (value.strip() for _, value, named in params if not named)
         return ", ".join(v for v in values if v)
 
+    def _second_part(self, token, close: type) -> str | None:
+        """After a node's first part ended on ``token``: the plain text of its second part
+        (a label, a default) up to ``close``, or ``None`` if ``token`` closed the node."""
+        return None if type(token) is close else self._until(close)[0]
+
     def _wikilink(self, token) -> str:
         title, token = self._until(tk.WikilinkSeparator, tk.WikilinkClose)
-        if type(token) is tk.WikilinkClose:
-            return title
-        text, _ = self._until(tk.WikilinkClose)
-        return text
+        label = self._second_part(token, tk.WikilinkClose)
+        return title if label is None else label
 
     def _external_link(self, token) -> str:
-        url, token = self._raw_until(tk.ExternalLinkSeparator, tk.ExternalLinkClose)
-        if type(token) is tk.ExternalLinkClose:
-            return url
-        title, _ = self._until(tk.ExternalLinkClose)
-        return title
+        url, token = self._until(tk.ExternalLinkSeparator, tk.ExternalLinkClose, raw=True)
+        label = self._second_part(token, tk.ExternalLinkClose)
+        return url if label is None else label
 
     def _entity(self, token) -> str:
         token = self._pop()
@@ -533,13 +526,10 @@ class _TokenReader:
 
     def _argument(self, token) -> str:
         _, token = self._until(tk.ArgumentSeparator, tk.ArgumentClose)
-        if type(token) is tk.ArgumentClose:
-            return ""
-        default, _ = self._until(tk.ArgumentClose)
-        return default
+        return self._second_part(token, tk.ArgumentClose) or ""
 
     def _tag(self, token) -> str:
-        name, token = self._raw_until(tk.TagAttrStart, tk.TagCloseOpen, tk.TagCloseSelfclose)
+        name, token = self._until(tk.TagAttrStart, tk.TagCloseOpen, tk.TagCloseSelfclose, raw=True)
         while type(token) is tk.TagAttrStart:  # attributes: read, and shown nowhere
             _, token = self._until(tk.TagAttrStart, tk.TagCloseOpen, tk.TagCloseSelfclose)
         tag = name.strip().lower()
