@@ -456,16 +456,18 @@ def test_inlinks_come_from_per_chunk_files_written_before_assembly(
     seen = {}
     real = parse_module.write_inlinks
 
-    def check_files(out, link_files, progress=False):
+    def check_files(out, link_files, progress=False, threads=1):
         seen["files"] = [pd.read_parquet(path) for path in link_files]
         seen["markers"] = len(list(out.glob("chunks/*/*.done.json")))
-        return real(out, link_files, progress)
+        seen["threads"] = threads
+        return real(out, link_files, progress, threads)
 
     monkeypatch.setattr(parse_module, "write_inlinks", check_files)
     summary = parse_dumps(
         [multistream], tmp_path, templates=["Infobox *"], workers=2, chunk_bytes=64 << 10
     )
     assert len(seen["files"]) == seen["markers"] == summary.chunks > 5
+    assert seen["threads"] == 2  # as many readers as workers, each holding one chunk
     assert sum(len(pairs) for pairs in seen["files"]) == summary.link_pairs
     assert sum(len(pairs) > 0 for pairs in seen["files"]) > 5
     merged = pd.concat(seen["files"])
