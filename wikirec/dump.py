@@ -194,8 +194,8 @@ def plan_chunks(path: Path, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> list[Chun
 
 def bz2_decoder() -> str:
     """The decoder of multistream bz2 data, the fastest available (:data:`DECODERS`):
-    ``"7zip"`` when the 7-Zip program is on the PATH (1.5 times Python's ``bz2`` here),
-    ``"indexed_bzip2"`` when that package is installed (1.15-1.25 times), else
+    ``"7zip"`` when the 7-Zip program is on the PATH (1.45-1.67 times Python's ``bz2``
+    here), ``"indexed_bzip2"`` when that package is installed (1.22-1.25 times), else
     ``"python"`` (the standard library's ``bz2``). The environment variable
     ``WIKIREC_BZ2_DECODER`` names one instead (used if available). All give the same
     bytes and report damage the same way; the parse's workers read the variable too."""
