@@ -32,7 +32,7 @@ import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -352,39 +352,33 @@ def _chunk_streams(chunk: Chunk) -> tuple[int, bytes, list[int]] | None:
 
 def _indexed_bzip2_blocks(chunk: Chunk, errors: list[str]) -> Iterator[tuple[bytes, int]]:
     """:func:`_bz2_blocks` of a multistream chunk through ``indexed_bzip2``, one stream
-    at a time (one thread: the parse's workers already take both cores). A stream is
-    handed on only once it decoded whole: one the decoder refuses (damaged, cut short)
-    is read again by Python's decompressor, which reports the damage and keeps what
-    came before it, exactly as without ``indexed_bzip2``."""
-    streams = _chunk_streams(chunk)
-    if streams is None:  # memory bounded: streamed through Python's bz2
-        yield from _python_blocks(chunk, errors)
-        return
-    first, data, starts = streams
-    for start, end in _batches(starts, len(data), 1):  # one stream at a time
-        decoded = _decode_stream(data[start:end])
-        if decoded is None:  # Python's bz2 says what is wrong and keeps what it can
-            again = dataclasses.replace(chunk, start=first + start, end=first + end)
-            yield from _python_blocks(again, errors)
-        elif decoded:
-            yield decoded, first + start
+    at a time (one thread: the parse's workers already take both cores)."""
+    return _fast_blocks(chunk, errors, _decode_stream, batch=1)
 
 
 def _sevenzip_blocks(chunk: Chunk, errors: list[str]) -> Iterator[tuple[bytes, int]]:
     """:func:`_bz2_blocks` of a multistream chunk through the 7-Zip program, a batch of
     streams (``SEVENZIP_BATCH`` compressed bytes) per process: a process costs about 3
-    ms. A batch is handed on only once 7-Zip decoded it whole; one it refuses (damage,
-    a stream cut short) is read again by Python's decompressor, which reports the damage
-    and keeps what came before it. The offset given with a block is that of its batch's
-    first stream (7-Zip does not say where one stream's output ends)."""
+    ms. The offset given with a block is that of its batch's first stream (7-Zip does
+    not say where one stream's output ends)."""
+    return _fast_blocks(chunk, errors, _sevenzip_decode, batch=SEVENZIP_BATCH)
+
+
+def _fast_blocks(
+    chunk: Chunk, errors: list[str], decode: Callable[[bytes], bytes | None], batch: int
+) -> Iterator[tuple[bytes, int]]:
+    """The chunk's streams decoded by ``decode``, runs of whole streams of at least
+    ``batch`` bytes at a time. A run is handed on only once it decoded whole: one the
+    decoder refuses (damaged, cut short) is read again by Python's decompressor, which
+    reports the damage and keeps what came before it, as without a fast decoder."""
     streams = _chunk_streams(chunk)
     if streams is None:  # memory bounded: streamed through Python's bz2
         yield from _python_blocks(chunk, errors)
         return
     first, data, starts = streams
-    for start, end in _batches(starts, len(data), SEVENZIP_BATCH):
-        decoded = _sevenzip_decode(data[start:end])
-        if decoded is None:
+    for start, end in _batches(starts, len(data), batch):
+        decoded = decode(data[start:end])
+        if decoded is None:  # Python's bz2 says what is wrong and keeps what it can
             again = dataclasses.replace(chunk, start=first + start, end=first + end)
             yield from _python_blocks(again, errors)
         elif decoded:
