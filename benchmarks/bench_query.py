@@ -9,6 +9,9 @@ with as many links as books up to 40,000. For each size and dimension it measure
   sort, titles out), one at a time after a warm-up, as percentiles p50 / p99 of
   wall time: ``most_similar(book, topn=10)``; the same with ``least=True``; a mixed
   query of two books, a page and a negative book; ``books_about(page)``;
+  ``links_for(book)`` as the default model ranks pages (its score and its 20 nearest
+  books' vote, :mod:`wikirec.scoring`; each book meets 20 random pages) and, the
+  anchor, by the model's score alone, with the ratio of their medians;
 - all-items top-10 (every book's 10 nearest books, itself excluded) with
   :func:`wikirec.nearest.cosine_top_k`: blocks of queries x all items under a
   128 MB budget (never an n x n matrix); queries per second over a sample of
@@ -32,7 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from wikirec.nearest import SCORE_BUDGET, cosine_top_k  # noqa: E402
-from wikirec.recommend import Book, Link, Recommender, UnknownTitleError  # noqa: E402
+from wikirec.recommend import Book, BookLinks, Link, Recommender, UnknownTitleError  # noqa: E402
+from wikirec.scoring import LinkScorer  # noqa: E402
+
+PAGES_PER_BOOK = 20
 
 
 def make_recommender(n_books: int, dim: int, seed: int = 0) -> Recommender:
@@ -42,7 +48,13 @@ def make_recommender(n_books: int, dim: int, seed: int = 0) -> Recommender:
     links = rng.standard_normal((n_links, dim), dtype=np.float32)
     book_titles = [f"Book number {i}" for i in range(n_books)]
     link_titles = [f"page number {i}" for i in range(n_links)]
-    return Recommender(book_titles, books, link_titles, links)
+    pairs = np.stack([np.repeat(np.arange(n_books), PAGES_PER_BOOK),
+                      rng.integers(0, n_links, n_books * PAGES_PER_BOOK)], axis=1)  # fmt: skip
+    return Recommender(
+        book_titles, books, link_titles, links, scale=5.0,
+        link_bias=rng.standard_normal(n_links, dtype=np.float32),
+        book_links=BookLinks(pairs, None, n_books, n_links), neighbour_weight=0.25,
+    )  # fmt: skip
 
 
 def latency(call, arguments: list, warmup: int = 50) -> tuple[float, float]:
@@ -74,7 +86,19 @@ def single_queries(rec: Recommender, n_queries: int, seed: int = 1) -> dict[str,
             mixed,
         ),
         "books_about(page)": latency(lambda p: rec.books_about(p, topn=10), pages),
+        "links_for(book)": latency(lambda t: rec.links_for(t, topn=10), picks),
+        "links_for, score alone": score_alone(rec, picks),
     }
+
+
+def score_alone(rec: Recommender, picks: list[str]) -> tuple[float, float]:
+    """``links_for`` ranked by the model's score alone (the anchor of the vote's cost)."""
+    voting = rec.scorer
+    rec.scorer = LinkScorer(rec.vectors["links"], rec.link_bias, rec.scale)
+    try:
+        return latency(lambda t: rec.links_for(t, topn=10), picks)
+    finally:
+        rec.scorer = voting
 
 
 def all_items(rec: Recommender, sample: int) -> tuple[float, float]:
@@ -111,8 +135,11 @@ def main() -> int:
         for dim in (int(d) for d in args.dims.split(",")):
             rec = make_recommender(n, dim)
             print(f"\n{n:,} books x {dim} dimensions ({len(rec.titles['links']):,} links)")
-            for name, (p50, p99) in single_queries(rec, args.queries).items():
+            timings = single_queries(rec, args.queries)
+            for name, (p50, p99) in timings.items():
                 print(f"  {name:28s} p50 {p50:8.0f} us   p99 {p99:8.0f} us")
+            ratio = timings["links_for(book)"][0] / timings["links_for, score alone"][0]
+            print(f"  links_for with the vote / score alone: {ratio:.2f} (p50)")
             rate, total = all_items(rec, args.all_sample)
             print(f"  all-items top-10: {rate:,.0f} queries/s; all {n:,}: {total:,.1f} s")
             print(f"  unknown title, suggestions: {suggestion_seconds(rec):.2f} s")

@@ -260,25 +260,6 @@ def graph_rec(p15_graph_model) -> Recommender:
     return Recommender.load(p15_graph_model)
 
 
-def test_pages_for_a_book_are_ranked_by_the_models_score(graph_rec, p15_graph_model):
-    """link_mean has a bias per page: pages are ranked for a book by scale * cosine +
-    bias, the score `wikirec evaluate` ranks held-out links by; pages like a page and
-    books like a book stay by cosine."""
-    books = unit_rows(np.load(p15_graph_model / "book_vectors.npy"))
-    links = unit_rows(np.load(p15_graph_model / "link_vectors.npy"))
-    bias = np.load(p15_graph_model / "link_bias.npy")
-    scale = json.loads((p15_graph_model / "train.json").read_text())["params"]["scale"]
-    titles = json.loads((p15_graph_model / "link_titles.json").read_text())
-    row = graph_rec.index(TARZAN)
-    scores = scale * (links @ books[row]) + bias
-    expected = [(titles[i], float(scores[i])) for i in np.argsort(-scores, kind="stable")[:5]]
-    found = graph_rec.links_for(TARZAN, topn=5)
-    assert [t for t, _ in found] == [t for t, _ in expected]
-    np.testing.assert_allclose([s for _, s in found], [s for _, s in expected], rtol=1e-5)
-    cosines = [(t, s) for t, s in graph_rec.similar_links("edgar rice burroughs", topn=3)]
-    assert all(-1 <= s <= 1 for _, s in cosines)
-
-
 def test_why_names_the_pages_two_books_share_strongest_first(graph_rec, p15_graph_build):
     """Checked against the build's pairs: the shared pages, each book's side, and the
     weight (the product of the two books' TF-IDF weights), in decreasing order."""

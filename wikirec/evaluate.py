@@ -37,9 +37,10 @@ Methods (:data:`BASELINES` and the recipes)
     vector against the output weights (rows found through gensim's own vocabulary
     order, ``wv.key_to_index``), as it was trained. Trained recipes (each of
     :data:`wikirec.recipes.RECIPE_NAMES`, :func:`wikirec.train.train` on the training
-    split, written to ``WORK/split``):
-    book vectors, links scored by cosine (cosine_bias: its logit's scale and link
-    bias), as ``wikirec recommend`` does.
+    split, written to ``WORK/split``): book vectors, links scored as ``wikirec
+    recommend`` ranks them (:class:`wikirec.scoring.LinkScorer`): by cosine (for the
+    models with biases, their logit's scale and link bias), and for ``link_mean`` that
+    score mixed with the vote of the book's nearest books, over the training links.
 
 This module imports TensorFlow only through ``wikirec.train`` inside the functions
 that train.
@@ -527,9 +528,9 @@ SEEDED = ("doc2vec",)  # baselines whose result depends on the seed: run like th
 
 def fit_trained(ctx: Context, name: str, options: dict) -> Fitted:
     """Train the recipe ``name`` with :func:`wikirec.train.train` on the split's
-    build (``WORK/models/NAME-sSEED``). Books are the book vectors; links are scored by
-    cosine (scaled, plus the link bias, for a model that has one), as the model was
-    trained and as ``wikirec recommend`` ranks them."""
+    build (``WORK/models/NAME-sSEED``). Books are the book vectors; links are scored as
+    ``wikirec recommend`` ranks them (:meth:`wikirec.trained.TrainedModel.link_scores`,
+    the book itself left out of its neighbours)."""
     from wikirec.train import train
 
     options = dict(options)
@@ -543,10 +544,11 @@ def fit_trained(ctx: Context, name: str, options: dict) -> Fitted:
     books = trained.vectors[BOOKS]
 
     def link_scores(b: np.ndarray) -> np.ndarray:
-        return trained.link_scores(books[b])
+        return trained.link_scores(books[b], exclude=np.asarray(b).reshape(-1, 1))
 
     info = {**summary["params"], "epochs_run": summary["epochs_run"], "folder": str(out),
-            "inputs": summary["data"].get("inputs", "out")}  # fmt: skip
+            "inputs": summary["data"].get("inputs", "out"),
+            "neighbour_weight": trained.neighbour_weight}  # fmt: skip
     return Fitted(books, link_scores, info=info)
 
 

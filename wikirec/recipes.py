@@ -7,7 +7,9 @@ books``, ``wikirec evaluate``)
     The cosine at a fixed scale plus a bias per book and per link, trained on the links
     each book makes *and* the pages linking to it (the build's in-links), and on its own
     page when other books meet it; a book's vector is then its own embedding row plus
-    the TF-IDF-weighted mean of those pages' vectors (README, Quality).
+    the TF-IDF-weighted mean of those pages' vectors (README, Quality). Pages are
+    ranked for a book by its score mixed with the vote of the book's nearest books
+    (:mod:`wikirec.scoring`).
 ``cosine_bias``
     The same model trained on out-links only, rare links weighted up, the book vector
     its own embedding row (the previous default, kept for comparison).
@@ -68,23 +70,26 @@ class Recipe:
     rare_weight: float  # a positive weighs (n_books / books of its link) ** rare_weight
     optimizer: str  # how it trains (OPTIMIZERS)
     inputs: str  # what the model learns from: "out" or "out+in"
+    # Pages for a book: the weight of its nearest books' vote against the model's own
+    # score (wikirec.scoring; 0: the model's score alone). Not a training option.
+    neighbour_weight: float
     summary: str
 
 
 RECIPES: dict[str, Recipe] = {
     "link_mean": Recipe(
         dim=200, epochs=30, batch_positives=256, negative_ratio=10, learning_rate=0.01,
-        scale=5.0, rare_weight=0.0, optimizer="auto", inputs="out+in",
+        scale=5.0, rare_weight=0.0, optimizer="auto", inputs="out+in", neighbour_weight=0.25,
         summary="cosine + biases on out- and in-links; a book is its links' mean",
     ),
     "cosine_bias": Recipe(
         dim=200, epochs=30, batch_positives=256, negative_ratio=5, learning_rate=0.01,
-        scale=5.0, rare_weight=0.5, optimizer="auto", inputs="out",
+        scale=5.0, rare_weight=0.5, optimizer="auto", inputs="out", neighbour_weight=0.0,
         summary="cosine + biases on out-links, rare links weighted up",
     ),
     "reference": Recipe(
         dim=50, epochs=15, batch_positives=1024, negative_ratio=2, learning_rate=0.001,
-        scale=1.0, rare_weight=0.0, optimizer="adam", inputs="out",
+        scale=1.0, rare_weight=0.0, optimizer="adam", inputs="out", neighbour_weight=0.0,
         summary="the tutorial's model and recipe (--optimizer kernel: the same, fast)",
     ),
 }  # fmt: skip

@@ -15,13 +15,14 @@ link to ("links")::
     rec.why("The Son of Tarzan", "Tarzan the Terrible")  # the links the two share
 
 Every answer is a list of ``(title, score)``, best first (``least=True``: lowest first):
-the cosine similarity; for pages ranked for books by a model with biases
-(``cosine_bias``, ``link_mean``), the model's score, ``scale * cosine + page bias``,
-the same score ``wikirec evaluate`` ranks held-out links by. A term is a title (looked
-up as a book, then as a page), a :class:`Book` or :class:`Link` to say which, or a
-vector. Several terms are combined as word2vec users combine words: the mean of the
-unit vectors of the positive terms minus those of the negative ones, and the query
-terms never come back as answers.
+the cosine similarity; for pages ranked for books by a model with biases, the model's
+score, ``scale * cosine + page bias`` (``cosine_bias``), or for ``link_mean`` that score
+mixed with the vote of the query's nearest books for the pages they meet (a sum of
+standardised scores; :mod:`wikirec.scoring`): the same score ``wikirec evaluate`` ranks
+held-out links by. A term is a title (looked up as a book, then as a page), a
+:class:`Book` or :class:`Link` to say which, or a vector. Several terms are combined
+as word2vec users combine words: the mean of the unit vectors of the positive terms
+minus those of the negative ones, and the query terms never come back as answers.
 
 :meth:`Recommender.why` explains a recommendation by the pages two books share: pages
 both link to, pages linking to both, or one of each, strongest first (by the product of
@@ -56,6 +57,7 @@ import numpy as np
 from wikirec.cli import fail, positive_int
 from wikirec.errors import WikirecError
 from wikirec.nearest import cosine_top_k, top_k, unit_rows
+from wikirec.scoring import LinkScorer
 from wikirec.tfidf import tfidf_matrix
 from wikirec.titles import MAX_SUGGESTIONS, TitleIndex, normalize_title, unknown_title_message
 from wikirec.trained import BOOKS, KIND_NOUNS, LINKS, find_redirects, read_trained
@@ -227,7 +229,10 @@ class Recommender:
     redirects : :class:`Redirects` used for titles not found directly, or None
     link_bias : float (n_links,), the model's bias of each page, or None
     scale : the cosine's scale in the model's score (with ``link_bias``)
-    book_links : :class:`BookLinks` of the build, for :meth:`why`, or None
+    book_links : :class:`BookLinks` of the build, for :meth:`why` (and the neighbours'
+        vote), or None
+    neighbour_weight : pages for books: the weight of the nearest books' vote against
+        the model's score (:class:`wikirec.scoring.LinkScorer`; needs ``book_links``)
     """
 
     def __init__(
@@ -240,6 +245,7 @@ class Recommender:
         link_bias: np.ndarray | None = None,
         scale: float = 1.0,
         book_links: BookLinks | None = None,
+        neighbour_weight: float = 0.0,
     ) -> None:
         if len(book_titles) != len(book_vectors) or len(link_titles) != len(link_vectors):
             raise RecommendError("the titles do not match the vectors")
@@ -253,6 +259,11 @@ class Recommender:
         self.link_bias = None if link_bias is None else np.asarray(link_bias, np.float32)
         self.scale = float(scale)
         self.book_links = book_links
+        self.scorer = LinkScorer(
+            self.vectors[LINKS], self.link_bias, self.scale, book_vectors=self.vectors[BOOKS],
+            book_pages=None if book_links is None else book_links.sides,
+            neighbour_weight=neighbour_weight,
+        )  # fmt: skip
 
     @classmethod
     def load(
@@ -283,7 +294,7 @@ class Recommender:
             trained.titles[BOOKS], trained.vectors[BOOKS],
             trained.titles[LINKS], trained.vectors[LINKS],
             redirects=table, link_bias=trained.link_bias, scale=trained.scale,
-            book_links=book_links,
+            book_links=book_links, neighbour_weight=trained.neighbour_weight,
         )  # fmt: skip
 
     @property
@@ -385,10 +396,11 @@ class Recommender:
                 skip.append(row)
         skip += [self.index(title, among) for title in exclude]
         query = unit_rows(query / len(resolved))
-        # Pages ranked for books are scored as the model scores them (and as the
-        # evaluation does): with the page's bias, for a model that has one.
-        as_model = among == LINKS and any(kind == BOOKS for (kind, _, _), _ in resolved)
-        return self._answer(query, among, topn, least, skip, as_model)
+        # Pages ranked for books are scored as the model ranks them (and as the
+        # evaluation does), the query's books left out of its neighbours.
+        books = [row for (kind, row, _), _ in resolved if kind == BOOKS]
+        as_model = among == LINKS and bool(books)
+        return self._answer(query, among, topn, least, skip, books if as_model else None)
 
     def least_similar(self, *args, **kwargs) -> list[tuple[str, float]]:
         """:meth:`most_similar` with ``least=True``: the farthest first."""
@@ -454,11 +466,12 @@ class Recommender:
 
     def _answer(
         self, query: np.ndarray, among: str, topn: int, least: bool, skip: list[int],
-        as_model: bool = False,
+        query_books: list[int] | None = None,
     ) -> list[tuple[str, float]]:  # fmt: skip
-        scores = self.vectors[among] @ query
-        if as_model and self.link_bias is not None:
-            scores = self.scale * scores + self.link_bias
+        if query_books is None:
+            scores = self.vectors[among] @ query
+        else:
+            scores = self.scorer.scores(query, exclude=[query_books])[0]
         if skip:
             scores[skip] = np.inf if least else -np.inf
         n_left = len(scores) - len(set(skip))

@@ -6,7 +6,9 @@
   (``book_titles.json``, ``link_titles.json``), checked against ``train.json``;
 - for the models with biases (``cosine_bias``, ``link_mean``), ``book_bias.npy`` and
   ``link_bias.npy`` and the cosine's scale, so that links are ranked for a book as
-  the model scores them (:meth:`TrainedModel.link_scores`);
+  the model scores them (:meth:`TrainedModel.link_scores`, through
+  :class:`wikirec.scoring.LinkScorer`: for ``link_mean`` mixed with the vote of the
+  book's nearest books, which needs the build);
 - where it can be found, the build the model was trained on (``train.json`` names it):
   the books' infobox fields, the links' counts, the out-link and in-link pairs;
 - the ``redirects.parquet`` of the parse that build read (:func:`find_redirects`).
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +33,9 @@ import pandas as pd
 from wikirec import __version__
 from wikirec.errors import WikirecError, one_line
 from wikirec.nearest import unit_rows
+from wikirec.recipes import RECIPES
+from wikirec.scoring import LinkScorer
+from wikirec.tfidf import link_sets
 from wikirec.titles import TitleIndex, is_category_link, unknown_title_message
 
 BOOKS, LINKS = "books", "links"
@@ -87,6 +93,7 @@ class TrainedModel:
     in_pairs: np.ndarray | None = None
     metadata_note: str = ""
     _lookup: dict = field(default_factory=dict, repr=False)
+    _scorer: LinkScorer | None = field(default=None, repr=False)
 
     @property
     def dim(self) -> int:
@@ -130,16 +137,39 @@ class TrainedModel:
             return pairs.reshape(0, 2)
         return np.unique(pairs, axis=0)
 
-    def link_scores(self, book_vectors: np.ndarray) -> np.ndarray:
-        """How the model scores every link for each of ``book_vectors`` (unit rows, (b,
-        dim)): the cosine, times the scale, plus the link's bias for a model with
-        biases (its logit but for the book's own bias, which does not change a book's
-        ranking of links). float32 (b, n_links)."""
-        links = unit_rows(self.vectors[LINKS])
-        scores = self.scale * (np.atleast_2d(book_vectors) @ links.T)
-        if self.link_bias is not None:
-            scores += self.link_bias
-        return scores.astype(np.float32)
+    @property
+    def neighbour_weight(self) -> float:
+        """The weight of a book's nearest books' vote in its ranking of links: the
+        recipe's (:attr:`wikirec.recipes.Recipe.neighbour_weight`), 0 without the build."""
+        recipe = RECIPES.get(self.recipe)
+        return recipe.neighbour_weight if recipe is not None and self.has_metadata else 0.0
+
+    def link_scorer(self) -> LinkScorer:
+        """The :class:`~wikirec.scoring.LinkScorer` of this model (made once)."""
+        if self._scorer is None:
+            weight = self.neighbour_weight
+            self._scorer = LinkScorer(
+                self.vectors[LINKS], self.link_bias, self.scale,
+                book_vectors=self.vectors[BOOKS], neighbour_weight=weight,
+                book_pages=self.book_pages() if weight > 0 else None,
+            )  # fmt: skip
+        return self._scorer
+
+    def book_pages(self):
+        """scipy CSR (n_books, n_links), 1.0 where a book meets a link in the build: the
+        links it makes and the pages linking to it; needs metadata."""
+        self.require_metadata("the pages each book meets")
+        graph = [self.pairs] + ([self.in_pairs] if self.in_pairs is not None else [])
+        pairs = np.concatenate([np.asarray(p, np.int64).reshape(-1, 2) for p in graph])
+        return link_sets(pairs, len(self.titles[BOOKS]), len(self.titles[LINKS]))
+
+    def link_scores(
+        self, book_vectors: np.ndarray, exclude: Sequence[Sequence[int]] | None = None
+    ) -> np.ndarray:
+        """How the model ranks every link for each of ``book_vectors`` (unit rows, (b,
+        dim)); ``exclude[i]``: the books left out of row ``i``'s neighbours (its own).
+        float32 (b, n_links); see :class:`wikirec.scoring.LinkScorer`."""
+        return self.link_scorer().scores(book_vectors, exclude)
 
 
 def read_trained(

@@ -183,8 +183,8 @@ class ModelService:
                 "results": _results(answers)}  # fmt: skip
 
     def links(self, title: str, k: int = 10) -> dict:
-        """The pages closest to a book (as the model scores them, for a model with
-        biases)."""
+        """The pages for a book, ranked as the model ranks them (a score, for a model
+        with biases: :mod:`wikirec.scoring`)."""
         title = self._title(title, "title")
         _check_count(k, "k", MAX_K)
         _, resolved = self._resolve(title, (BOOKS,))
