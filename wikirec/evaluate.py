@@ -67,6 +67,7 @@ from wikirec.io import write_json_atomic, write_text_atomic
 from wikirec.nearest import SCORE_BUDGET, cosine_top_k, top_k
 from wikirec.progress import progress_bar
 from wikirec.recipes import DEFAULT_RECIPE, INPUTS, OPTIMIZERS, RECIPE_NAMES
+from wikirec.scoring import neighbour_vote
 from wikirec.tfidf import link_sets, tfidf_matrix
 from wikirec.titles import is_category_link
 from wikirec.trained import BOOKS, read_trained
@@ -451,18 +452,12 @@ def fit_popularity(ctx: Context) -> Fitted:
 
 def fit_tfidf(ctx: Context) -> Fitted:
     """TF-IDF rows of the link sets; links scored by the book's ``KNN`` nearest books."""
-    from scipy import sparse
-
     sets = ctx.link_sets()
     tfidf = tfidf_matrix(sets)
     nearest, cosines = cosine_top_k(tfidf, k=KNN)
-    rows = np.repeat(np.arange(ctx.n_books), nearest.shape[1])
-    weights = sparse.csr_matrix(
-        (np.maximum(cosines.ravel(), 0), (rows, nearest.ravel())), shape=(ctx.n_books,) * 2
-    )
 
     def link_scores(books: np.ndarray) -> np.ndarray:
-        return (weights[books] @ sets).toarray()
+        return neighbour_vote(sets, nearest[books], cosines[books])
 
     return Fitted(tfidf, link_scores, info={"knn": KNN})
 

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from wikirec.nearest import top_k, unit_rows
+from wikirec.nearest import top_k
 
 NEIGHBOURS = 20  # books that vote for the pages they meet (README, Quality: K chosen on p15)
 
@@ -43,11 +43,12 @@ class LinkScorer:
 
     Parameters
     ----------
-    link_vectors : float (n_links, dim), the model's page vectors (scaled to unit rows)
+    link_vectors : float32 (n_links, dim), the model's page vectors as unit rows (kept,
+        not copied)
     link_bias : float (n_links,), the model's page biases, or None
     scale : the cosine's scale in the model's score
-    book_vectors : float (n_books, dim), the model's book vectors (unit rows), for the
-        neighbours' vote; None: the model's score alone
+    book_vectors : float32 (n_books, dim), the model's book vectors as unit rows (kept),
+        for the neighbours' vote; None: the model's score alone
     book_pages : scipy sparse (n_books, n_links), nonzero where a book meets a page in
         the build (out or in); None: the model's score alone
     neighbour_weight : ``w`` in the mix, in [0, 1]
@@ -66,13 +67,13 @@ class LinkScorer:
     ) -> None:
         if not 0 <= neighbour_weight <= 1:
             raise ValueError(f"the neighbours' weight must be in [0, 1], not {neighbour_weight}")
-        self.links = unit_rows(link_vectors)
+        self.links = np.asarray(link_vectors, np.float32)
         self.link_bias = None if link_bias is None else np.asarray(link_bias, np.float32)
         self.scale = float(scale)
         self.neighbour_weight = float(neighbour_weight)
         self.neighbours = int(neighbours)
         voting = neighbour_weight > 0 and book_vectors is not None and book_pages is not None
-        self.books = unit_rows(book_vectors) if voting else None
+        self.books = np.asarray(book_vectors, np.float32) if voting else None
         self.book_pages = (book_pages != 0).astype(np.float32).tocsr() if voting else None
 
     @property
@@ -100,8 +101,7 @@ class LinkScorer:
             for i, rows in enumerate(exclude):
                 cosines[i, np.asarray(rows, np.int64)] = -np.inf
         nearest = top_k(cosines, self.neighbours)
-        weights = np.maximum(np.take_along_axis(cosines, nearest, axis=1), 0)
-        return _weighted_rows(self.book_pages, nearest, weights)
+        return neighbour_vote(self.book_pages, nearest, np.take_along_axis(cosines, nearest, 1))
 
     def scores(
         self, queries: np.ndarray, exclude: Sequence[Sequence[int]] | None = None
@@ -126,15 +126,20 @@ def standardise(scores: np.ndarray) -> np.ndarray:
     return (scores - scores.mean(axis=1, keepdims=True)) / np.where(spread == 0, 1, spread)
 
 
-def _weighted_rows(matrix, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """float32 (b, n_cols): for each query ``i``, ``sum_j weights[i, j] * matrix[rows[i, j]]``."""
+def neighbour_vote(book_pages, nearest: np.ndarray, cosines: np.ndarray) -> np.ndarray:
+    """The kNN score of every page: float32 (b, n_links), for each query ``i`` the sum
+    over its neighbours ``nearest[i, j]`` (int (b, k)) of ``max(cosines[i, j], 0)`` times
+    the neighbour's row of ``book_pages`` (scipy sparse (n_books, n_links)). The
+    ``tfidf`` baseline of ``wikirec evaluate`` scores links the same way over TF-IDF
+    neighbours."""
     from scipy import sparse
 
-    b, k = rows.shape
+    b, k = nearest.shape
+    weights = np.maximum(cosines, 0).ravel()
     picks = sparse.csr_matrix(
-        (weights.ravel(), (np.repeat(np.arange(b), k), rows.ravel())), shape=(b, matrix.shape[0])
+        (weights, (np.repeat(np.arange(b), k), nearest.ravel())), shape=(b, book_pages.shape[0])
     )
-    return (picks @ matrix).toarray().astype(np.float32)
+    return (picks @ book_pages).toarray().astype(np.float32)
 
 
 def link_scores_by_loops(

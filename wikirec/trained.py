@@ -149,8 +149,8 @@ class TrainedModel:
         if self._scorer is None:
             weight = self.neighbour_weight
             self._scorer = LinkScorer(
-                self.vectors[LINKS], self.link_bias, self.scale,
-                book_vectors=self.vectors[BOOKS], neighbour_weight=weight,
+                unit_rows(self.vectors[LINKS]), self.link_bias, self.scale,
+                book_vectors=unit_rows(self.vectors[BOOKS]), neighbour_weight=weight,
                 book_pages=self.book_pages() if weight > 0 else None,
             )  # fmt: skip
         return self._scorer
