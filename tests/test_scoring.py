@@ -74,6 +74,20 @@ def test_the_neighbours_change_the_ranking_of_the_models_score(trained):
     assert (votes >= 0).all() and (votes.sum(1) > 0).all()
 
 
+def test_the_vote_is_the_same_in_blocks(trained, monkeypatch):
+    """Query x book cosines are made a memory budget at a time: a budget of a few rows
+    gives the same votes as one block."""
+    import wikirec.scoring as scoring
+
+    scorer = trained.link_scorer()
+    books = trained.vectors[BOOKS]
+    rows = np.arange(0, len(books), 97)
+    whole = scorer.neighbour_scores(books[rows], rows.reshape(-1, 1))
+    monkeypatch.setattr(scoring, "SCORE_BUDGET", 3 * len(books))
+    blocks = scorer.neighbour_scores(books[rows], rows.reshape(-1, 1))
+    np.testing.assert_array_equal(blocks, whole)
+
+
 def test_votes_by_hand():
     """Three books: the query's two nearest (itself left out) vote max(cos, 0) for the
     pages they meet; a book at an obtuse angle votes nothing; missing neighbours (k above

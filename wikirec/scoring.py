@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from wikirec.nearest import top_k
+from wikirec.nearest import SCORE_BUDGET, top_k
 
 NEIGHBOURS = 20  # books that vote for the pages they meet (README, Quality: K chosen on p15)
 
@@ -94,14 +94,22 @@ class LinkScorer:
     ) -> np.ndarray:
         """The vote of each query's nearest books: float32 (b, n_links), the sum over the
         ``neighbours`` books closest by cosine (but for the rows of ``exclude[i]``) of
-        ``max(cosine, 0)`` where the book meets the page. Needs :attr:`mixes`."""
+        ``max(cosine, 0)`` where the book meets the page. Needs :attr:`mixes`.
+
+        Memory: the query x book cosines are made ``SCORE_BUDGET`` floats at a time."""
         queries = np.atleast_2d(queries)
-        cosines = queries @ self.books.T
-        if exclude is not None:
-            for i, rows in enumerate(exclude):
+        nearest = np.zeros((len(queries), min(self.neighbours, len(self.books))), np.int64)
+        weights = np.zeros(nearest.shape, np.float32)
+        left_out = [] if exclude is None else exclude
+        step = max(1, SCORE_BUDGET // max(len(self.books), 1))
+        for start in range(0, len(queries), step):
+            cosines = queries[start : start + step] @ self.books.T
+            for i, rows in enumerate(left_out[start : start + step]):
                 cosines[i, np.asarray(rows, np.int64)] = -np.inf
-        nearest = top_k(cosines, self.neighbours)
-        return neighbour_vote(self.book_pages, nearest, np.take_along_axis(cosines, nearest, 1))
+            found = top_k(cosines, self.neighbours)
+            nearest[start : start + step] = found
+            weights[start : start + step] = np.take_along_axis(cosines, found, 1)
+        return neighbour_vote(self.book_pages, nearest, weights)
 
     def scores(
         self, queries: np.ndarray, exclude: Sequence[Sequence[int]] | None = None
