@@ -20,6 +20,7 @@ from wikirec.built import load_training_data
 from wikirec.cli import main
 from wikirec.kernel import positive_weights, segment_sum
 from wikirec.nearest import unit_rows
+from wikirec.trained import BOOKS, read_trained
 
 
 @pytest.fixture(scope="module")
@@ -220,6 +221,28 @@ def test_trained_methods_report_the_mean_and_spread_of_their_seeds(quick_report)
             assert row["spread"][column] == pytest.approx(max(values) - min(values))
     assert rows["tfidf"]["seeds"] == 1 and "spread" not in rows["tfidf"]
     assert rows["link_mean"]["input"] == "out+in" and rows["reference"]["input"] == "out"
+
+
+def test_trained_methods_rank_held_out_links_as_recommend_ranks_pages(quick_report, split, data):
+    """The report's held-out numbers of each trained method are those of
+    `TrainedModel.link_scores` on its saved model, each book left out of its own
+    neighbours: the default model's through its nearest books' vote, the others' by
+    their own score."""
+    report, work = quick_report
+    rows = {row["method"]: row for row in report["rows"]}
+    for name in ev.RECIPE_NAMES:
+        trained = read_trained(work / "models" / f"{name}-s1")
+        assert rows[name]["info"]["neighbour_weight"] == trained.neighbour_weight
+        assert trained.link_scorer().mixes == (name == ev.DEFAULT_RECIPE)
+        metrics = ev.heldout_metrics(_as_evaluated(trained), split, data.n_links)
+        for column, value in metrics.items():
+            assert rows[name]["runs"][1][column] == pytest.approx(value), (name, column)
+
+
+def _as_evaluated(trained):
+    """Held-out link scores of a trained folder, each book out of its own neighbours."""
+    books = trained.vectors[BOOKS]
+    return lambda b: trained.link_scores(books[b], exclude=b.reshape(-1, 1))
 
 
 def test_report_table_and_markdown(quick_report, tmp_path):
