@@ -100,10 +100,16 @@ def test_final_report(books_run, capsys):
 def test_changing_a_training_parameter_reruns_train_and_after_only(books_run, tmp_path):
     out, _ = books_run
     log: list[str] = []
-    run_pipeline("books", out=out, overrides=["train.epochs=2", "train.dim=8"], log=log.append)
+    overrides = ["train.epochs=2", "train.dim=8", "train.category_weight=2"]
+    run_pipeline("books", out=out, overrides=overrides, log=log.append)
     assert stages_run(log) == ["train", "evaluate", "export", "plot"]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["stages"]["train"]["params"]["dim"] == 8
+    # the report's TF-IDF weighs the category pages as the trained model does
+    report = json.loads((out / "evaluate" / "report.json").read_text())
+    weights = [(r["method"], r["info"].get("category_weight")) for r in report["rows"]]
+    assert weights == [("popularity", None), ("tfidf", 2), ("tfidf", 2), ("reference", 1.0),
+                       ("link_mean", 2)]  # fmt: skip
 
 
 def test_from_forces_a_stage_and_the_rest(books_run):

@@ -525,23 +525,24 @@ def test_no_options_train_the_default_model_everywhere(p15_graph_build, tmp_path
     assert TrainConfig.for_recipe("reference").optimizer == "adam"  # the tutorial, exactly
 
 
-def test_default_book_vectors_are_own_row_plus_mean_of_links(p15_graph_model, p15_graph_build):
-    """The saved book vectors of the default model are, book by book, its own unit
-    embedding row plus the unit idf-weighted mean of its links' unit vectors (written
-    here as a plain loop), scaled to length 1; a book without links keeps its row."""
+def _book_vectors_by_loops(model_dir, build, category_weight: float = 1.0):
+    """The default model's book vectors written as plain loops, for every 7th book that
+    meets a link: its own unit embedding row plus the unit idf-weighted mean of its
+    links' unit vectors (a ``Category:`` page's weight times ``category_weight``),
+    scaled to length 1. Returns {book: vector}, the tables and the training pairs."""
     import keras
 
     import wikirec.model  # noqa: F401  (registers the wikirec classes)
     from wikirec.recipes import TrainConfig
+    from wikirec.titles import is_category_link
     from wikirec.train import training_pairs
-    from wikirec.trainers import link_mean
 
-    net = keras.models.load_model(p15_graph_model / "model.keras", safe_mode=True)
+    net = keras.models.load_model(model_dir / "model.keras", safe_mode=True)
     own = net.get_layer("book_embedding").get_weights()[0]
     links = net.get_layer("link_embedding").get_weights()[0]
-    data = load_training_data(p15_graph_build)
+    data = load_training_data(build)
+    titles = data.links["title"].tolist()
     pairs = training_pairs(data, TrainConfig.for_recipe())
-    saved = np.load(p15_graph_model / "book_vectors.npy")
 
     def unit(v):
         return v / np.linalg.norm(v)
@@ -551,11 +552,52 @@ def test_default_book_vectors_are_own_row_plus_mean_of_links(p15_graph_model, p1
         books_of.setdefault(int(book), []).append(int(link))
     n_books = len(own)
     counts = Counter(link for row in books_of.values() for link in row)
-    for book in list(books_of)[:: max(1, len(books_of) // 200)]:
-        idf = [np.log((1 + n_books) / (1 + counts[link])) + 1 for link in books_of[book]]
-        mean = sum(w * unit(links[link]) for w, link in zip(idf, books_of[book], strict=True))
-        expected = unit(unit(own[book]) + unit(mean))
-        np.testing.assert_allclose(saved[book], expected, atol=1e-5)
-    assert len(books_of) > 1000
+    expected = {}
+    for book in list(books_of)[::7]:
+        weights = [
+            (np.log((1 + n_books) / (1 + counts[link])) + 1)
+            * (category_weight if is_category_link(titles[link]) else 1.0)
+            for link in books_of[book]
+        ]
+        mean = sum(w * unit(links[link]) for w, link in zip(weights, books_of[book], strict=True))
+        expected[book] = unit(unit(own[book]) + unit(mean))
+    return expected, own, links, pairs
+
+
+def test_default_book_vectors_are_own_row_plus_mean_of_links(p15_graph_model, p15_graph_build):
+    """The saved book vectors of the default model are, book by book, its own unit
+    embedding row plus the unit idf-weighted mean of its links' unit vectors (written
+    here as a plain loop), scaled to length 1; a book without links keeps its row."""
+    from wikirec.trainers import link_mean
+
+    expected, own, links, pairs = _book_vectors_by_loops(p15_graph_model, p15_graph_build)
+    saved = np.load(p15_graph_model / "book_vectors.npy")
+    assert len(expected) > 150
+    for book, vector in expected.items():
+        np.testing.assert_allclose(saved[book], vector, atol=1e-5)
     lonely = link_mean(links, pairs[pairs[:, 0] != 0], own)  # book 0 loses its links
-    np.testing.assert_allclose(lonely[0], unit(own[0]), atol=1e-6)
+    np.testing.assert_allclose(lonely[0], own[0] / np.linalg.norm(own[0]), atol=1e-6)
+
+
+def test_category_weight_weighs_the_category_pages_in_a_books_mean(p15_graph_build, tmp_path):
+    """``--category-weight 3`` multiplies the weight of each ``Category:`` page in a
+    book's mean of links (checked against the loops on the real p15 build); it is read
+    once training ends, so a resumed run may change it, back to 1 here."""
+    from wikirec.trainers import link_mean
+
+    out = tmp_path / "run"
+    assert main(["train", str(p15_graph_build), "--out", str(out), "--epochs", "2",
+                 "--dim", "16", "--category-weight", "3", "--quiet"]) == 0  # fmt: skip
+    assert json.loads((out / "train.json").read_text())["params"]["category_weight"] == 3
+    expected, own, links, pairs = _book_vectors_by_loops(out, p15_graph_build, 3.0)
+    saved = np.load(out / "book_vectors.npy")
+    for book, vector in expected.items():
+        np.testing.assert_allclose(saved[book], vector, atol=1e-5)
+    plain = link_mean(links, pairs, own)
+    moved = np.abs(saved - plain).max(axis=1) > 1e-3
+    assert 0.5 < moved.mean() < 1  # the books that meet a category page, not the others
+    train(p15_graph_build, out, epochs=3, dim=16, resume=True)  # the recipe's weight, 1
+    expected, *_ = _book_vectors_by_loops(out, p15_graph_build)
+    saved = np.load(out / "book_vectors.npy")
+    for book, vector in expected.items():
+        np.testing.assert_allclose(saved[book], vector, atol=1e-5)

@@ -41,6 +41,8 @@ Methods (:data:`BASELINES` and the recipes)
     recommend`` ranks them (:class:`wikirec.scoring.LinkScorer`): by cosine (for the
     models with biases, their logit's scale and link bias), and for ``link_mean`` that
     score mixed with the vote of the book's nearest books, over the training links.
+    A category weight (``--category-weight``) multiplies every ``Category:`` column
+    alike: of TF-IDF's rows (and so of LSA's input) and of ``link_mean``'s mean.
 
 This module imports TensorFlow only through ``wikirec.train`` inside the functions
 that train.
@@ -61,14 +63,14 @@ import numpy as np
 import pandas as pd
 
 from wikirec.built import TrainingData, fold_value, load_training_data, write_build
-from wikirec.cli import non_negative_int, positive_float, positive_int
+from wikirec.cli import non_negative_float, non_negative_int, positive_float, positive_int
 from wikirec.errors import WikirecError
 from wikirec.io import write_json_atomic, write_text_atomic
 from wikirec.nearest import SCORE_BUDGET, cosine_top_k, top_k
 from wikirec.progress import progress_bar
 from wikirec.recipes import DEFAULT_RECIPE, INPUTS, OPTIMIZERS, RECIPE_NAMES
 from wikirec.scoring import neighbour_vote
-from wikirec.tfidf import link_sets, tfidf_matrix
+from wikirec.tfidf import category_weights, link_sets, tfidf_matrix
 from wikirec.titles import is_category_link
 from wikirec.trained import BOOKS, read_trained
 
@@ -433,6 +435,22 @@ class Context:
         (links it makes; with ``inputs="out+in"`` also the pages linking to it)."""
         return link_sets(self.pairs(), self.n_books, self.n_links)
 
+    def category_weight(self, method: str) -> float:
+        """The weight ``method`` gives ``Category:`` pages (its option; 1: as any page)."""
+        return float(self.options.get(method, {}).get("category_weight", 1.0))
+
+    def tfidf(self, method: str):
+        """scipy CSR (n_books, n_links): the TF-IDF rows of :meth:`link_sets`, each
+        ``Category:`` column times ``method``'s category weight, rows of length 1."""
+        tfidf = tfidf_matrix(self.link_sets())
+        weight = self.category_weight(method)
+        if weight == 1:
+            return tfidf
+        from sklearn.preprocessing import normalize
+
+        columns = category_weights(self.data.links["title"], weight)
+        return normalize(tfidf.multiply(columns[None, :]).tocsr()).astype(np.float32)
+
 
 def fit_popularity(ctx: Context) -> Fitted:
     """Links by how many training books link to them; the same books for everyone."""
@@ -453,25 +471,32 @@ def fit_popularity(ctx: Context) -> Fitted:
 def fit_tfidf(ctx: Context) -> Fitted:
     """TF-IDF rows of the link sets; links scored by the book's ``KNN`` nearest books."""
     sets = ctx.link_sets()
-    tfidf = tfidf_matrix(sets)
+    tfidf = ctx.tfidf("tfidf")
     nearest, cosines = cosine_top_k(tfidf, k=KNN)
 
     def link_scores(books: np.ndarray) -> np.ndarray:
         return neighbour_vote(sets, nearest[books], cosines[books])
 
-    return Fitted(tfidf, link_scores, info={"knn": KNN})
+    return Fitted(tfidf, link_scores, info=_weighted({"knn": KNN}, ctx, "tfidf"))
 
 
 def fit_lsa(ctx: Context) -> Fitted:
     """Truncated SVD of the TF-IDF matrix: books ``U S``, links by reconstruction."""
     from sklearn.decomposition import TruncatedSVD
 
-    tfidf = tfidf_matrix(ctx.link_sets())
+    tfidf = ctx.tfidf("lsa")
     dim = min(ctx.dim, min(tfidf.shape) - 1)
     svd = TruncatedSVD(n_components=dim, random_state=ctx.seed)
     books = svd.fit_transform(tfidf).astype(np.float32)
     components = svd.components_.astype(np.float32)
-    return Fitted(books, lambda b: books[b] @ components, info={"dim": dim})
+    info = _weighted({"dim": dim}, ctx, "lsa")
+    return Fitted(books, lambda b: books[b] @ components, info=info)
+
+
+def _weighted(info: dict, ctx: Context, method: str) -> dict:
+    """``info`` with the method's category weight when it is not 1 (the row says so)."""
+    weight = ctx.category_weight(method)
+    return info if weight == 1 else {**info, "category_weight": weight}
 
 
 def fit_doc2vec(ctx: Context) -> Fitted:
@@ -519,6 +544,8 @@ BASELINES: dict[str, Callable[[Context], Fitted]] = {
 BASELINE_INPUTS = {"popularity": ("out",), "tfidf": ("out", "out+in"),
                    "lsa": ("out", "out+in"), "doc2vec": ("out", "out+in")}  # fmt: skip
 SEEDED = ("doc2vec",)  # baselines whose result depends on the seed: run like the models
+# The methods that weigh a book's links, so that --category-weight is given to each.
+CATEGORY_WEIGHTED = ("tfidf", "lsa", "link_mean")
 
 
 def fit_trained(ctx: Context, name: str, options: dict) -> Fitted:
@@ -583,8 +610,9 @@ def evaluate(
     articles_dir : parse folder for the categories (default: from ``build.json``)
     seeds : runs of each trained method (and doc2vec), seeded ``seed``, ``seed + 1``,
         ...; each metric is their mean, with the spread (largest minus smallest)
-    options : ``{model: {option: value}}``, options of :func:`wikirec.train.train` for
-        a trained method instead of its recipe's (a pipeline's own ``[train]``)
+    options : ``{method: {option: value}}``, options of :func:`wikirec.train.train` for
+        a trained method instead of its recipe's (a pipeline's own ``[train]``); for
+        ``tfidf`` and ``lsa``, ``category_weight`` (see :meth:`Context.tfidf`)
 
     Returns
     -------
@@ -687,9 +715,14 @@ def metric_columns() -> list[str]:
 
 
 def row_label(row: dict) -> str:
-    """``method (input)``, with ``default`` for the default model."""
-    default = ", default" if row["method"] == DEFAULT_RECIPE else ""
-    return f"{row['method']} ({row.get('input', 'out')}{default})"
+    """``method (input)``, with ``default`` for the default model, or the weight of its
+    ``Category:`` pages when it is not 1."""
+    weight = row.get("info", {}).get("category_weight")
+    if weight is not None and weight != 1:
+        extra = f", categories x{weight:g}"
+    else:
+        extra = ", default" if row["method"] == DEFAULT_RECIPE else ""
+    return f"{row['method']} ({row.get('input', 'out')}{extra})"
 
 
 def report_table(report: dict, markdown: bool = False) -> str:
@@ -804,11 +837,41 @@ def add_command(subparsers) -> None:
         help="how every trained method trains (default: each recipe's own)",
     )  # fmt: skip
     parser.add_argument(
+        "--category-weight", type=non_negative_float, default=None, metavar="W",
+        help="the weight of Category: pages in a book's links, against 1 for any other "
+        "page, for tfidf, lsa and link_mean alike (1)",
+    )  # fmt: skip
+    parser.add_argument(
         "--seeds", type=positive_int, default=SEEDS,
         help=f"runs of each trained method and doc2vec, reported as mean ± spread ({SEEDS})",
     )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(handler=run)
+
+
+def weigh_categories_alike(options: dict) -> dict:
+    """``options`` (``{method: {option: value}}``) with a ``category_weight`` given to
+    any method also given to every method of :data:`CATEGORY_WEIGHTED`, so that the
+    baselines weigh ``Category:`` pages as the model does."""
+    weights = {o["category_weight"] for o in options.values() if "category_weight" in o}
+    if len(weights) > 1:
+        raise EvaluateError(f"one category weight for every method, not {sorted(weights)}")
+    options = {name: dict(given) for name, given in options.items()}
+    for weight in weights:
+        for name in CATEGORY_WEIGHTED:
+            options.setdefault(name, {})["category_weight"] = weight
+    return options
+
+
+def _method_options(args: argparse.Namespace) -> dict:
+    """The methods' options given on the command line, by method."""
+    options: dict = {name: {} for name in METHODS}
+    if args.optimizer:
+        for name in RECIPE_NAMES:
+            options[name]["optimizer"] = args.optimizer
+    if args.category_weight is not None:
+        options[DEFAULT_RECIPE]["category_weight"] = args.category_weight
+    return weigh_categories_alike(options)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -818,9 +881,7 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate(
         args.data, methods, work_dir=work, seed=args.seed, dim=args.dim, epochs=args.epochs,
         fraction=args.fraction, min_links=args.min_links, progress=not args.quiet,
-        seeds=args.seeds,
-        options={name: {"optimizer": args.optimizer} for name in RECIPE_NAMES}
-        if args.optimizer else None,
+        seeds=args.seeds, options=_method_options(args),
     )  # fmt: skip
     print(report_table(report))
     markdown, json_path = write_report(report, out)

@@ -354,16 +354,17 @@ def evaluate_methods(config: dict) -> list[str]:
 
 
 def _stage_evaluate(run_dir: Path, config: dict, state: dict) -> dict:
-    from wikirec.evaluate import evaluate, report_table, write_report
+    from wikirec.evaluate import evaluate, report_table, weigh_categories_alike, write_report
 
     params = config["evaluate"]
-    # The pipeline's own model is evaluated as [train] sets it; the others by their recipe.
+    # The pipeline's own model is evaluated as [train] sets it, the others by their recipe,
+    # but for its category weight, which the baselines weigh alike.
     own = {k: v for k, v in train_options(config).items() if k not in ("model", "seed")}
     report = evaluate(
         run_dir / "build", methods=evaluate_methods(config), seed=params["seed"],
         articles_dir=run_dir / "parse", progress=state["progress"],
         epochs=params["epochs"] or None, seeds=params["seeds"],
-        options={config["train"]["model"]: own},
+        options=weigh_categories_alike({config["train"]["model"]: own}),
     )  # fmt: skip
     markdown, _ = write_report(report, state["out"] / "report.md")
     return {"lines": report_table(report).splitlines(), "report": markdown.name}

@@ -70,6 +70,9 @@ class Recipe:
     rare_weight: float  # a positive weighs (n_books / books of its link) ** rare_weight
     optimizer: str  # how it trains (OPTIMIZERS)
     inputs: str  # what the model learns from: "out" or "out+in"
+    # link_mean: the weight of Category: pages in a book's mean of links, against 1 for
+    # any other page (README, Quality: kept at 1). Read after training, not during it.
+    category_weight: float
     # Pages for a book: the weight of its nearest books' vote against the model's own
     # score (wikirec.scoring; 0: the model's score alone). Not a training option.
     neighbour_weight: float
@@ -79,26 +82,31 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     "link_mean": Recipe(
         dim=200, epochs=30, batch_positives=256, negative_ratio=10, learning_rate=0.01,
-        scale=5.0, rare_weight=0.0, optimizer="auto", inputs="out+in", neighbour_weight=0.25,
+        scale=5.0, rare_weight=0.0, optimizer="auto", inputs="out+in", category_weight=1.0,
+        neighbour_weight=0.25,
         summary="cosine + biases on out- and in-links; a book is its links' mean",
     ),
     "cosine_bias": Recipe(
         dim=200, epochs=30, batch_positives=256, negative_ratio=5, learning_rate=0.01,
-        scale=5.0, rare_weight=0.5, optimizer="auto", inputs="out", neighbour_weight=0.0,
+        scale=5.0, rare_weight=0.5, optimizer="auto", inputs="out", category_weight=1.0,
+        neighbour_weight=0.0,
         summary="cosine + biases on out-links, rare links weighted up",
     ),
     "reference": Recipe(
         dim=50, epochs=15, batch_positives=1024, negative_ratio=2, learning_rate=0.001,
-        scale=1.0, rare_weight=0.0, optimizer="adam", inputs="out", neighbour_weight=0.0,
+        scale=1.0, rare_weight=0.0, optimizer="adam", inputs="out", category_weight=1.0,
+        neighbour_weight=0.0,
         summary="the tutorial's model and recipe (--optimizer kernel: the same, fast)",
     ),
 }  # fmt: skip
 RECIPE_NAMES = tuple(RECIPES)
 BIAS_RECIPES = ("link_mean", "cosine_bias")  # the models with a bias per book and link
 RECIPE_KEYS = ("dim", "epochs", "batch_positives", "negative_ratio", "learning_rate", "scale",
-               "rare_weight", "optimizer")  # fmt: skip
+               "rare_weight", "category_weight", "optimizer")  # fmt: skip
 # Options that only change speed may differ when resuming; everything else must match.
 SPEED_OPTIONS = ("epochs", "patience", "min_delta", "steps_per_execution", "jit_compile")
+# Options read only once training ends (the book vectors): they may differ too.
+FINISH_OPTIONS = ("category_weight",)
 
 
 @dataclass
@@ -117,6 +125,7 @@ class TrainConfig:
     learning_rate: float | None = None
     scale: float | None = None
     rare_weight: float | None = None
+    category_weight: float | None = None
     optimizer: str | None = None
     seed: int = 0
     mode: str = "classification"
@@ -169,6 +178,7 @@ class TrainConfig:
             (self.steps_per_execution >= 1, "steps per execution must be at least 1"),
             (self.scale > 0, f"the scale must be > 0, not {self.scale}"),
             (self.rare_weight >= 0, f"the rare weight must be 0 or more, not {self.rare_weight}"),
+            (self.category_weight >= 0, f"a category weight of {self.category_weight} is below 0"),
         ]
         if self.model in BIAS_RECIPES:
             name = self.model

@@ -5,11 +5,17 @@ TF-IDF row weighs each link by the smoothed idf ``ln((1 + n_books) / (1 + books 
 link)) + 1`` (scikit-learn's) and is scaled to length 1: the weighting of the
 evaluation's ``tfidf`` baseline, ``wikirec classify``'s features, the shared pages of
 :meth:`wikirec.recommend.Recommender.why`, and the mean a ``link_mean`` book vector is.
+:func:`category_weights` weighs the ``Category:`` columns up or down
+(``--category-weight``), for the model's mean and the baselines alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
+
+from wikirec.titles import is_category_link
 
 
 def link_sets(pairs: np.ndarray, n_books: int, n_links: int):
@@ -32,3 +38,12 @@ def tfidf_matrix(sets):
     from sklearn.feature_extraction.text import TfidfTransformer
 
     return TfidfTransformer(norm="l2", smooth_idf=True).fit_transform(sets).astype(np.float32)
+
+
+def category_weights(link_titles: Iterable[str], weight: float) -> np.ndarray | None:
+    """float32 (n_links,): ``weight`` for each ``Category:`` page, 1 for the others, to
+    multiply the columns of the TF-IDF rows by; None when ``weight`` is 1."""
+    if weight == 1:
+        return None
+    is_category = np.array([is_category_link(t) for t in link_titles], dtype=bool)
+    return np.where(is_category, weight, 1.0).astype(np.float32)

@@ -71,6 +71,7 @@ from wikirec.io import write_json_atomic, write_keras_atomic, write_npy_atomic
 from wikirec.progress import progress_bar
 from wikirec.recipes import (
     DEFAULT_RECIPE,
+    FINISH_OPTIONS,
     OPTIMIZERS,
     RECIPE_NAMES,
     RECIPES,
@@ -79,6 +80,7 @@ from wikirec.recipes import (
     TrainError,
     recipe_help,
 )
+from wikirec.tfidf import category_weights
 from wikirec.trained import BIAS_FILES
 from wikirec.trainers import TRAINERS, link_mean, trainer_for
 
@@ -97,6 +99,7 @@ def train(
     learning_rate: float | None = None,
     scale: float | None = None,
     rare_weight: float | None = None,
+    category_weight: float | None = None,
     seed: int | None = None,
     mode: str | None = None,
     negatives: str | None = None,
@@ -117,8 +120,8 @@ def train(
     out_dir : output folder; must not hold another run's checkpoint unless ``resume``
         (continue it) or ``overwrite`` (start again)
     model : a name of :data:`wikirec.recipes.RECIPES` (default ``link_mean``)
-    dim, epochs, batch_positives, negative_ratio, learning_rate, scale, rare_weight :
-        None: the model's recipe
+    dim, epochs, batch_positives, negative_ratio, learning_rate, scale, rare_weight,
+    category_weight : None: the model's recipe
     seed, mode, negatives, optimizer, patience, min_delta, steps_per_execution,
     jit_compile : None: the defaults of :class:`wikirec.recipes.TrainConfig`
     dim : vector length
@@ -129,6 +132,8 @@ def train(
     learning_rate : Adam's learning rate
     scale, rare_weight : the fixed scale of the cosine and the power of the rare-link
         weights of the models with biases (unused by the reference)
+    category_weight : ``link_mean``: the weight of ``Category:`` pages in a book's mean
+        of links, against 1 for any other page (0: left out of it); unused by the others
     seed : seeds the initial weights and every epoch's batches
     mode : "classification" (labels 1/0) or "regression" (labels 1/-1, reference only)
     negatives : "uniform" (the reference) or "frequency" (links by count ** 0.75)
@@ -146,7 +151,8 @@ def train(
     config = TrainConfig.for_recipe(
         model, dim=dim, epochs=epochs, batch_positives=batch_positives,
         negative_ratio=negative_ratio, learning_rate=learning_rate, scale=scale,
-        rare_weight=rare_weight, seed=seed, mode=mode, negatives=negatives,
+        rare_weight=rare_weight, category_weight=category_weight, seed=seed, mode=mode,
+        negatives=negatives,
         optimizer=optimizer, patience=patience, min_delta=min_delta,
         steps_per_execution=steps_per_execution, jit_compile=jit_compile,
     )  # fmt: skip
@@ -230,7 +236,7 @@ def _read_checkpoint(checkpoint: Path, config: TrainConfig, data_id: str) -> dic
     saved = state.get("config", {})
     for name, value in asdict(config).items():
         before = saved.get(name)
-        if name not in SPEED_OPTIONS and before != value:
+        if name not in SPEED_OPTIONS + FINISH_OPTIONS and before != value:
             raise TrainError(f"{checkpoint}: was trained with {name}={before!r}, not {value!r}")
     return state
 
@@ -325,7 +331,8 @@ def _finish(out: Path, trainer, data, config, history, data_dir, started_epoch) 
     arrays = trainer.weights()
     book = np.asarray(arrays["book"], np.float32)
     if config.model == "link_mean":
-        book = link_mean(arrays["link"], training_pairs(data, config), own=book)
+        weights = category_weights(data.links["title"], config.category_weight)
+        book = link_mean(arrays["link"], training_pairs(data, config), book, weights)
     write_keras_atomic(net, out / "model.keras")
     write_npy_atomic(book, out / "book_vectors.npy")
     write_npy_atomic(np.asarray(arrays["link"], np.float32), out / "link_vectors.npy")
@@ -403,6 +410,7 @@ def add_command(subparsers) -> None:
         "learning_rate": (positive_float, "Adam's learning rate"),
         "scale": (positive_float, "the cosine's fixed scale (models with biases)"),
         "rare_weight": (non_negative_float, "a positive weighs (n_books / books of its link) ** W"),
+        "category_weight": (non_negative_float, "link_mean: weight of Category: pages in a mean"),
     }
     for key, (kind, text) in recipe_options.items():
         parser.add_argument(f"--{key.replace('_', '-')}", type=kind, default=None,
@@ -438,7 +446,8 @@ def run(args: argparse.Namespace) -> int:
         args.data, args.out, model=args.model, dim=args.dim, epochs=args.epochs,
         batch_positives=args.batch_positives, negative_ratio=args.negative_ratio,
         learning_rate=args.learning_rate, scale=args.scale, rare_weight=args.rare_weight,
-        seed=args.seed, mode=args.mode, negatives=args.negatives, optimizer=args.optimizer,
+        category_weight=args.category_weight, seed=args.seed, mode=args.mode,
+        negatives=args.negatives, optimizer=args.optimizer,
         patience=args.patience, steps_per_execution=args.steps_per_execution,
         jit_compile=args.jit_compile, resume=args.resume, overwrite=args.overwrite,
         progress=not args.quiet,

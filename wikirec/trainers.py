@@ -303,7 +303,12 @@ TRAINERS = (KerasTrainer, KernelTrainer)
 # --------------------------------------------------------------------------- link_mean
 
 
-def link_mean(link_vectors: np.ndarray, pairs: np.ndarray, own: np.ndarray) -> np.ndarray:
+def link_mean(
+    link_vectors: np.ndarray,
+    pairs: np.ndarray,
+    own: np.ndarray,
+    link_weights: np.ndarray | None = None,
+) -> np.ndarray:
     """Each book's vector: its own unit embedding plus the unit TF-IDF-weighted mean of
     its links' unit vectors, scaled to length 1.
 
@@ -321,6 +326,8 @@ def link_mean(link_vectors: np.ndarray, pairs: np.ndarray, own: np.ndarray) -> n
     pairs : int (n, 2), (book, link), repeats allowed (a set per book is used)
     own : float (n_books, dim), the books' own embedding rows; its row count is the
         number of books
+    link_weights : float (n_links,) or None, each link's TF-IDF weight multiplied by it
+        (``--category-weight``: the ``Category:`` pages'); None: 1 for every link
 
     Returns
     -------
@@ -328,5 +335,7 @@ def link_mean(link_vectors: np.ndarray, pairs: np.ndarray, own: np.ndarray) -> n
     length 1; a zero row stays zero)
     """
     weights = tfidf_matrix(link_sets(pairs, len(own), len(link_vectors)))
+    if link_weights is not None:
+        weights = weights.multiply(np.asarray(link_weights, np.float32)[None, :]).tocsr()
     mean = np.asarray(weights @ unit_rows(link_vectors))  # its direction is what counts
     return unit_rows(unit_rows(own) + unit_rows(mean))
