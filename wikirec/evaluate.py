@@ -71,7 +71,7 @@ from wikirec.progress import progress_bar
 from wikirec.recipes import DEFAULT_RECIPE, INPUTS, OPTIMIZERS, RECIPE_NAMES
 from wikirec.scoring import neighbour_vote
 from wikirec.tfidf import category_weights, link_sets, tfidf_matrix
-from wikirec.titles import is_category_link
+from wikirec.titles import category_links
 from wikirec.trained import BOOKS, read_trained
 
 FIELDS = ("author", "series", "genre", "country")
@@ -325,7 +325,7 @@ def book_categories(data: TrainingData, articles_dir: str | os.PathLike | None =
             frozenset(fold_value(c) for c in cats) if cats is not None else
             frozenset() for cats in found.tolist()
         ]  # fmt: skip
-    is_category = np.array([is_category_link(t) for t in data.links["title"]], dtype=bool)
+    is_category = category_links(data.links["title"])
     pairs = np.asarray(data.pairs)
     pairs = pairs[is_category[pairs[:, 1]]]
     titles = data.links["title"].to_numpy()

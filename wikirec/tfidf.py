@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from wikirec.titles import is_category_link
+from wikirec.titles import category_links
 
 
 def link_sets(pairs: np.ndarray, n_books: int, n_links: int):
@@ -45,5 +45,4 @@ def category_weights(link_titles: Iterable[str], weight: float) -> np.ndarray | 
     multiply the columns of the TF-IDF rows by; None when ``weight`` is 1."""
     if weight == 1:
         return None
-    is_category = np.array([is_category_link(t) for t in link_titles], dtype=bool)
-    return np.where(is_category, weight, 1.0).astype(np.float32)
+    return np.where(category_links(link_titles), weight, 1.0).astype(np.float32)

@@ -278,6 +278,11 @@ def is_category_link(title: str) -> bool:
     return title.lower().startswith(CATEGORY_PREFIX)
 
 
+def category_links(titles: Iterable[str]) -> np.ndarray:
+    """bool (n,): which of ``titles`` are links to a ``Category:`` page."""
+    return np.array([is_category_link(t) for t in titles], dtype=bool)
+
+
 # --------------------------------------------------------------------------- lookup
 
 

@@ -36,7 +36,7 @@ from wikirec.nearest import unit_rows
 from wikirec.recipes import RECIPES
 from wikirec.scoring import LinkScorer
 from wikirec.tfidf import link_sets
-from wikirec.titles import TitleIndex, is_category_link, unknown_title_message
+from wikirec.titles import TitleIndex, category_links, unknown_title_message
 
 BOOKS, LINKS = "books", "links"
 KINDS = (BOOKS, LINKS)
@@ -127,7 +127,7 @@ class TrainedModel:
 
     def is_category(self) -> np.ndarray:
         """Boolean per link: is it a ``Category:`` page."""
-        return np.array([is_category_link(t) for t in self.titles[LINKS]])
+        return category_links(self.titles[LINKS])
 
     def book_link_pairs(self) -> np.ndarray:
         """The distinct (book, link) pairs of the build, int64 (n, 2); needs metadata."""
