@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 import time
@@ -238,3 +240,106 @@ def test_unset_training_keys_take_the_models_recipe():
     tutorial = train_options(load_config("books", ["train.model=reference", "train.dim=64"]))
     assert tutorial["model"] == "reference" and tutorial["dim"] == 64
     assert "epochs" not in tutorial and tutorial["seed"] == 0
+
+
+# --------------------------------------------------------------------------- whose folder
+
+
+def test_a_folder_of_other_files_is_refused_untouched(tmp_path, capsys):
+    # The probe's data loss: run --until build removed V/build/src/main.c.
+    source = tmp_path / "V" / "build" / "src" / "main.c"
+    source.parent.mkdir(parents=True)
+    source.write_text("code\n")
+    args = ["run", "books", "--out", str(tmp_path / "V"), "--quiet", "--until", "build"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "not a wikirec run folder (no manifest.json) and not empty (build)" in err
+    assert source.read_text() == "code\n"
+    assert sorted(p.name for p in (tmp_path / "V").iterdir()) == ["build"]
+
+
+def test_a_stage_folder_the_manifest_does_not_record_is_never_replaced(tmp_path):
+    out = tmp_path / "run"
+    run_pipeline("books", out=out, until="parse")
+    mine = out / "build" / "notes.txt"
+    mine.parent.mkdir()
+    mine.write_text("mine\n")
+    manifest = (out / "manifest.json").read_text()
+    with pytest.raises(PipelineError, match=r"build: not written by wikirec .*nothing was changed"):
+        run_pipeline("books", out=out, until="build")
+    assert mine.read_text() == "mine\n" and (out / "manifest.json").read_text() == manifest
+
+
+@pytest.mark.parametrize("name", ["/tmp/elsewhere", "../..", "..", "a/b", "", "  "])
+def test_a_pipeline_name_cannot_move_the_run_folder(name, tmp_path):
+    toml = tmp_path / "mine.toml"
+    toml.write_text(f"[pipeline]\nname = {json.dumps(name)}\n[parse]\ndumps = ['x']\n")
+    if name.strip():
+        with pytest.raises(PipelineError, match="must be a plain folder name"):
+            load_config(str(toml))
+        with pytest.raises(PipelineError, match="must be a plain folder name"):
+            load_config("books", [f"pipeline.name={json.dumps(name)}"])
+    else:  # blank: the file's own name
+        assert load_config(str(toml))["pipeline"]["name"] == "mine"
+
+
+def test_a_busy_run_folder_is_refused_at_once_naming_the_lock(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path\n"
+         "from wikirec.lock import folder_lock\n"
+         "with folder_lock(Path(sys.argv[1])):\n print('held', flush=True); time.sleep(60)",
+         str(out)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert main(["run", "books", "--out", str(out), "--quiet"]) == 2
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"wikirec run: {out} is in use by another wikirec command (process {holder.pid}, "
+        f"lock file {out / '.lock'}); wait for it to finish or use another folder"
+    )
+    assert sorted(p.name for p in out.iterdir()) == [".lock"]  # nothing staged
+    # The holder was killed: its lock is stale and the next run takes it over.
+    log: list[str] = []
+    run_pipeline("books", out=out, until="parse", log=log.append)
+    assert log[0] == (
+        f"took over the lock {out / '.lock'} left by process {holder.pid}, no longer running"
+    )
+    assert (out / ".lock").read_text() == ""  # released
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[]", "null", '"x"', "{}", '{"version": VERSION}', '{"version": VERSION, "stages": []}',
+     '{"version": VERSION, "stages": {"parse": "done"}}',
+     '{"version": VERSION, "stages": {"parse": {"key": "k", "outputs": {"a": 1}}}}',
+     '{"version": VERSION, "stages": {}, "pending": {"parse": 5}}',
+     "[" * 100_000 + "]" * 100_000],
+)  # fmt: skip
+def test_a_manifest_of_the_wrong_shape_is_one_line_and_untouched(text, tmp_path, capsys):
+    from wikirec import __version__
+
+    out = tmp_path / "run"
+    out.mkdir()
+    text = text.replace("VERSION", json.dumps(__version__))
+    (out / "manifest.json").write_text(text)
+    assert main(["run", "books", "--out", str(out), "--quiet"]) == 2
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line and line.startswith(f"wikirec run: {out / 'manifest.json'}: ")
+    assert (out / "manifest.json").read_text() == text
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
+
+
+def test_a_manifest_that_is_not_a_regular_file_is_refused(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    os.mkfifo(out / "manifest.json")
+    assert main(["run", "books", "--out", str(out), "--quiet"]) == 2
+    assert "manifest.json: not a regular file" in capsys.readouterr().err
+    assert stat.S_ISFIFO((out / "manifest.json").lstat().st_mode)

@@ -49,9 +49,11 @@ except ModuleNotFoundError:  # Python 3.10
 
 from wikirec import __version__
 from wikirec.cli import describe_os_error, fail
-from wikirec.errors import WikirecError
+from wikirec.errors import WikirecError, one_line
 from wikirec.io import write_json_atomic
+from wikirec.lock import LOCK, folder_lock
 from wikirec.progress import write_line
+from wikirec.titles import printable
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -151,8 +153,20 @@ def load_config(name: str, overrides: list[str] = ()) -> dict[str, dict]:
             raise PipelineError(f"--set {item!r}: expected section.key=value, e.g. train.dim=64")
         section, _, name_ = key.strip().partition(".")
         _merge(config, {section: {name_: _parse_value(value.strip())}}, "--set")
-    config["pipeline"]["name"] = config["pipeline"]["name"] or path.stem
+    config["pipeline"]["name"] = config["pipeline"]["name"].strip() or path.stem
+    _check_run_name(config["pipeline"]["name"], str(path))
     return config
+
+
+def _check_run_name(name: str, where: str) -> None:
+    """``pipeline.name`` names the default run folder, ``artifacts/NAME``: a plain folder
+    name, so that a pipeline file cannot point a run at a folder elsewhere (only
+    ``--out`` can)."""
+    if name in (".", "..") or any(c in name for c in "/\\\0:"):
+        raise PipelineError(
+            f"{where}: pipeline.name {name[:80]!r} must be a plain folder name "
+            "(the run folder is artifacts/NAME; --out puts a run elsewhere)"
+        )
 
 
 def _parse_value(text: str):
@@ -261,20 +275,83 @@ def _versions() -> dict[str, str]:
     return found
 
 
+MANIFEST_MAX_BYTES = 64 * 2**20  # a run's manifest is kilobytes; the parse's a few MB
+
+
 def read_manifest(run_dir: Path) -> dict:
+    """The run folder's manifest, or a new one where the folder has none. Anything but
+    a regular file of the shape wikirec writes is one line, and nothing is changed."""
     path = run_dir / MANIFEST
-    if not path.is_file():
+    if not os.path.lexists(path):
         return {"version": __version__, "stages": {}}
+    if path.is_symlink() or not path.is_file():
+        raise PipelineError(f"{path}: not a regular file; use another --out (nothing was changed)")
+    if path.stat().st_size > MANIFEST_MAX_BYTES:
+        raise PipelineError(f"{path}: over {MANIFEST_MAX_BYTES >> 20} MB, not a wikirec manifest")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise PipelineError(f"{path}: unreadable manifest ({exc})") from exc
+    except (ValueError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else one_line(exc, 120)
+        raise PipelineError(f"{path}: unreadable manifest ({reason})") from exc
+    if not isinstance(manifest, dict) or "version" not in manifest:
+        raise PipelineError(f"{path}: not a wikirec manifest; use another --out")
     if manifest.get("version") != __version__:
         raise PipelineError(
-            f"{run_dir}: made by wikirec {manifest.get('version')}, this is {__version__}; "
-            "use another --out (nothing here was changed)"
+            f"{run_dir}: made by wikirec {str(manifest.get('version'))[:40]}, this is "
+            f"{__version__}; use another --out (nothing here was changed)"
         )
+    _check_manifest_shape(manifest, path)
     return manifest
+
+
+def _check_manifest_shape(manifest: dict, path: Path) -> None:
+    """Every part the run reads back, of the type it was written with."""
+    stages, pending = manifest.get("stages"), manifest.get("pending", {})
+    ok = isinstance(stages, dict) and isinstance(pending, dict)
+    ok = ok and all(isinstance(v, str) for v in pending.values())
+    for entry in stages.values() if ok else ():
+        ok = ok and isinstance(entry, dict) and isinstance(entry.get("key"), str)
+        outputs = entry.get("outputs") if ok else None
+        ok = ok and isinstance(outputs, dict) and all(
+            isinstance(o, dict) and isinstance(o.get("bytes"), int) for o in outputs.values()
+        )
+        ok = ok and isinstance(entry.get("summary"), dict)
+    if not ok:
+        raise PipelineError(
+            f"{path}: a manifest of the wrong shape (edited by hand?); use another --out "
+            "or delete it to redo every stage"
+        )
+
+
+def claim_run_folder(run_dir: Path) -> None:
+    """Create ``run_dir``, or accept it when it is empty or a wikirec run folder (it has
+    a manifest). Anything else is refused, untouched: a stage replaces its folder
+    whole, so a run in a folder of other files could remove some of them."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise PipelineError(f"{run_dir}: not a folder; give --out a new or empty folder")
+    if os.path.lexists(run_dir / MANIFEST):
+        read_manifest(run_dir)  # a folder of another version or shape is refused untouched
+    elif run_dir.is_dir():
+        found = sorted(printable(p.name)[:40] for p in run_dir.iterdir() if p.name != LOCK)
+        if found:
+            raise PipelineError(
+                f"{run_dir}: not a wikirec run folder (no {MANIFEST}) and not empty "
+                f"({', '.join(found[:3])}{', ...' if len(found) > 3 else ''}); "
+                "give --out a new or empty folder (nothing was changed)"
+            )
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+
+def _refuse_foreign_stage_folders(run_dir: Path, manifest: dict, names: list[str]) -> None:
+    """A stage folder the manifest does not know of was not written by wikirec: a
+    stage would replace it whole, so the run stops before any stage, untouched."""
+    known = set(manifest["stages"]) | set(manifest.get("pending", {}))
+    for name in names:
+        if os.path.lexists(run_dir / name) and name not in known:
+            raise PipelineError(
+                f"{run_dir / name}: not written by wikirec ({MANIFEST} does not record it); "
+                "move it away or use another --out (nothing was changed)"
+            )
 
 
 # --------------------------------------------------------------------------- stages
@@ -502,11 +579,20 @@ def run_pipeline(
         if not Path(dump).exists():
             raise PipelineError(f"{dump}: no such file or folder")
     run_dir = Path(out or Path("artifacts") / config["pipeline"]["name"])
-    run_dir.mkdir(parents=True, exist_ok=True)
+    claim_run_folder(run_dir)
+    with folder_lock(run_dir, log):
+        return _run_stages(run_dir, config, names, start, until, progress, log)
+
+
+def _run_stages(
+    run_dir: Path, config: dict, names: list[str], start: str | None, until: str | None,
+    progress: bool, log: Callable[[str], None],
+) -> dict:  # fmt: skip
     manifest = read_manifest(run_dir)
     manifest["pipeline"] = config["pipeline"]["name"]
-    forced = False
     stop_at = names.index(until) if until else len(names) - 1
+    _refuse_foreign_stage_folders(run_dir, manifest, names[: stop_at + 1])
+    forced = False
     for name in names[: stop_at + 1]:
         stage = STAGES[name]
         if name != "parse" and not _enabled(config, name):
