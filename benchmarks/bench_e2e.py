@@ -114,17 +114,20 @@ def _tree_rss(proc) -> int:
     return total
 
 
-# Starts the stage and reports its peak RSS. Why a launcher: Linux carries the RSS
-# high-water mark of the process that execs into the new program's ru_maxrss, so a
-# stage started straight from this (200+ MB) process would report at least that; the
-# launcher is small. wait4's ru_maxrss covers the stage and the workers it waited for:
-# the largest single process.
+# Starts the stage and reports its peak RSS (and, in FILE.cpu, its CPU seconds). Why a
+# launcher: Linux carries the RSS high-water mark of the process that execs into the
+# new program's ru_maxrss, so a stage started straight from this (200+ MB) process
+# would report at least that; the launcher is small. wait4's ru_maxrss covers the stage
+# and the workers it waited for: the largest single process; its user and system
+# times, the stage's and those of every process it waited for.
 LAUNCHER = """
 import os, subprocess, sys
 child = subprocess.Popen(sys.argv[2:])
 _, status, usage = os.wait4(child.pid, 0)
 with open(sys.argv[1], "w") as f:
     f.write(str(usage.ru_maxrss))
+with open(sys.argv[1] + ".cpu", "w") as f:
+    f.write(str(usage.ru_utime + usage.ru_stime))
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
@@ -132,8 +135,9 @@ sys.exit(os.waitstatus_to_exitcode(status))
 def run_stage(name: str, cmd: list[str], log: Path) -> dict:
     """Run one stage as a child process; its time, peak RSS and the load around it.
 
-    Returns ``{stage, seconds, rss_mb (the largest single process, from wait4),
-    tree_mb (peak summed RSS of the process tree, sampled every 0.2 s), load_before,
+    Returns ``{stage, seconds, cpu_seconds (user + system of the stage and every
+    process it waited for), rss_mb (the largest single process, from wait4), tree_mb
+    (peak summed RSS of the process tree, sampled every 0.2 s), load_before,
     load_after, stdout}``. A failing stage raises with the tail of its log.
     """
     load_before = os.getloadavg()[0]
@@ -173,6 +177,7 @@ def run_stage(name: str, cmd: list[str], log: Path) -> dict:
     return {
         "stage": name,
         "seconds": seconds,
+        "cpu_seconds": float(Path(f"{rss_file}.cpu").read_text()),
         "rss_mb": rss_mb,
         "tree_mb": max(peak[0] / 2**20, rss_mb),
         "load_before": load_before,

@@ -69,6 +69,8 @@ Layout of the package, in the order the data flows
 - ``truth``: the ground-truth file (its format is described there);
 - ``files``: :func:`generate_dump`, :func:`generate_partitions` (dump writing);
 - ``records``: :func:`write_records`, NDJSON book records from the plan alone;
+- ``presets`` and ``data/enwiki.toml``: a real dump's shape (counts per namespace,
+  article sizes and links, books and their in-links) as options at a scale;
 - ``cli``: ``wikirec generate``.
 """
 

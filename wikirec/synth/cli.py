@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from wikirec.cli import (
     describe_os_error,
@@ -14,6 +15,7 @@ from wikirec.cli import (
 )
 from wikirec.synth.files import generate_dump, generate_partitions
 from wikirec.synth.options import GeneratorOptions
+from wikirec.synth.presets import preset_names, preset_options
 
 
 def add_command(subparsers) -> None:
@@ -28,7 +30,34 @@ def add_command(subparsers) -> None:
     )
     parser.add_argument("out", metavar="OUT_PATH", help="dump file (.xml or .xml.bz2) or folder")
     parser.add_argument(
-        "--size-mb", type=positive_float, default=50.0, help="MB (10^6 bytes) of XML"
+        "--size-mb", type=positive_float, default=None, help="MB (10^6 bytes) of XML (default 50)"
+    )
+    parser.add_argument(
+        "--like",
+        choices=preset_names(),
+        default=None,
+        help="the shape of a real dump, sized by counts: its page counts per namespace, "
+        "redirects, article sizes and links, books and their in-links (figures and sources: "
+        "wikirec/synth/data/NAME.toml)",
+    )
+    parser.add_argument(
+        "--scale",
+        type=positive_float,
+        default=1.0,
+        help="with --like: every count times this, at most 1 (default 1: the real counts)",
+    )
+    parser.add_argument(
+        "--text-scale",
+        type=positive_float,
+        default=1.0,
+        help="with --like: page text bytes times this, at most 1; the counts stay (default 1)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        help="with --like: processes writing the dump at once (default: all cores); the "
+        "bytes are the same for any number",
     )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     parser.add_argument(
@@ -61,15 +90,7 @@ def add_command(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Handler of ``wikirec generate``: prints a one-line summary; returns the exit code."""
     try:
-        options = GeneratorOptions(
-            xml_bytes=int(args.size_mb * 10**6),
-            seed=args.seed,
-            n_books=args.books,
-            template=args.template,
-            multistream=not args.single_stream,
-            write_index=not args.no_index,
-            progress=not args.quiet,
-        )
+        options = _options(args)
         if args.partitions is not None:
             stats = generate_partitions(args.out, args.partitions, options)
         else:
@@ -88,3 +109,27 @@ def run(args: argparse.Namespace) -> int:
         f"({rate:,.1f} MB/s); truth {stats['truth']}"
     )
     return 0
+
+
+def _options(args: argparse.Namespace) -> GeneratorOptions:
+    files = {
+        "seed": args.seed,
+        "multistream": not args.single_stream,
+        "write_index": not args.no_index,
+        "progress": not args.quiet,
+    }
+    if args.like is None:
+        for given, option in ((args.workers, "--workers"), (args.scale != 1.0, "--scale"),
+                              (args.text_scale != 1.0, "--text-scale")):  # fmt: skip
+            if given:
+                raise ValueError(f"{option} goes with --like")
+        size_mb = 50.0 if args.size_mb is None else args.size_mb
+        return GeneratorOptions(xml_bytes=int(size_mb * 10**6), n_books=args.books,
+                                template=args.template, **files)  # fmt: skip
+    if args.size_mb is not None:
+        raise ValueError("--size-mb does not go with --like: --scale and --text-scale size it")
+    extra = {} if args.books is None else {"n_books": args.books}
+    return preset_options(
+        args.like, args.scale, args.text_scale, template=args.template,
+        workers=args.workers or os.cpu_count() or 1, **extra, **files,
+    )  # fmt: skip

@@ -15,10 +15,13 @@ looks for.
 
 from __future__ import annotations
 
+import bz2
+import collections
 import os
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +68,19 @@ def generate_dump(
     bar = progress_bar(
         opts.progress, total=opts.xml_bytes, unit="B", unit_scale=True, desc=path.name
     )
-    [(sink, size)] = _write_pages(
-        renderer,
-        1,
-        lambda number: DumpWriter(path, kind, opts.pages_per_stream, index, background=True),
-        lambda sink, number: None,
-        bar,
-    )
+    if opts.block_pages:
+        if kind != "multistream":
+            raise ValueError(f"{path}: a dump written in blocks is multistream bz2")
+        sink = DumpWriter(path, kind, opts.pages_per_stream, index)
+        size = _write_blocks(renderer, sink, bar)
+    else:
+        [(sink, size)] = _write_pages(
+            renderer,
+            1,
+            lambda number: DumpWriter(path, kind, opts.pages_per_stream, index, background=True),
+            lambda sink, number: None,
+            bar,
+        )
     stats = counts(plan, renderer, sink.xml_bytes)
     truth = truth_path_for(path) if opts.write_truth else None
     if truth is not None:
@@ -122,6 +131,8 @@ def generate_partitions(
         raise ValueError(f"prefix must be a plain file name part: {prefix!r}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    if opts.block_pages:
+        raise ValueError("a dump written in blocks (block_pages) is one file, not partitions")
     multistream = bool(opts.multistream)
     plan = Plan(opts)
     renderer = Renderer(plan)
@@ -204,6 +215,80 @@ def _write_pages(
         bar.close()
     written.append((sink, sink.close(_FOOTER, final_name(sink, number))))
     return written
+
+
+# A dump written in blocks: each worker process renders and compresses whole blocks;
+# the parent writes them in order. The worker's renderer (its plan inherited or rebuilt).
+_RENDERER: Renderer | None = None
+
+
+def _write_blocks(renderer: Renderer, sink: DumpWriter, bar) -> int:
+    """Write the plan's pages block by block (``block_pages``), rendered and compressed
+    by ``workers`` processes at once; what the ground truth needs is merged into
+    ``renderer``. Returns the file's size; on failure the unfinished file is removed."""
+    global _RENDERER
+    plan = renderer.plan
+    n_blocks = -(-len(plan.kinds) // plan.o.block_pages)
+    try:
+        sink.write(_HEADER)
+        if plan.o.workers == 1:
+            _RENDERER = renderer
+            results = map(_render_block, range(n_blocks))
+            for result in results:
+                _take_block(result, renderer, sink, bar)
+        else:
+            _RENDERER = renderer  # inherited as is where processes fork
+            with ProcessPoolExecutor(plan.o.workers, initializer=_start_worker,
+                                     initargs=(plan.o,)) as pool:  # fmt: skip
+                pending: collections.deque[Future] = collections.deque()
+                for b in range(n_blocks):
+                    pending.append(pool.submit(_render_block, b))
+                    while len(pending) > 2 * plan.o.workers:
+                        _take_block(pending.popleft().result(), renderer, sink, bar)
+                while pending:
+                    _take_block(pending.popleft().result(), renderer, sink, bar)
+    except BaseException:
+        sink.abort()
+        raise
+    finally:
+        _RENDERER = None
+        bar.close()
+    return sink.close(_FOOTER)
+
+
+def _start_worker(options: GeneratorOptions) -> None:
+    global _RENDERER
+    if _RENDERER is None or _RENDERER.plan.o != options:  # spawned, not forked
+        _RENDERER = Renderer(Plan(options))
+    _RENDERER.fresh()
+
+
+def _render_block(b: int) -> tuple[list[tuple[bytes, int, list]], dict]:
+    """Block ``b``'s bz2 streams (``(compressed, xml_bytes, [(page_id, title)])``) and
+    what the ground truth needs from its pages."""
+    renderer = _RENDERER
+    assert renderer is not None
+    per_stream = renderer.plan.o.pages_per_stream
+    streams, group, pages = [], [], []
+    for _, page_id, title, data in renderer.block(b):
+        group.append(data)
+        pages.append((page_id, title))
+        if len(group) == per_stream:
+            xml = b"".join(group)
+            streams.append((bz2.compress(xml, 9), len(xml), pages))
+            group, pages = [], []
+    if group:
+        xml = b"".join(group)
+        streams.append((bz2.compress(xml, 9), len(xml), pages))
+    return streams, renderer.fresh()
+
+
+def _take_block(result, renderer: Renderer, sink: DumpWriter, bar) -> None:
+    streams, facts = result
+    for compressed, xml_bytes, pages in streams:
+        sink.stream(compressed, xml_bytes, pages)
+        bar.update(xml_bytes)
+    renderer.merge(facts)
 
 
 def _file_entry(sink: DumpWriter) -> dict:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from wikirec.synth.names import valid_title
+from wikirec.synth.tables import NAMESPACE_NAMES
 from wikirec.titles import canonical_template_name
 
 # Fields that say how the files are written rather than what the dump holds: left out
@@ -34,6 +35,27 @@ class GeneratorOptions:
     flatter pools give more distinct links, as the records of the reference's shape
     need.
 
+    The whole dump's shape, as the presets of :mod:`wikirec.synth.presets` set it
+    (each default keeps the dump as it was without it): with ``articles`` the dump is
+    sized by counts instead of bytes: exactly ``articles`` main-namespace articles and
+    ``redirects`` main-namespace redirects (the planted pages among them), and the
+    pages of ``namespace_pages``, ``(namespace, pages, mean bytes of wikitext)`` each,
+    in other namespaces (categories, files, templates, project pages, drafts, ...);
+    ``xml_bytes`` is then only the progress bar's estimate. A filler article's wikitext
+    is lognormal, of median ``article_bytes`` and ``article_sigma``; it holds
+    ``article_links`` wikilinks on average (lognormal, whatever its size; default: one
+    per 130 characters of prose), whose targets, with ``link_zipf``, are drawn by
+    popularity (the article of rank r with weight ``r ** -link_zipf``, as Wikipedia's
+    in-links are heavy-tailed) instead of uniformly. ``entity_links`` more links on
+    average (lognormal) go from each entity page to articles drawn the same way (by
+    ``r ** -entity_zipf`` where given): the characters, places and people a real book
+    page names. ``mention_share`` of the
+    filler articles mention an entity or two, with ``mention_zipf`` the entity of rank
+    r with weight ``r ** -mention_zipf`` (famous books are named often). With
+    ``block_pages``, each block of that many page slots draws from random streams of
+    its own, so that ``workers`` processes can write the blocks at once (the bytes do
+    not depend on ``workers``); it needs ``articles``.
+
     Files: ``multistream`` (default: on for one dump, off for partitions, as enwiki
     publishes them) with ``pages_per_stream`` pages a bz2 stream and, with
     ``write_index``, its ``-index.txt.bz2``; ``write_truth`` writes the ground truth;
@@ -52,6 +74,19 @@ class GeneratorOptions:
     pages_per_stream: int = 100
     topics_per_book: float | None = None
     topic_zipf: float = 0.9
+    articles: int | None = None
+    redirects: int = 0
+    namespace_pages: tuple[tuple[int, int, int], ...] = ()
+    article_bytes: int = 2900
+    article_sigma: float = 0.9
+    article_links: float | None = None
+    link_zipf: float | None = None
+    entity_links: float = 0.0
+    entity_zipf: float | None = None
+    mention_share: float = 0.03
+    mention_zipf: float | None = None
+    block_pages: int = 0
+    workers: int = field(default=1, metadata=_FILE_FIELD)
     multistream: bool | None = field(default=None, metadata=_FILE_FIELD)
     write_index: bool = field(default=True, metadata=_FILE_FIELD)
     write_truth: bool = field(default=True, metadata=_FILE_FIELD)
@@ -62,6 +97,8 @@ class GeneratorOptions:
         object.__setattr__(self, "xml_bytes", int(self.xml_bytes))
         object.__setattr__(self, "seed", int(self.seed))
         object.__setattr__(self, "template_aliases", None if aliases is None else tuple(aliases))
+        pages = tuple((int(ns), int(n), int(size)) for ns, n, size in self.namespace_pages)
+        object.__setattr__(self, "namespace_pages", pages)
         self._check()
 
     @classmethod
@@ -102,5 +139,25 @@ class GeneratorOptions:
             raise ValueError("topics_per_book must be positive")
         if self.topic_zipf < 0:
             raise ValueError("topic_zipf must be >= 0")
+        if self.articles is not None and (self.articles < 0 or self.redirects < 0):
+            raise ValueError("articles and redirects must be >= 0")
+        for ns, n, size in self.namespace_pages:
+            if ns not in NAMESPACE_NAMES or ns <= 0 or ns % 2 or n < 0 or size < 0:
+                raise ValueError(f"namespace_pages: ({ns}, {n}, {size}) is not a content "
+                                 "namespace (even, above 0) with counts >= 0")  # fmt: skip
+        if self.article_bytes < 1 or not self.article_sigma >= 0:
+            raise ValueError("article_bytes must be >= 1 and article_sigma >= 0")
+        for name in ("article_links", "link_zipf", "entity_zipf", "mention_zipf"):
+            value = getattr(self, name)
+            if value is not None and not value >= 0:
+                raise ValueError(f"{name} must be >= 0")
+        if not self.entity_links >= 0 or not 0 <= self.mention_share <= 1:
+            raise ValueError("entity_links must be >= 0 and mention_share in [0, 1]")
+        if self.block_pages < 0 or self.block_pages % self.pages_per_stream:
+            raise ValueError("block_pages must be a multiple of pages_per_stream")
+        if self.block_pages and self.articles is None:
+            raise ValueError("block_pages needs articles: blocks are planned by counts")
+        if self.workers < 1 or (self.workers > 1 and not self.block_pages):
+            raise ValueError("workers must be >= 1, and more than 1 only with block_pages")
         if not valid_title(canonical_template_name(self.template)):
             raise ValueError(f"not a template name: {self.template!r}")

@@ -18,12 +18,16 @@ import math
 from wikirec.synth.inlinks import Award
 from wikirec.synth.names import strip_disambiguation
 from wikirec.synth.plan import Author, Entity, Series
-from wikirec.synth.tables import CAPTIONS, COUNTRIES, HEADINGS, MONTHS, ORDINALS
+from wikirec.synth.tables import (
+    CAPTIONS,
+    COUNTRIES,
+    HEADINGS,
+    MONTHS,
+    NAMESPACE_NAMES,
+    ORDINALS,
+)
 from wikirec.synth.wikitext import Wikitext, bold_lead
 from wikirec.titles import canonical_template_name
-
-# Share of filler articles that mention a book or two.
-MENTION_SHARE = 0.03
 
 
 class PageTexts(Wikitext):
@@ -32,6 +36,8 @@ class PageTexts(Wikitext):
     def filler_text(self, title: str, mentioned: list[str]) -> str:
         """A filler article; the books it mentions (now and then one or two, as any
         article may) are appended to ``mentioned``."""
+        if self.o.article_links is not None:
+            return self.counted_filler_text(title, mentioned)
         r = self.rand
         size = int(min(max(math.exp(self.normal() * 0.9 + math.log(2900)), 200), 60000))
         parts: list[str] = []
@@ -41,12 +47,7 @@ class PageTexts(Wikitext):
             parts.append(self.other_infobox(title))
         lead = min(size * 0.3, 700.0)
         parts.append(bold_lead(title, self.prose_with_links(lead, 0.7)))
-        if self.plan.entities and r.random() < MENTION_SHARE:
-            entities = self.plan.entities
-            picks = dict.fromkeys(r.below(len(entities)) for _ in range(1 + r.below(2)))
-            links = [self.book_link(entities[b]) for b in picks]
-            parts.append("\n\n" + self.prose.paragraph(200 + r.below(400), links))
-            mentioned += [entities[b].title for b in picks]
+        parts += self.mention(mentioned)
         length = sum(len(p) for p in parts)
         refs = 0
         while length < size:
@@ -85,6 +86,99 @@ class PageTexts(Wikitext):
         ]
         parts.append("\n" + self.categories(cats, None))
         return "".join(parts)
+
+    def mention(self, mentioned: list[str]) -> list[str]:
+        """Now and then (``mention_share`` of the articles) a paragraph naming a book or
+        two, appended to ``mentioned``."""
+        r = self.rand
+        entities = self.plan.entities
+        if not entities or r.random() >= self.o.mention_share:
+            return []
+        if self.o.mention_zipf is None:
+            picks = dict.fromkeys(r.below(len(entities)) for _ in range(1 + r.below(2)))
+        else:
+            picks = dict.fromkeys(
+                self.plan.popular_entity(r.random()) for _ in range(1 + r.below(2))
+            )
+        links = [self.book_link(entities[b]) for b in picks]
+        mentioned += [entities[b].title for b in picks]
+        return ["\n\n" + self.prose.paragraph(200 + r.below(400), links)]
+
+    def counted_filler_text(self, title: str, mentioned: list[str]) -> str:
+        """A filler article of a dump shaped by counts: lognormal size (``article_bytes``,
+        ``article_sigma``) and, whatever the size, a lognormal number of links
+        (``article_links`` on average) spread over its paragraphs and lists."""
+        r, o = self.rand, self.o
+        lo, hi = 50 * o.article_bytes / 2900, 60000 * o.article_bytes / 2900
+        size = min(max(math.exp(self.normal() * o.article_sigma) * o.article_bytes, lo), hi)
+        n_links = max(0, round(o.article_links * math.exp(0.9 * self.normal() - 0.405)))
+        links = [self.link(self.filler_target(), None) for _ in range(n_links)]
+        parts: list[str] = []
+        if r.random() < self.o.other_infobox_fraction:
+            parts.append(self.other_infobox(title))
+        lead = min(size * 0.3, 700.0)
+        take = _share(len(links), lead / size)
+        parts.append(bold_lead(title, self.prose.paragraph(lead, links[:take])))
+        links = links[take:]
+        parts += self.mention(mentioned)
+        left = size - lead
+        while left > 0 or links:
+            n = 250 + r.below(1000) if left > 0 else 60
+            if r.random() < 0.15 and links:
+                k = min(len(links), 2 + r.below(6))
+                items = "".join(f"\n* {link} " + self.prose.phrase(2 + r.below(4), False)
+                                for link in links[:k])  # fmt: skip
+                piece = f"\n\n== {r.pick(HEADINGS)} ==\n" + items
+            else:
+                k = _share(len(links), n / left) if left > n else len(links)
+                piece = f"\n\n== {r.pick(HEADINGS)} ==\n" + self.prose.paragraph(
+                    n, links[:k], self.refs(n)
+                )
+            links = links[k:]
+            parts.append(piece)
+            left -= len(piece)
+        cats = [
+            self.plan.filler_title(r.below(max(self.plan.n_fillers, 1)) + 10**6)
+            for _ in range(1 + r.below(7))
+        ]
+        parts.append("\n\n== References ==\n{{Reflist}}\n\n" + self.categories(cats, None))
+        return "".join(parts)
+
+    def namespace_filler_text(self, ns: int, title: str, mean_bytes: int) -> str:
+        """A page of another namespace (category, file, template, project page, draft,
+        module, ...), of ``mean_bytes`` of wikitext on average."""
+        r = self.rand
+        size = max(mean_bytes * math.exp(0.8 * self.normal() - 0.32), 40.0)
+        name = title.split(":", 1)[1]
+        if ns == 14:
+            parents = [self.plan.filler_title(r.below(max(self.plan.n_fillers, 1)) + 10**6)
+                       for _ in range(1 + r.below(3))]  # fmt: skip
+            return (f"{{{{Commons category|{name}}}}}\n" + self.prose.paragraph(size * 0.5)
+                    + "\n\n" + self.categories(parents, None))  # fmt: skip
+        if ns == 6:
+            return (
+                "== Summary ==\n{{Information\n|description=" + self.prose.paragraph(size * 0.4)
+                + f"\n|source={{{{own work}}}}\n|date={self.date()}\n|author={self.person()}"
+                + "\n}}\n== Licensing ==\n{{self|cc-by-sa-4.0}}\n"
+            )  # fmt: skip
+        if ns == 10:
+            n = max(2, int(size / 60))
+            items = " • ".join(self.link(self.filler_target(), None, vary=False) for _ in range(n))
+            head = f"{{{{Navbox\n| name = {name}\n| title = [[{self.filler_target()}]]\n"
+            return f"{head}| list1 = {items}\n}}}}<noinclude>\n{{{{Documentation}}}}\n</noinclude>"
+        if ns == 828:
+            body = "".join(f'    args["{r.pick(self.plan.space.words)}"] = {r.below(100)}\n'
+                           for _ in range(max(1, int(size / 40))))  # fmt: skip
+            return (
+                f"local p = {{}}\n\nfunction p.main(frame)\n    local args = {{}}\n{body}"
+                "    return args\nend\n\nreturn p\n"
+            )
+        text = self.prose_with_links(size, 0.8, self.refs(size * 0.3))
+        if ns == 118 and r.random() < 0.02:  # a draft of a book: never a book page
+            text = (
+                self.infobox(self.plan.template, [("name", name), ("author", self.person())]) + text
+            )
+        return text + "\n\n" + self.categories([f"{NAMESPACE_NAMES[ns]} pages"], None)
 
     def entity_text(self, e: Entity) -> tuple[str, dict]:
         p = self.profile
@@ -580,3 +674,8 @@ class PageTexts(Wikitext):
             + self.prose.paragraph(400 + r.below(800))
             + "\n\n[[Category:WikiProjects]]"
         )
+
+
+def _share(n: int, fraction: float) -> int:
+    """About ``fraction`` of ``n`` items, rounded."""
+    return min(n, max(0, round(n * fraction)))

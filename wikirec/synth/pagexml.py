@@ -74,11 +74,15 @@ class PageXml:
         self.comments = comments
 
     def page(
-        self, title: str, ns: int, text: str, redirect: str | None = None
+        self, title: str, ns: int, text: str, redirect: str | None = None, page_id: int = 0
     ) -> tuple[int, bytes, int, str]:
-        """``(page_id, xml, bytes of the wikitext, timestamp)`` of the next page."""
+        """``(page_id, xml, bytes of the wikitext, timestamp)`` of the next page (its id
+        ``page_id`` when given, else the last one's plus a gap drawn from the stream)."""
         m = self.meta.random
-        self.page_id += 1 if m() < 0.6 else 2 + int(m() * 12)
+        if page_id:
+            self.page_id = page_id
+        else:
+            self.page_id += 1 if m() < 0.6 else 2 + int(m() * 12)
         raw = text.encode("utf-8")
         revid = 500_000_000 + int(m() * 350_000_000)
         stamp = revision_time(m())
@@ -150,13 +154,15 @@ def esc(text: str) -> str:
 
 
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+# Every three base-36 digits: 46,656 strings, so a hash takes 11 divisions, not 31.
+_B36_3 = [a + b + c for a in _B36 for b in _B36 for c in _B36]
 
 
 def sha1_base36(data: bytes) -> str:
     """SHA-1 in base 36, zero-padded to 31 digits, as in ``<sha1>`` of real dumps."""
     n = int.from_bytes(hashlib.sha1(data).digest(), "big")
-    digits = []
+    chunks = []
     while n:
-        n, d = divmod(n, 36)
-        digits.append(_B36[d])
-    return "".join(reversed(digits)).rjust(31, "0")
+        n, d = divmod(n, 46656)
+        chunks.append(_B36_3[d])
+    return "".join(reversed(chunks)).lstrip("0").rjust(31, "0")

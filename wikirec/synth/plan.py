@@ -55,8 +55,12 @@ CORE_XML = 3000
 INLINK_PAGE_XML = 3000  # an award or list page, without its entries
 INLINK_ENTRY_XML = 75  # a book named on an award or list page
 
-# Slot kinds of the layout.
-FILLER_ARTICLE, FILLER_REDIRECT, PLANTED = 0, 1, 2
+# The namespaces of the planted pages that are not articles.
+NAMESPACE_OF = {"category": 14, "template": 10, "project": 4}
+
+# Slot kinds of the layout; a filler page of the k-th of ``namespace_pages`` is
+# NAMESPACE_FILLER + k.
+FILLER_ARTICLE, FILLER_REDIRECT, PLANTED, NAMESPACE_FILLER = 0, 1, 2, 3
 
 
 @dataclass
@@ -127,6 +131,7 @@ class Plan:
         self.alias_of: dict[str, str] = {}  # planted redirect -> target
         self.redirects: list[tuple[str, str, int]] = []
         self.core: list[tuple] = []  # (kind, payload) of every planned non-filler page
+        self._spreads: dict[int, int] = {}
         self._plan_names(rng, self._n_books())
         self.entity_by_title = {e.title: i for i, e in enumerate(self.entities)}
         self._plan_inlinks(np.random.default_rng(streams(options.seed).inlinks))
@@ -300,6 +305,8 @@ class Plan:
             # genre's pool) as links to filler articles.
             k = int(np.clip(round(math.exp(rng.normal(math.log(4.5), 1.2))), 1, 300))
             e.extra = max(0, k - len(genre.topics))
+            if self.o.entity_links:
+                e.extra += lognormal_count(rng, self.o.entity_links)
             chosen: dict[str, None] = {}
             for t in self.authors[e.author].topics:
                 if rng.random() < 0.6:
@@ -527,8 +534,11 @@ class Plan:
                 core.append(("project", name))
 
     def _plan_slots(self, rng: np.random.Generator) -> None:
-        """Filler counts that meet the byte budget and the redirect fraction together, and
-        the slot of every page."""
+        """Filler counts that meet the byte budget and the redirect fraction together (or
+        the counts of ``articles``), and the slot of every page."""
+        if self.o.articles is not None:
+            self._plan_counted_slots(rng)
+            return
         rf = self.o.redirect_fraction
         core = self.core
         n_core = len(core)
@@ -565,6 +575,43 @@ class Plan:
         self.n_fillers = n_fillers
         self.filler_articles = np.flatnonzero(filler_kinds == FILLER_ARTICLE).astype(np.int64)
 
+    def _plan_counted_slots(self, rng: np.random.Generator) -> None:
+        """The slots of a dump sized by counts: the filler articles, redirects and
+        namespace pages that, with the planted ones, make the counts asked for."""
+        o = self.o
+        n_core = len(self.core)
+        # What is planted already counts: articles by namespace, and redirects in ns 0
+        # (in other namespaces, the template aliases, they count as that namespace's).
+        core_ns = collections.Counter(
+            NAMESPACE_OF.get(kind, 0) for kind, _ in self.core if kind != "redirect"
+        )
+        core_redirects = 0
+        for _, _, ns in self.redirects:
+            core_redirects += ns == 0
+            core_ns[ns] += ns != 0
+        wanted = [max(0, o.articles - core_ns[0]), max(0, o.redirects - core_redirects)]
+        wanted += [max(0, n - core_ns[ns]) for ns, n, _ in o.namespace_pages]
+        filler_kinds = np.repeat(
+            np.array([FILLER_ARTICLE, FILLER_REDIRECT]
+                     + [NAMESPACE_FILLER + k for k in range(len(o.namespace_pages))], np.uint8),
+            wanted,
+        )  # fmt: skip
+        rng.shuffle(filler_kinds)
+        total = n_core + len(filler_kinds)
+        kinds = np.empty(total, dtype=np.uint8)
+        mask = np.zeros(total, dtype=bool)
+        mask[rng.choice(total, size=n_core, replace=False)] = True
+        kinds[mask] = PLANTED
+        kinds[~mask] = filler_kinds
+        self.kinds = kinds
+        self.core_order = rng.permutation(n_core).astype(np.int32)
+        self.n_fillers = len(filler_kinds)
+        self.filler_articles = np.flatnonzero(filler_kinds == FILLER_ARTICLE).astype(np.int64)
+        if o.block_pages:
+            starts = np.arange(0, total, o.block_pages)
+            planted = np.add.reduceat(mask, starts) if total else np.zeros(0, np.int64)
+            self.block_core = np.concatenate([[0], np.cumsum(planted)]).astype(np.int64)
+
     def _n_inlink_entries(self) -> int:
         """Books named on the award and list pages."""
         entries = sum(len(b.books) for b in self.lists)
@@ -588,6 +635,47 @@ class Plan:
                 title = f"{title[:-10]} ({f})"
         return title
 
+    def popular_article(self, u: float, alpha: float | None = None) -> str:
+        """The filler article of popularity rank r drawn from ``u`` (uniform in [0, 1)),
+        ranks weighted ``r ** -alpha`` (default ``link_zipf``); ranks are spread over
+        the articles by a fixed bijection, so the popular ones are anywhere in the dump."""
+        if not len(self.filler_articles):
+            return self.core_plain[int(u * len(self.core_plain))]
+        return self.filler_title(int(self.popular_articles(np.array([u]), alpha)[0]))
+
+    def popular_articles(self, u: np.ndarray, alpha: float | None = None) -> np.ndarray:
+        """:meth:`popular_article` of each draw in ``u``, as filler indices."""
+        n = len(self.filler_articles)
+        if not n:
+            return np.zeros(len(u), np.int64)
+        ranks = zipf_ranks(u, n, self.o.link_zipf or 0.0 if alpha is None else alpha)
+        return self.filler_articles[(ranks * self._spread(n)) % n]
+
+    def filler_titles(self, fillers: np.ndarray) -> list[str]:
+        """:meth:`filler_title` of each index, made at once."""
+        titles = self.space.titles(self.topics_reserved + fillers)
+        clash = self.titles
+        return [
+            self.filler_title(f) if t in clash else t
+            for t, f in zip(titles, fillers.tolist(), strict=True)
+        ]
+
+    def popular_entity(self, u: float) -> int:
+        """An entity index of popularity rank drawn from ``u``, weighted
+        ``r ** -mention_zipf`` (uniform without it)."""
+        n = len(self.entities)
+        rank = int(zipf_ranks(np.array([u]), n, self.o.mention_zipf or 0.0)[0])
+        return (rank * self._spread(n) + self.salt) % n
+
+    def _spread(self, n: int) -> int:
+        """A multiplier coprime with ``n``: rank -> index is then a bijection."""
+        if n not in self._spreads:
+            a = (self.salt | 1) % n or 1
+            while math.gcd(a, n) != 1:
+                a += 1
+            self._spreads[n] = a
+        return self._spreads[n]
+
     def redirect_target(self, f: int) -> str:
         """Where filler redirect ``f`` points: a filler article mostly, else a planted
         page (a fixed hash of ``f``, so no random draw)."""
@@ -597,3 +685,19 @@ class Plan:
                 int(self.filler_articles[(h // 100) % len(self.filler_articles)])
             )
         return self.core_plain[(h // 100) % len(self.core_plain)]
+
+
+def zipf_ranks(u: np.ndarray, n: int, alpha: float) -> np.ndarray:
+    """The ranks in [0, n) that the uniform draws ``u`` give when rank r (from 1) has
+    weight ``r ** -alpha``: the inverse of the continuous power law's distribution."""
+    if alpha == 1.0:
+        r = (n + 1.0) ** u
+    else:
+        e = 1.0 - alpha
+        r = (((n + 1.0) ** e - 1.0) * u + 1.0) ** (1.0 / e)
+    return np.clip(r.astype(np.int64) - 1, 0, n - 1)
+
+
+def lognormal_count(rng: np.random.Generator, mean: float, sigma: float = 0.9) -> int:
+    """A count of mean about ``mean``, lognormal of ``sigma``, as links per page are."""
+    return int(round(mean * math.exp(sigma * rng.standard_normal() - sigma * sigma / 2)))

@@ -31,6 +31,12 @@ BOOK_INFO = REAL_DATA / "koehrsen-book-info.tsv"
 SITEINFO = (DATA / "siteinfo.xml").read_text(encoding="utf-8")
 FOOTER = "</mediawiki>\n"
 
+# The name of each namespace the dump declares, by its number ("Category" for 14).
+NAMESPACE_NAMES = {
+    int(key): name
+    for key, name in re.findall(r'<namespace key="(-?\d+)"[^>]*>([^<]+)</namespace>', SITEINFO)
+}
+
 # Every namespace the dump declares, and MediaWiki's aliases of them: a main-namespace
 # title may not start with one of these followed by a colon.
 NAMESPACE_PREFIXES = frozenset(

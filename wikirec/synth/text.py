@@ -38,6 +38,14 @@ def streams(seed: int) -> Streams:
     return Streams(*np.random.SeedSequence(seed).spawn(len(Streams._fields)))
 
 
+def block_streams(seed: int, block: int) -> Streams:
+    """The streams of one block of a dump written in blocks (``block_pages``): drawn from
+    the seed and the block's number alone (the 0xB10C keeps them apart from
+    :func:`streams`' for any seed)."""
+    sequence = np.random.SeedSequence([seed, 0xB10C, block])
+    return Streams(*sequence.spawn(len(Streams._fields)))
+
+
 class Uniform:
     """Uniform draws in [0, 1) from a numpy Generator, buffered (a scalar draw from numpy
     costs as much as a thousand buffered ones)."""
@@ -121,6 +129,12 @@ class TitleSpace:
     def title(self, j: int) -> str:
         hi, lo = divmod((self.a * j + self.b) % self.m, self.size)
         return self.caps[hi] + " " + self.words[lo]
+
+    def titles(self, js: np.ndarray) -> list[str]:
+        """:meth:`title` of each of ``js`` (below 2**63 / m), made at once."""
+        hi, lo = np.divmod((self.a * (js.astype(np.int64) % self.m) + self.b) % self.m, self.size)
+        caps, words = self.caps, self.words
+        return [caps[h] + " " + words[w] for h, w in zip(hi.tolist(), lo.tolist(), strict=True)]
 
 
 class Prose:

@@ -28,7 +28,7 @@ from wikirec.synth.tables import (
     REDIRECT_CATEGORIES,
     TLDS,
 )
-from wikirec.synth.text import Prose, Uniform, streams
+from wikirec.synth.text import Prose, Streams, Uniform, streams
 
 
 def bold_lead(title: str, text: str) -> str:
@@ -43,9 +43,13 @@ class Wikitext:
         self.plan = plan
         self.o = plan.o
         self.profile = plan.profile
-        seeds = streams(plan.o.seed)
+        self.reseed(streams(plan.o.seed))
+
+    def reseed(self, seeds: Streams) -> None:
+        """Draw from ``seeds``' text and words streams from here on."""
         self.rand = Uniform(np.random.default_rng(seeds.text))
         self.prose = Prose(np.random.default_rng(seeds.words), self.rand)
+        self._targets: list[str] = []
 
     # ------------------------------------------------------------------ links
 
@@ -81,6 +85,10 @@ class Wikitext:
     def filler_target(self) -> str:
         """A link target of filler text: a filler page, a planted page, or a red link."""
         plan = self.plan
+        if plan.o.link_zipf is not None:
+            if not self._targets:
+                self._targets = self._popular_targets(1 << 12)
+            return self._targets.pop()
         r = self.rand.random()
         if r < 0.82 and plan.n_fillers:
             return plan.filler_title(self.rand.below(plan.n_fillers))
@@ -88,9 +96,30 @@ class Wikitext:
             return self.rand.pick(plan.core_plain)
         return plan.filler_title(plan.n_fillers + 10**7 + self.rand.below(10**8))
 
+    def _popular_targets(self, n: int) -> list[str]:
+        """``n`` filler link targets by popularity, drawn at once (most of a filler
+        article's cost is its links): 80% an article by its rank (``link_zipf``), 8% any
+        filler page (a redirect, or a red link where that title is another namespace's
+        page), 8% a planted page, 4% a red link."""
+        plan = self.plan
+        rng = self.rand.rng
+        kind = rng.random(n)
+        pages = np.maximum(plan.n_fillers, 1)
+        fillers = rng.integers(0, pages, n)
+        fillers[kind >= 0.96] = plan.n_fillers + 10**7 + rng.integers(0, 10**8, n)[kind >= 0.96]
+        popular = kind < 0.8
+        fillers[popular] = plan.popular_articles(rng.random(int(popular.sum())))
+        titles = plan.filler_titles(fillers)
+        core = rng.integers(0, len(plan.core_plain), n).tolist()
+        planted = ((kind >= 0.88) & (kind < 0.96)).tolist()
+        shown = zip(titles, core, planted, strict=True)
+        return [plan.core_plain[c] if p else t for t, c, p in shown]
+
     def noise_target(self) -> str:
         """A filler article (never a redirect), for the noise links of planted pages."""
         plan = self.plan
+        if plan.o.link_zipf is not None:
+            return plan.popular_article(self.rand.random(), plan.o.entity_zipf)
         if len(plan.filler_articles):
             return plan.filler_title(
                 int(plan.filler_articles[self.rand.below(len(plan.filler_articles))])
