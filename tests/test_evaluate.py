@@ -347,3 +347,41 @@ def test_a_hidden_link_between_two_books_is_hidden_both_ways():
         pytest.fail("no seed hid the link between the two books")
     graph = split.graph_pairs()
     assert len(graph) == len(split.train_pairs) + len(split.in_train)
+
+
+def test_a_model_trained_ahead_on_the_split_is_measured_not_trained_again(
+    p15_graph_build, tmp_path
+):
+    """`wikirec run` trains its model on the evaluation's split in the train stage
+    (train_heldout); evaluate then reads it: the same row as training it here, when the
+    split and the options are the same, else it trains its own."""
+    options = {"dim": 16, "epochs": 2}
+    summary = ev.train_heldout(p15_graph_build, tmp_path / "ahead", seed=0, model="link_mean",
+                               **options)  # fmt: skip
+    data = load_training_data(p15_graph_build)
+    split = ev._split_of(data, 0.1, 5, 100, 0)
+    trained_on = load_training_data(tmp_path / "ahead" / "split")
+    np.testing.assert_array_equal(trained_on.pairs, split.train_pairs)  # never the hidden ones
+    assert summary["epochs_run"] == 2
+    kwargs = {"methods": ["link_mean"], "seeds": 1, "options": {"link_mean": options}}
+    ahead = ev.evaluate(p15_graph_build, work_dir=tmp_path / "w1",
+                        heldout={"link_mean": tmp_path / "ahead"}, **kwargs)  # fmt: skip
+    here = ev.evaluate(p15_graph_build, work_dir=tmp_path / "w2", **kwargs)
+    row, fresh = ahead["rows"][0], here["rows"][0]
+    assert row["info"]["trained_ahead"] and not fresh["info"]["trained_ahead"]
+    assert not (tmp_path / "w1" / "models").exists()  # nothing trained in evaluate
+    for column in ("recall@50", "auc", "author p@5", "category p@5"):
+        assert row[column] == pytest.approx(fresh[column], abs=1e-6), column
+    assert row["train_seconds"] >= summary["total_seconds"]
+    # other options, or another split: trained again, not read
+    other = ev.evaluate(p15_graph_build, work_dir=tmp_path / "w3", seed=1,
+                        heldout={"link_mean": tmp_path / "ahead"}, **kwargs)  # fmt: skip
+    assert not other["rows"][0]["info"]["trained_ahead"]
+    kwargs["options"] = {"link_mean": {**options, "dim": 8}}
+    other = ev.evaluate(p15_graph_build, work_dir=tmp_path / "w4",
+                        heldout={"link_mean": tmp_path / "ahead"}, **kwargs)  # fmt: skip
+    assert not other["rows"][0]["info"]["trained_ahead"]
+    # done already: train_heldout trains nothing the second time
+    before = (tmp_path / "ahead" / "model" / "book_vectors.npy").stat().st_mtime_ns
+    ev.train_heldout(p15_graph_build, tmp_path / "ahead", seed=0, model="link_mean", **options)
+    assert (tmp_path / "ahead" / "model" / "book_vectors.npy").stat().st_mtime_ns == before

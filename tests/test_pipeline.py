@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -56,6 +57,16 @@ def test_books_pipeline_end_to_end(books_run):
     ]
     tfidf = report["rows"][1]
     assert tfidf["recall@10"] > report["rows"][0]["recall@10"]  # beats the chance level
+    # the pipeline's model: trained in the train stage on the evaluation's split (never
+    # its held-out pairs) and read by evaluate, then continued on every pair
+    assert report["rows"][-1]["info"]["trained_ahead"]
+    assert not report["rows"][-2]["info"]["trained_ahead"]  # the reference: trained there
+    heldout = json.loads((out / "train" / "heldout" / "model" / "train.json").read_text())
+    assert heldout["data"]["n_pairs"] < len(np.load(out / "build" / "pairs.npy"))
+    final = json.loads((out / "train" / "train.json").read_text())
+    assert final["initialised_from"].endswith("heldout/model")
+    assert final["epochs_run"] == train["summary"]["epochs_run"] == 2  # FAST: 2 epochs
+    assert train["summary"]["heldout_epochs"] == heldout["epochs_run"] == 2
     # export: every listed format, read back by its reader
     table = pd.read_parquet(out / "export" / "vectors.parquet")
     n_books = len(json.loads((out / "train" / "book_titles.json").read_text()))
@@ -127,21 +138,26 @@ def test_killed_during_train_then_rerun_finishes(tmp_path):
     args += ["--set", "train.epochs=40", "--set", "train.patience=0", "--set", "train.dim=16"]
     command = [sys.executable, "-m", "wikirec.cli", *args]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # train works in the staging folder until it has finished, first on the evaluation's
+    # training split (heldout/), then on every pair
+    heldout = out / ".staging" / "train" / "heldout" / "model"
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:
-            # train works in the staging folder until it has finished
-            if list((out / ".staging" / "train" / "checkpoint").glob("*")):
+            if list((heldout / "checkpoint").glob("*")):
                 time.sleep(1.0)  # let an epoch or two be checkpointed
                 break
             time.sleep(0.1)
     finally:
         proc.kill()
         proc.wait()
+    assert not (heldout / "train.json").exists()  # killed in the middle of it
     assert main(args) == 0
+    first = json.loads((out / "train" / "heldout" / "model" / "train.json").read_text())
+    assert first["epochs_run"] == 40
+    assert first["resumed_after_epoch"] > 0
     summary = json.loads((out / "train" / "train.json").read_text())
-    assert summary["epochs_run"] == 40
-    assert summary["resumed_after_epoch"] > 0
+    assert summary["epochs_run"] == 5 and summary["initialised_from"].endswith("heldout/model")
 
 
 def test_films_pipeline_keeps_the_film_pages(tmp_path):

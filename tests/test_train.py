@@ -601,3 +601,37 @@ def test_category_weight_weighs_the_category_pages_in_a_books_mean(p15_graph_bui
     saved = np.load(out / "book_vectors.npy")
     for book, vector in expected.items():
         np.testing.assert_allclose(saved[book], vector, atol=1e-5)
+
+
+def test_training_can_start_from_a_model_of_the_same_books_and_links(p15_graph_build, tmp_path):
+    """--init-from: the weights and Adam moments of a finished run on other pairs of the
+    same books and links (the evaluation's split) are the start; other models, options
+    or books are refused in one line."""
+    from wikirec.evaluate import train_heldout
+
+    options = {"dim": 16, "epochs": 3}
+    train_heldout(p15_graph_build, tmp_path / "ahead", seed=0, model="link_mean", **options)
+    start = tmp_path / "ahead" / "model"
+    warm = train(p15_graph_build, tmp_path / "warm", epochs=1, dim=16, seed=5, init_from=start)
+    cold = train(p15_graph_build, tmp_path / "cold", epochs=1, dim=16, seed=5)
+    assert warm["initialised_from"] == str(start) and "initialised_from" not in cold
+    assert warm["epochs_run"] == 1
+    # three epochs ahead: the first epoch from there starts far below a fresh start
+    assert warm["loss"][0] < 0.5 * cold["loss"][0]
+    assert main(["train", str(p15_graph_build), "--out", str(tmp_path / "cli"), "--dim", "8",
+                 "--epochs", "1", "--init-from", str(start), "--quiet"]) == 2  # fmt: skip
+    with pytest.raises(TrainError, match=r"was trained with dim=16, not 8"):
+        train(p15_graph_build, tmp_path / "x", epochs=1, dim=8, init_from=start)
+    with pytest.raises(TrainError, match="not a finished train folder"):
+        train(p15_graph_build, tmp_path / "x", epochs=1, dim=16, init_from=tmp_path / "cold" / "no")
+    reference = tmp_path / "ahead-ref"
+    train(p15_graph_build, reference, model="reference", epochs=1, optimizer="kernel")
+    with pytest.raises(TrainError, match=r"was trained with model='reference'"):
+        train(p15_graph_build, tmp_path / "x", epochs=1, dim=16, init_from=reference)
+
+
+def test_a_start_from_other_books_or_links_is_refused(p15_build, p15_graph_build, tmp_path):
+    other = tmp_path / "other"
+    train(p15_build, other, epochs=1, dim=16)  # the out-links build: other links
+    with pytest.raises(TrainError, match=r"trained on other links than this build's"):
+        train(p15_graph_build, tmp_path / "x", epochs=1, dim=16, init_from=other)

@@ -384,7 +384,7 @@ class Fitted:
     books : the book representation (n_books, d), dense or scipy sparse; neighbours
         are found by cosine over its rows. None: ``neighbours`` is given instead.
     link_scores : book indices (b,) -> float scores (b, n_links)
-    seconds : time to fit
+    seconds : time to fit spent before this run (a model trained ahead of it)
     neighbours : (n_books, k) -> int (n_books, k), for a method without ``books``
     info : anything worth reporting (parameters, epochs)
     """
@@ -416,6 +416,7 @@ class Context:
     progress: bool = False
     options: dict = field(default_factory=dict)
     inputs: str = "out"
+    heldout: dict = field(default_factory=dict)  # method -> a folder of train_heldout
 
     @property
     def n_books(self) -> int:
@@ -550,18 +551,25 @@ CATEGORY_WEIGHTED = ("tfidf", "lsa", "link_mean")
 
 def fit_trained(ctx: Context, name: str, options: dict) -> Fitted:
     """Train the recipe ``name`` with :func:`wikirec.train.train` on the split's
-    build (``WORK/models/NAME-sSEED``). Books are the book vectors; links are scored as
-    ``wikirec recommend`` ranks them (:meth:`wikirec.trained.TrainedModel.link_scores`,
-    the book itself left out of its neighbours)."""
+    build (``WORK/models/NAME-sSEED``), or read the model :func:`train_heldout` trained
+    on this very split with these very options (``ctx.heldout``). Books are the book
+    vectors; links are scored as ``wikirec recommend`` ranks them
+    (:meth:`wikirec.trained.TrainedModel.link_scores`, the book itself left out of its
+    neighbours)."""
     from wikirec.train import train
 
     options = dict(options)
     if ctx.epochs:
         options["epochs"] = ctx.epochs
     out = ctx.work / "models" / f"{name}-s{ctx.seed}"
-    summary = train(
-        ctx.split_dir, out, seed=ctx.seed, overwrite=True, progress=ctx.progress, **options
-    )
+    reused = _heldout_model(ctx, name, options)
+    if reused is not None:
+        out = reused
+        summary = json.loads((out / "train.json").read_text(encoding="utf-8"))
+    else:
+        summary = train(
+            ctx.split_dir, out, seed=ctx.seed, overwrite=True, progress=ctx.progress, **options
+        )
     trained = read_trained(out, data_dir=ctx.split_dir)
     books = trained.vectors[BOOKS]
 
@@ -570,8 +578,78 @@ def fit_trained(ctx: Context, name: str, options: dict) -> Fitted:
 
     info = {**summary["params"], "epochs_run": summary["epochs_run"], "folder": str(out),
             "inputs": summary["data"].get("inputs", "out"),
-            "neighbour_weight": trained.neighbour_weight}  # fmt: skip
-    return Fitted(books, link_scores, info=info)
+            "neighbour_weight": trained.neighbour_weight,
+            "trained_ahead": reused is not None}  # fmt: skip
+    seconds = summary["total_seconds"] if reused is not None else 0.0
+    return Fitted(books, link_scores, seconds=seconds, info=info)
+
+
+HELDOUT_RECORD = "heldout.json"
+
+
+def train_heldout(
+    data_dir: str | os.PathLike,
+    out: str | os.PathLike,
+    seed: int = 0,
+    fraction: float = 0.1,
+    min_links: int = 5,
+    n_negatives: int = 100,
+    resume: bool = False,
+    progress: bool = False,
+    **options,
+) -> dict:
+    """Train a model as :func:`evaluate` would, ahead of it: :func:`wikirec.train.train`
+    with ``options`` (``model=...`` and its options) and ``seed`` on the training part
+    of the split :func:`evaluate` draws of ``data_dir`` with ``seed``, ``fraction``,
+    ``min_links`` and ``n_negatives``. Writes ``OUT/split`` (the split's build),
+    ``OUT/model`` (the trained folder) and, last, ``OUT/heldout.json`` (the split's
+    fingerprint and the options): ``evaluate(..., heldout={model: OUT})`` with the same
+    split and options then measures this model instead of training it again. It never
+    saw the split's held-out pairs. Done already (same split, same options): nothing
+    is trained. Returns the model's ``train.json``."""
+    from wikirec.train import train
+
+    out = Path(out)
+    data = load_training_data(data_dir)
+    split = _split_of(data, fraction, min_links, n_negatives, seed)
+    record = {"fingerprint": split_fingerprint(split), "options": {**options, "seed": seed}}
+    model = out / "model"
+    if _read_record(out) != record or not (model / "train.json").is_file():
+        write_split_build(data, split, out / "split")
+        again = resume and (model / "checkpoint" / "state.json").is_file()
+        train(out / "split", model, seed=seed, resume=again, overwrite=not again,
+              progress=progress, **options)  # fmt: skip
+        write_json_atomic(record, out / HELDOUT_RECORD)
+    return json.loads((model / "train.json").read_text(encoding="utf-8"))
+
+
+def split_fingerprint(split: Split) -> str:
+    """SHA-256 of what a model trained on ``split`` saw and did not see."""
+    import hashlib
+
+    digest = hashlib.sha256(json.dumps(split.params, sort_keys=True).encode())
+    for array in (split.train_pairs, split.in_train, split.hidden):
+        digest.update(np.ascontiguousarray(array, np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def _read_record(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / HELDOUT_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _heldout_model(ctx: Context, name: str, options: dict) -> Path | None:
+    """The model :func:`train_heldout` trained for ``name`` on this split with these
+    options and seed, if ``ctx.heldout`` names one; else None (it is trained here)."""
+    folder = ctx.heldout.get(name)
+    if folder is None:
+        return None
+    record = {"fingerprint": split_fingerprint(ctx.split), "options": {**options, "seed": ctx.seed}}
+    if _read_record(Path(folder)) != record:
+        return None
+    return Path(folder) / "model"
 
 
 # Trained methods: the recipes of wikirec.recipes, each trained as its recipe says.
@@ -596,6 +674,7 @@ def evaluate(
     progress: bool = False,
     seeds: int = SEEDS,
     options: dict[str, dict] | None = None,
+    heldout: dict[str, str | os.PathLike] | None = None,
 ) -> dict:
     """Fit every method on one held-out split of the build in ``data_dir`` and measure it.
 
@@ -613,6 +692,9 @@ def evaluate(
     options : ``{method: {option: value}}``, options of :func:`wikirec.train.train` for
         a trained method instead of its recipe's (a pipeline's own ``[train]``); for
         ``tfidf`` and ``lsa``, ``category_weight`` (see :meth:`Context.tfidf`)
+    heldout : ``{method: folder}``, folders of :func:`train_heldout`: a trained method's
+        first seed is read from there instead of trained, when that folder's model was
+        trained on this very split with these very options (else it is trained)
 
     Returns
     -------
@@ -630,9 +712,7 @@ def evaluate(
     if seeds < 1:
         raise EvaluateError(f"--seeds must be at least 1, not {seeds}")
     data = load_training_data(data_dir)
-    own_links = data.books["link_index"].to_numpy() if "link_index" in data.books else None
-    split = split_pairs(data.pairs, data.n_links, fraction, min_links, n_negatives, seed,
-                        in_pairs=data.in_pairs, own_links=own_links)  # fmt: skip
+    split = _split_of(data, fraction, min_links, n_negatives, seed)
     if len(split.eval_books) == 0:
         raise EvaluateError(f"{data_dir}: no book has {min_links} links to hold some out")
     labels = book_labels(data, articles_dir)
@@ -641,7 +721,7 @@ def evaluate(
         work = Path(work_dir) if work_dir is not None else Path(tmp)
         split_dir = write_split_build(data, split, work / "split")
         ctx = Context(data, split, split_dir, work, dim, seed, epochs, progress,
-                      options=options or {})  # fmt: skip
+                      options=options or {}, heldout=dict(heldout or {}))  # fmt: skip
         rows = []
         for name in methods:
             for given in BASELINE_INPUTS.get(name, (None,)):
@@ -655,6 +735,14 @@ def evaluate(
               "in_pairs": int(len(data.in_pairs))}  # fmt: skip
     return {"params": params, "data": counts, "split": split.summary(), "eligible": eligible,
             "rows": rows}  # fmt: skip
+
+
+def _split_of(data: TrainingData, fraction: float, min_links: int, n_negatives: int,
+              seed: int) -> Split:  # fmt: skip
+    """The held-out split :func:`evaluate` measures every method on."""
+    own_links = data.books["link_index"].to_numpy() if "link_index" in data.books else None
+    return split_pairs(data.pairs, data.n_links, fraction, min_links, n_negatives, seed,
+                       in_pairs=data.in_pairs, own_links=own_links)  # fmt: skip
 
 
 def _measure_seeds(name: str, ctx: Context, labels: dict, inputs: str | None, seeds: int) -> dict:
@@ -689,7 +777,8 @@ def _measure(name: str, ctx: Context, labels: dict) -> dict:
         fitted = BASELINES[name](ctx)
     else:
         fitted = fit_trained(ctx, name, {"model": name, **ctx.options.get(name, {})})
-    seconds = time.perf_counter() - started
+    # a model trained ahead (train_heldout) counts its training time too
+    seconds = time.perf_counter() - started + fitted.seconds
     row: dict = {"method": name}
     row.update(heldout_metrics(fitted.link_scores, ctx.split, ctx.n_links, progress=ctx.progress))
     neighbours = fitted.nearest_books(max(KS_PRECISION))

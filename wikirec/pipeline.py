@@ -236,8 +236,10 @@ def describe_outputs(folder: Path) -> dict[str, dict]:
     which exist to resume, are left out)."""
     files = {}
     for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder).as_posix()
-        if path.is_file() and not relative.startswith(("chunks/", "checkpoint/", ".")):
+        parts = path.relative_to(folder).parts
+        resumable = parts[0] == "chunks" or "checkpoint" in parts
+        if path.is_file() and not resumable and not parts[0].startswith("."):
+            relative = "/".join(parts)
             files[relative] = {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
     return files
 
@@ -395,25 +397,69 @@ def _stage_build(run_dir: Path, config: dict, state: dict) -> dict:
     return {"lines": summary_lines(summary)}
 
 
+HELDOUT = "heldout"  # RUN/train/heldout: the model the evaluation measures (_stage_train)
+
+
 def _stage_train(run_dir: Path, config: dict, state: dict) -> dict:
+    """The [train] model on the build. When the evaluation measures that model too, it
+    is first trained on the training part of the evaluation's split (RUN/train/heldout,
+    which the evaluation then reads instead of training it again: it never saw the
+    held-out pairs), and the delivered model continues it on every pair for
+    FINISH_EPOCHS epochs: one training instead of two."""
+    from wikirec.recipes import FINISH_EPOCHS
     from wikirec.train import train
 
     params = train_options(config)
     out = state["out"]
     resume = state["resume"] and (out / "checkpoint").is_dir()
+    extra, found = {}, {}
+    if _trains_heldout_first(config):
+        from wikirec.evaluate import train_heldout
+
+        model = config["train"]["model"]
+        heldout = train_heldout(
+            run_dir / "build", out / HELDOUT, seed=config["evaluate"]["seed"],
+            resume=state["resume"], progress=state["progress"], model=model,
+            **_method_options(config)[model],
+        )  # fmt: skip
+        extra = {"epochs": min(FINISH_EPOCHS, heldout["epochs_run"]),
+                 "init_from": out / HELDOUT / "model"}  # fmt: skip
+        found = {"heldout_epochs": heldout["epochs_run"],
+                 "heldout_seconds": heldout["total_seconds"]}  # fmt: skip
     summary = train(
         run_dir / "build",
         out,
         resume=resume,
         overwrite=not resume,
         progress=state["progress"],
-        **params,
+        **{**params, **extra},
     )
     return {
         "epochs_run": summary["epochs_run"],
         "loss": summary["loss"],
         "seconds": summary["total_seconds"],
+        **found,
     }
+
+
+def _trains_heldout_first(config: dict) -> bool:
+    """Whether the train stage trains the evaluation's model first: the evaluation runs
+    and measures the [train] model, at its own epochs."""
+    return (
+        _enabled(config, "evaluate")
+        and config["train"]["model"] in evaluate_methods(config)
+        and not config["evaluate"]["epochs"]
+    )
+
+
+def _method_options(config: dict) -> dict[str, dict]:
+    """The evaluation's options by method: the pipeline's own model as [train] sets it
+    (but its seed: the evaluation's), the others by their recipe, but for the category
+    weight, which the baselines weigh alike."""
+    from wikirec.evaluate import weigh_categories_alike
+
+    own = {k: v for k, v in train_options(config).items() if k not in ("model", "seed")}
+    return weigh_categories_alike({config["train"]["model"]: own})
 
 
 def evaluate_methods(config: dict) -> list[str]:
@@ -431,17 +477,16 @@ def evaluate_methods(config: dict) -> list[str]:
 
 
 def _stage_evaluate(run_dir: Path, config: dict, state: dict) -> dict:
-    from wikirec.evaluate import evaluate, report_table, weigh_categories_alike, write_report
+    from wikirec.evaluate import evaluate, report_table, write_report
 
     params = config["evaluate"]
-    # The pipeline's own model is evaluated as [train] sets it, the others by their recipe,
-    # but for its category weight, which the baselines weigh alike.
-    own = {k: v for k, v in train_options(config).items() if k not in ("model", "seed")}
+    heldout = run_dir / "train" / HELDOUT
     report = evaluate(
         run_dir / "build", methods=evaluate_methods(config), seed=params["seed"],
         articles_dir=run_dir / "parse", progress=state["progress"],
         epochs=params["epochs"] or None, seeds=params["seeds"],
-        options=weigh_categories_alike({config["train"]["model"]: own}),
+        options=_method_options(config),
+        heldout={config["train"]["model"]: heldout} if heldout.is_dir() else None,
     )  # fmt: skip
     markdown, _ = write_report(report, state["out"] / "report.md")
     return {"lines": report_table(report).splitlines(), "report": markdown.name}
@@ -500,7 +545,9 @@ STAGES: dict[str, Stage] = {
     ),
     "build": Stage("build", lambda run, cfg: [run / "parse"], _stage_build),
     "train": Stage("train", lambda run, cfg: [run / "build"], _stage_train),
-    "evaluate": Stage("evaluate", lambda run, cfg: [run / "parse", run / "build"], _stage_evaluate),
+    "evaluate": Stage(
+        "evaluate", lambda run, cfg: [run / "parse", run / "build", run / "train"], _stage_evaluate
+    ),
     "export": Stage("export", lambda run, cfg: [run / "build", run / "train"], _stage_export),
     "plot": Stage("plot", lambda run, cfg: [run / "build", run / "train"], _stage_plot),
 }
@@ -523,6 +570,11 @@ def _stage_params(name: str, config: dict) -> dict:
     """What a stage's result depends on besides its inputs: its section, and for the
     stages that name report titles or train a model, those too."""
     params = dict(config[name])
+    if name == "train" and _trains_heldout_first(config):
+        from wikirec.recipes import FINISH_EPOCHS
+
+        params["heldout"] = {"evaluate_seed": config["evaluate"]["seed"],
+                             "finish_epochs": FINISH_EPOCHS}  # fmt: skip
     if name == "evaluate":
         params["methods"] = evaluate_methods(config)
         params["train"] = train_options(config)
@@ -721,9 +773,13 @@ def report_lines(manifest: dict, run_dir: Path) -> list[str]:
         lines.extend(f"build: {line}" for line in stages["build"]["summary"]["lines"][:3])
     if "train" in stages:
         train = stages["train"]["summary"]
+        first = ""
+        if "heldout_epochs" in train:
+            first = (f"{train['heldout_epochs']} epochs on the evaluation's training split "
+                     f"({train['heldout_seconds']:.1f} s), then ")  # fmt: skip
         lines.append(
-            f"train: {train['epochs_run']} epochs, final loss {train['loss'][-1]:.4f}, "
-            f"{train['seconds']:.1f} s"
+            f"train: {first}{train['epochs_run']} epochs on every pair, final loss "
+            f"{train['loss'][-1]:.4f}, {train['seconds']:.1f} s"
         )
     if "evaluate" in stages:
         summary = stages["evaluate"]["summary"]

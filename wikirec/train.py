@@ -110,6 +110,7 @@ def train(
     jit_compile: bool | None = None,
     resume: bool = False,
     overwrite: bool = False,
+    init_from: str | os.PathLike | None = None,
     progress: bool = False,
 ) -> dict:
     """Train on the build in ``data_dir``, write the model and vectors to ``out_dir``.
@@ -142,6 +143,11 @@ def train(
     steps_per_execution, jit_compile : passed to Keras (the Keras paths)
     resume : continue the run checkpointed in ``out_dir`` (``epochs`` may grow)
     overwrite : discard a checkpoint found in ``out_dir``
+    init_from : a finished train folder of the same model (same options but for the
+        speed ones) on the same books and links, trained on other pairs of them (the
+        training part of ``wikirec evaluate``'s split): start from its weights and
+        Adam moments instead of :func:`wikirec.trainers.start_weights`, and train
+        ``epochs`` more epochs on this build's pairs
     progress : progress bars on stderr
 
     Returns
@@ -162,10 +168,16 @@ def train(
     out = Path(out_dir)
     checkpoint = _prepare_out(out, resume, overwrite)
     state = _read_checkpoint(checkpoint, config, data_id) if resume else None
-    trainer, history = _start(config, data, state, checkpoint)
+    start = checkpoint
+    if init_from is not None and state is None:
+        state, start = _initial_state(Path(init_from), config, data), Path(init_from) / "checkpoint"
+    trainer, history = _start(config, data, state, start)
     started_epoch = len(history)
     history = _epochs(trainer, sampler, config, history, checkpoint, data_id, progress)
-    return _finish(out, trainer, data, config, history, data_dir, started_epoch)
+    summary = _summary(config, data, history, data_dir, started_epoch, trainer)
+    if init_from is not None:
+        summary["initialised_from"] = str(init_from)
+    return _finish(out, trainer, data, config, summary)
 
 
 def training_pairs(data, config: TrainConfig) -> np.ndarray:
@@ -239,6 +251,27 @@ def _read_checkpoint(checkpoint: Path, config: TrainConfig, data_id: str) -> dic
         if name not in SPEED_OPTIONS + FINISH_OPTIONS and before != value:
             raise TrainError(f"{checkpoint}: was trained with {name}={before!r}, not {value!r}")
     return state
+
+
+def _initial_state(folder: Path, config: TrainConfig, data) -> dict:
+    """The checkpoint of the finished run in ``folder`` as a start (its history left
+    behind): checked to be of the same model on the same books and links."""
+    if not (folder / "train.json").is_file():
+        raise TrainError(f"{folder}: not a finished train folder (no train.json) to start from")
+    checkpoint = folder / "checkpoint"
+    state = json.loads((checkpoint / "state.json").read_text(encoding="utf-8"))
+    saved = state.get("config", {})
+    for name, value in asdict(config).items():
+        # the seed only draws the start and the batches: this run draws its own
+        if name not in (*SPEED_OPTIONS, *FINISH_OPTIONS, "seed") and saved.get(name) != value:
+            raise TrainError(
+                f"{folder}: was trained with {name}={saved.get(name)!r}, not {value!r}"
+            )
+    for kind, titles in (("book", data.books["title"]), ("link", data.links["title"])):
+        path = folder / f"{kind}_titles.json"
+        if json.loads(path.read_text(encoding="utf-8")) != titles.tolist():
+            raise TrainError(f"{folder}: trained on other {kind}s than this build's ({path})")
+    return {"file": state["file"], "history": []}
 
 
 def _start(config: TrainConfig, data, state: dict | None, checkpoint: Path):
@@ -325,8 +358,8 @@ def _write_checkpoint(checkpoint: Path, trainer, config, history, data_id) -> No
             old.unlink(missing_ok=True)
 
 
-def _finish(out: Path, trainer, data, config, history, data_dir, started_epoch) -> dict:
-    """Write the saved model, the vectors and ``train.json`` (last)."""
+def _finish(out: Path, trainer, data, config, summary: dict) -> dict:
+    """Write the saved model, the vectors and ``train.json`` (``summary``, last)."""
     net = trainer.export()
     arrays = trainer.weights()
     book = np.asarray(arrays["book"], np.float32)
@@ -344,7 +377,6 @@ def _finish(out: Path, trainer, data, config, history, data_dir, started_epoch) 
             (out / name).unlink(missing_ok=True)
         else:
             write_npy_atomic(np.asarray(bias, np.float32), out / name)
-    summary = _summary(config, data, history, data_dir, started_epoch, trainer)
     write_json_atomic(summary, out / "train.json")
     return summary
 
@@ -435,6 +467,11 @@ def add_command(subparsers) -> None:
         help="Keras steps per call (the Keras paths)",
     )  # fmt: skip
     parser.add_argument("--jit-compile", action="store_true", help="compile with XLA (Keras)")
+    parser.add_argument(
+        "--init-from", metavar="TRAINED", default=None,
+        help="start from this finished train folder of the same model on the same books and "
+        "links (other pairs of them), then train --epochs more",
+    )  # fmt: skip
     parser.add_argument("--resume", action="store_true", help="continue the run in DIR")
     parser.add_argument("--overwrite", action="store_true", help="discard a run found in DIR")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -450,7 +487,7 @@ def run(args: argparse.Namespace) -> int:
         negatives=args.negatives, optimizer=args.optimizer,
         patience=args.patience, steps_per_execution=args.steps_per_execution,
         jit_compile=args.jit_compile, resume=args.resume, overwrite=args.overwrite,
-        progress=not args.quiet,
+        init_from=args.init_from, progress=not args.quiet,
     )  # fmt: skip
     losses = summary["loss"]
     stop = ", stopped early" if summary["stopped_early"] else ""
