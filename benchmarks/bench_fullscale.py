@@ -174,14 +174,17 @@ def _line(row: dict) -> str:
 def report(result: dict) -> None:
     rows, real = result["stages"], result.get("real")
     xml = result["dump"]["xml_bytes"]
-    print("\n| stage | wall s | CPU s | peak RSS (largest) | peak RSS (tree) | disk after |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("\n| stage | wall s (command) | the stage's own s | CPU s | peak RSS (largest) "
+          "| peak RSS (tree) | disk after |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        print(f"| {row['stage']} | {row['seconds']:,.1f} | {row['cpu_seconds']:,.1f} | "
-              f"{row['rss_mb']:,.0f} MB | {row['tree_mb']:,.0f} MB | "
+        print(f"| {row['stage']} | {row['seconds']:,.1f} | {row['stage_seconds'] or 0:,.1f} | "
+              f"{row['cpu_seconds']:,.1f} | {row['rss_mb']:,.0f} MB | {row['tree_mb']:,.0f} MB | "
               f"{row['disk_bytes'] / 1e9:,.2f} GB |")  # fmt: skip
     total = sum(r["seconds"] for r in rows)
-    print(f"| **all stages** | **{total:,.1f}** | {sum(r['cpu_seconds'] for r in rows):,.1f} | "
+    print(f"| **all stages** | **{total:,.1f}** | "
+          f"{sum(r['stage_seconds'] or 0 for r in rows):,.1f} | "
+          f"{sum(r['cpu_seconds'] for r in rows):,.1f} | "
           f"{max(r['rss_mb'] for r in rows):,.0f} MB | {max(r['tree_mb'] for r in rows):,.0f} MB"
           f" | {sum(r['disk_bytes'] for r in rows) / 1e9:,.2f} GB |")  # fmt: skip
     parse = rows[0]

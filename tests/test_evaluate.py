@@ -385,3 +385,24 @@ def test_a_model_trained_ahead_on_the_split_is_measured_not_trained_again(
     before = (tmp_path / "ahead" / "model" / "book_vectors.npy").stat().st_mtime_ns
     ev.train_heldout(p15_graph_build, tmp_path / "ahead", seed=0, model="link_mean", **options)
     assert (tmp_path / "ahead" / "model" / "book_vectors.npy").stat().st_mtime_ns == before
+
+
+def test_held_out_links_measured_on_a_sample_of_books(p15_graph_build, tmp_path):
+    """--max-books N: the held-out links of a seeded sample of N books are measured;
+    every method is trained on the same split as without it."""
+    kwargs = {"methods": ["popularity", "tfidf"], "seeds": 1}
+    every = ev.evaluate(p15_graph_build, work_dir=tmp_path / "a", **kwargs)
+    some = ev.evaluate(p15_graph_build, work_dir=tmp_path / "b", max_books=200, **kwargs)
+    again = ev.evaluate(p15_graph_build, work_dir=tmp_path / "c", max_books=200, **kwargs)
+    assert some["split"]["eval_books"] == 200 < every["split"]["eval_books"]
+    assert some["split"]["measured_books"] == 200
+    assert some["split"]["train_pairs"] == every["split"]["train_pairs"]  # same training
+    def metrics(report: dict) -> list[dict]:
+        return [{k: v for k, v in row.items() if k != "train_seconds"} for row in report["rows"]]
+
+    assert metrics(some) == metrics(again)  # seeded
+    for a, b in zip(every["rows"], some["rows"], strict=True):
+        assert a["author p@5"] == b["author p@5"]  # the metadata columns: every book
+        assert abs(a["recall@50"] - b["recall@50"]) < 0.1  # a sample of the same
+    more = ev.evaluate(p15_graph_build, work_dir=tmp_path / "d", max_books=10**6, **kwargs)
+    assert metrics(more) == metrics(every) and "measured_books" not in more["split"]

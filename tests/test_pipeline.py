@@ -55,6 +55,9 @@ def test_books_pipeline_end_to_end(books_run):
         ("reference", "out"),
         ("link_mean", "out+in"),
     ]
+    # books.toml: the reference on the compiled kernel (evaluate.optimizer), said so
+    assert report["rows"][3]["info"]["optimizer"] == "kernel"
+    assert "reference (out, kernel)" in (out / "evaluate" / "report.md").read_text()
     tfidf = report["rows"][1]
     assert tfidf["recall@10"] > report["rows"][0]["recall@10"]  # beats the chance level
     # the pipeline's model: trained in the train stage on the evaluation's split (never
@@ -183,6 +186,12 @@ def test_books_external_links_pipeline(tmp_path):
     assert "georgette-heyer.com/chron.html" in set(links.title)
     table = pd.read_parquet(tmp_path / "export" / "vectors.parquet")
     assert set(table.title[table.kind == "link"]) == set(links.title)
+
+
+def test_an_unknown_evaluation_optimizer_is_refused_before_any_stage(tmp_path):
+    with pytest.raises(PipelineError, match="evaluate.optimizer 'fast': expected one of auto"):
+        run_pipeline("books", out=tmp_path / "run", overrides=['evaluate.optimizer="fast"'])
+    assert not (tmp_path / "run" / "manifest.json").exists()
 
 
 def test_configs_are_validated():

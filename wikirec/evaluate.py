@@ -68,7 +68,7 @@ from wikirec.errors import WikirecError
 from wikirec.io import write_json_atomic, write_text_atomic
 from wikirec.nearest import SCORE_BUDGET, cosine_top_k, top_k
 from wikirec.progress import progress_bar
-from wikirec.recipes import DEFAULT_RECIPE, INPUTS, OPTIMIZERS, RECIPE_NAMES
+from wikirec.recipes import DEFAULT_RECIPE, INPUTS, OPTIMIZERS, RECIPE_NAMES, RECIPES
 from wikirec.scoring import neighbour_vote
 from wikirec.tfidf import category_weights, link_sets, tfidf_matrix
 from wikirec.titles import category_links
@@ -273,7 +273,9 @@ def heldout_metrics(
     with progress_bar(total=len(split.eval_books), desc="held-out", enabled=progress) as bar:
         for start in range(0, len(split.eval_books), batch):
             rows = np.arange(start, min(start + batch, len(split.eval_books)))
-            scores = np.array(link_scores(split.eval_books[rows]), dtype=np.float64)
+            scores = np.array(link_scores(split.eval_books[rows]))  # a copy, of its dtype
+            if not np.issubdtype(scores.dtype, np.floating):
+                scores = scores.astype(np.float64)
             for i, row in enumerate(rows):
                 scores[i, known[row]] = -np.inf  # training links are not candidates
             ranked = top_k(scores, max(ks))
@@ -417,6 +419,7 @@ class Context:
     options: dict = field(default_factory=dict)
     inputs: str = "out"
     heldout: dict = field(default_factory=dict)  # method -> a folder of train_heldout
+    measured: Split | None = None  # the part of the split measured (default: all of it)
 
     @property
     def n_books(self) -> int:
@@ -675,6 +678,7 @@ def evaluate(
     seeds: int = SEEDS,
     options: dict[str, dict] | None = None,
     heldout: dict[str, str | os.PathLike] | None = None,
+    max_books: int | None = None,
 ) -> dict:
     """Fit every method on one held-out split of the build in ``data_dir`` and measure it.
 
@@ -695,6 +699,9 @@ def evaluate(
     heldout : ``{method: folder}``, folders of :func:`train_heldout`: a trained method's
         first seed is read from there instead of trained, when that folder's model was
         trained on this very split with these very options (else it is trained)
+    max_books : measure the held-out links of at most this many books, a seeded sample
+        of the books with hidden links (None: all); every method is still trained on
+        the same split, and the metadata columns are over every book
 
     Returns
     -------
@@ -721,7 +728,8 @@ def evaluate(
         work = Path(work_dir) if work_dir is not None else Path(tmp)
         split_dir = write_split_build(data, split, work / "split")
         ctx = Context(data, split, split_dir, work, dim, seed, epochs, progress,
-                      options=options or {}, heldout=dict(heldout or {}))  # fmt: skip
+                      options=options or {}, heldout=dict(heldout or {}),
+                      measured=measured_part(split, max_books, seed))  # fmt: skip
         rows = []
         for name in methods:
             for given in BASELINE_INPUTS.get(name, (None,)):
@@ -733,8 +741,24 @@ def evaluate(
               "min_link_count": data.summary.get("params", {}).get("min_link_count")}  # fmt: skip
     counts = {"books": data.n_books, "links": data.n_links, "pairs": int(len(data.pairs)),
               "in_pairs": int(len(data.in_pairs))}  # fmt: skip
-    return {"params": params, "data": counts, "split": split.summary(), "eligible": eligible,
-            "rows": rows}  # fmt: skip
+    return {"params": params, "data": counts, "split": ctx.measured.summary(),
+            "eligible": eligible, "rows": rows}  # fmt: skip
+
+
+def measured_part(split: Split, max_books: int | None, seed: int) -> Split:
+    """``split`` measured on at most ``max_books`` of its eval books, a seeded sample
+    (their hidden links and negatives); what is trained on is unchanged."""
+    if max_books is None or len(split.eval_books) <= max_books:
+        return split
+    from dataclasses import replace
+
+    rng = np.random.default_rng([seed, 0x5A])
+    pick = np.sort(rng.choice(len(split.eval_books), size=max_books, replace=False))
+    books = split.eval_books[pick]
+    hidden = split.hidden[np.isin(split.hidden[:, 0], books)]
+    params = {**split.params, "measured_books": int(max_books)}
+    return replace(split, hidden=hidden, eval_books=books, params=params,
+                   negatives=[split.negatives[i] for i in pick])  # fmt: skip
 
 
 def _split_of(data: TrainingData, fraction: float, min_links: int, n_negatives: int,
@@ -780,7 +804,8 @@ def _measure(name: str, ctx: Context, labels: dict) -> dict:
     # a model trained ahead (train_heldout) counts its training time too
     seconds = time.perf_counter() - started + fitted.seconds
     row: dict = {"method": name}
-    row.update(heldout_metrics(fitted.link_scores, ctx.split, ctx.n_links, progress=ctx.progress))
+    measured = ctx.measured or ctx.split
+    row.update(heldout_metrics(fitted.link_scores, measured, ctx.n_links, progress=ctx.progress))
     neighbours = fitted.nearest_books(max(KS_PRECISION))
     for field_name, values in labels.items():
         precision, _ = precision_at_k(neighbours, values)
@@ -805,12 +830,18 @@ def metric_columns() -> list[str]:
 
 def row_label(row: dict) -> str:
     """``method (input)``, with ``default`` for the default model, or the weight of its
-    ``Category:`` pages when it is not 1."""
-    weight = row.get("info", {}).get("category_weight")
+    ``Category:`` pages when it is not 1, and the optimizer of a recipe trained with
+    another than its own (``reference (out, kernel)``)."""
+    info = row.get("info", {})
+    weight = info.get("category_weight")
     if weight is not None and weight != 1:
         extra = f", categories x{weight:g}"
     else:
         extra = ", default" if row["method"] == DEFAULT_RECIPE else ""
+    recipe = RECIPES.get(row["method"])
+    optimizer = info.get("optimizer")
+    if recipe is not None and optimizer not in (None, recipe.optimizer, "auto"):
+        extra += f", {optimizer}"
     return f"{row['method']} ({row.get('input', 'out')}{extra})"
 
 
@@ -934,6 +965,10 @@ def add_command(subparsers) -> None:
         "--seeds", type=positive_int, default=SEEDS,
         help=f"runs of each trained method and doc2vec, reported as mean ± spread ({SEEDS})",
     )  # fmt: skip
+    parser.add_argument(
+        "--max-books", type=positive_int, default=None, metavar="N",
+        help="measure the held-out links of at most N books, a seeded sample (default: all)",
+    )  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(handler=run)
 
@@ -970,7 +1005,7 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate(
         args.data, methods, work_dir=work, seed=args.seed, dim=args.dim, epochs=args.epochs,
         fraction=args.fraction, min_links=args.min_links, progress=not args.quiet,
-        seeds=args.seeds, options=_method_options(args),
+        seeds=args.seeds, options=_method_options(args), max_books=args.max_books,
     )  # fmt: skip
     print(report_table(report))
     markdown, json_path = write_report(report, out)

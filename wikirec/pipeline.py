@@ -116,7 +116,8 @@ def _defaults() -> dict[str, dict]:
                   "keep_case": False, "links": "wikilinks", "inlinks": True,
                   "category_links": True},
         "train": _train_defaults(),
-        "evaluate": {"enabled": True, "models": [], "epochs": 0, "seed": 0, "seeds": 1},
+        "evaluate": {"enabled": True, "models": [], "epochs": 0, "seed": 0, "seeds": 1,
+                     "optimizer": "", "max_books": 0},
         "export": {"enabled": True, "formats": ["projector", "word2vec", "parquet"]},
         "plot": {"enabled": True, "methods": ["umap"], "color": "genre", "top": 10,
                  "highlight_top": 5, "html": True},
@@ -442,6 +443,16 @@ def _stage_train(run_dir: Path, config: dict, state: dict) -> dict:
     }
 
 
+def _check_optimizer(name: str) -> None:
+    from wikirec.recipes import OPTIMIZERS
+
+    if name and name not in OPTIMIZERS:
+        raise PipelineError(
+            f"evaluate.optimizer {name[:40]!r}: expected one of {', '.join(OPTIMIZERS)} "
+            "(or \"\": each recipe's own)"
+        )
+
+
 def _trains_heldout_first(config: dict) -> bool:
     """Whether the train stage trains the evaluation's model first: the evaluation runs
     and measures the [train] model, at its own epochs."""
@@ -454,12 +465,16 @@ def _trains_heldout_first(config: dict) -> bool:
 
 def _method_options(config: dict) -> dict[str, dict]:
     """The evaluation's options by method: the pipeline's own model as [train] sets it
-    (but its seed: the evaluation's), the others by their recipe, but for the category
-    weight, which the baselines weigh alike."""
+    (but its seed: the evaluation's), the other trained ones by their recipe but for
+    ``evaluate.optimizer``, and the category weight, which the baselines weigh alike."""
     from wikirec.evaluate import weigh_categories_alike
+    from wikirec.recipes import RECIPE_NAMES
 
+    model = config["train"]["model"]
+    optimizer = config["evaluate"]["optimizer"]
+    others = {name: {"optimizer": optimizer} for name in RECIPE_NAMES if optimizer}
     own = {k: v for k, v in train_options(config).items() if k not in ("model", "seed")}
-    return weigh_categories_alike({config["train"]["model"]: own})
+    return weigh_categories_alike({**others, model: own})
 
 
 def evaluate_methods(config: dict) -> list[str]:
@@ -485,7 +500,7 @@ def _stage_evaluate(run_dir: Path, config: dict, state: dict) -> dict:
         run_dir / "build", methods=evaluate_methods(config), seed=params["seed"],
         articles_dir=run_dir / "parse", progress=state["progress"],
         epochs=params["epochs"] or None, seeds=params["seeds"],
-        options=_method_options(config),
+        options=_method_options(config), max_books=params["max_books"] or None,
         heldout={config["train"]["model"]: heldout} if heldout.is_dir() else None,
     )  # fmt: skip
     markdown, _ = write_report(report, state["out"] / "report.md")
@@ -624,6 +639,7 @@ def run_pipeline(
             raise PipelineError(f"{option} {value}: no such stage (stages: {', '.join(names)})")
     if not config["parse"]["dumps"]:
         raise PipelineError(f"{pipeline}: no dump given (--dump PATH or parse.dumps)")
+    _check_optimizer(config["evaluate"]["optimizer"])
     config["parse"]["dumps"] = [find_input(dump) for dump in config["parse"]["dumps"]]
     if config["build"]["stop_links"]:
         config["build"]["stop_links"] = find_input(config["build"]["stop_links"])
