@@ -75,9 +75,13 @@ def server(p15_graph_model):
 
 
 def wait(browser, condition, message: str = ""):
+    """Until ``condition(browser)`` holds; an element the page redrew while the condition
+    read it (stale) means "not yet", never a failure."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, WAIT).until(lambda d: condition(d), message)
+    waiting = WebDriverWait(browser, WAIT, ignored_exceptions=(StaleElementReferenceException,))
+    return waiting.until(lambda d: condition(d), message)
 
 
 def open_page(browser, url: str, fragment: str = "#/") -> None:

@@ -635,3 +635,30 @@ def test_a_start_from_other_books_or_links_is_refused(p15_build, p15_graph_build
     train(p15_build, other, epochs=1, dim=16)  # the out-links build: other links
     with pytest.raises(TrainError, match=r"trained on other links than this build's"):
         train(p15_graph_build, tmp_path / "x", epochs=1, dim=16, init_from=other)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [(lambda s: [], "not a checkpoint state"),
+     (lambda s: {**s, "file": 5}, "file 5 is not a weights file"),
+     (lambda s: {**s, "file": "../../../../etc/passwd"}, "is not a weights file of this folder"),
+     (lambda s: {**s, "history": "abc"}, "history is not a list of epochs"),
+     (lambda s: {**s, "history": [{"epoch": 1, "loss": 0.5}]}, "history is not a list"),
+     (lambda s: {**s, "config": []}, "not a checkpoint state")],
+)  # fmt: skip
+def test_a_hand_edited_checkpoint_state_is_refused_in_one_line(p15_build, tmp_path, edit, message):
+    """Issue 27 item 9: resuming from, or starting from, a checkpoint whose state.json was
+    edited by hand names the file; its weights file is never looked for elsewhere."""
+    run = tmp_path / "run"
+    train(p15_build, run, epochs=1, dim=8, batch_positives=1024)
+    path = run / "checkpoint" / "state.json"
+    path.write_text(json.dumps(edit(json.loads(path.read_text()))))
+    (run / "train.json").unlink()  # as if killed after the epoch
+    with pytest.raises(TrainError, match=message) as caught:
+        train(p15_build, run, epochs=2, dim=8, batch_positives=1024, resume=True)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+    done = tmp_path / "done"
+    train(p15_build, done, epochs=1, dim=8, batch_positives=1024)
+    (done / "checkpoint" / "state.json").write_text(path.read_text())
+    with pytest.raises(TrainError, match=message):
+        train(p15_build, tmp_path / "x", epochs=1, dim=8, init_from=done)

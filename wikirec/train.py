@@ -56,6 +56,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
@@ -238,11 +239,36 @@ def _prepare_out(out: Path, resume: bool, overwrite: bool) -> Path:
     return checkpoint
 
 
-def _read_checkpoint(checkpoint: Path, config: TrainConfig, data_id: str) -> dict:
+_EPOCH_FIELDS = ("epoch", "loss", "seconds", "examples", "examples_per_second")
+
+
+def read_state(checkpoint: Path) -> dict:
+    """``checkpoint/state.json``, checked: a weights file named in the folder itself and a
+    history of epochs with their numbers (a hand-edited file gets one line, never a
+    traceback or a file opened elsewhere)."""
+    path = checkpoint / "state.json"
     try:
-        state = json.loads((checkpoint / "state.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise TrainError(f"{checkpoint}: unreadable checkpoint ({exc})") from exc
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise TrainError(f"{path}: unreadable checkpoint ({exc})") from exc
+    if not isinstance(state, dict) or not isinstance(state.get("config", {}), dict):
+        raise TrainError(f"{path}: not a checkpoint state (an object with config, file, history)")
+    name = state.get("file")
+    if not isinstance(name, str) or not re.fullmatch(r"epoch-\d{4,}\.[a-z0-9.]+", name):
+        raise TrainError(f"{path}: file {name!r} is not a weights file of this folder")
+    history = state.get("history")
+    if not isinstance(history, list) or not all(
+        isinstance(h, dict)
+        and all(isinstance(h.get(k), (int, float)) and not isinstance(h.get(k), bool)
+                for k in _EPOCH_FIELDS)
+        for h in history
+    ):  # fmt: skip
+        raise TrainError(f"{path}: history is not a list of epochs with {', '.join(_EPOCH_FIELDS)}")
+    return state
+
+
+def _read_checkpoint(checkpoint: Path, config: TrainConfig, data_id: str) -> dict:
+    state = read_state(checkpoint)
     if state.get("data_id") != data_id:
         raise TrainError(f"{checkpoint}: was trained on other data than this build")
     saved = state.get("config", {})
@@ -258,8 +284,7 @@ def _initial_state(folder: Path, config: TrainConfig, data) -> dict:
     behind): checked to be of the same model on the same books and links."""
     if not (folder / "train.json").is_file():
         raise TrainError(f"{folder}: not a finished train folder (no train.json) to start from")
-    checkpoint = folder / "checkpoint"
-    state = json.loads((checkpoint / "state.json").read_text(encoding="utf-8"))
+    state = read_state(folder / "checkpoint")
     saved = state.get("config", {})
     for name, value in asdict(config).items():
         # the seed only draws the start and the batches: this run draws its own
