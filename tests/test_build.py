@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from wikirec.build import (
+    STOP_LINKS_MAX_BYTES,
     build_training_data,
     is_content_link,
     read_stop_links,
@@ -190,6 +192,23 @@ def test_user_stop_links(p15_articles, tmp_path):
     assert "science fiction" not in titles and "arkham house" not in titles
     assert "hardcover" in titles  # the user's list replaces the default one
     assert summary["top_links"][0] == ["hardcover", 384]
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo", "huge", "folder"])
+def test_a_stop_link_file_that_is_not_one_is_refused_at_once(special, p15_articles, tmp_path):
+    """Issue 27 item 3: ``--stop-links /dev/zero`` read without bound; a device, a FIFO, a
+    folder or a file over the bound is one line naming it, before anything is read."""
+    path = Path(special) if special.startswith("/") else tmp_path / special
+    if special == "fifo":
+        os.mkfifo(path)
+    elif special == "huge":
+        path.write_text("Novel\n" * (STOP_LINKS_MAX_BYTES // 6 + 1))
+    elif special == "folder":
+        path.mkdir()
+    with pytest.raises(BuildError, match=f"^{path}: ") as caught:
+        build_training_data(p15_articles, tmp_path / "build", stop_links=path)
+    assert "\n" not in str(caught.value)
+    assert not (tmp_path / "build").exists()
 
 
 def test_missing_input_is_one_clear_line(tmp_path, capsys):

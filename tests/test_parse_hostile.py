@@ -482,6 +482,43 @@ def test_records_and_link_sources_with_titles_mediawiki_cannot_have(p15_records,
     assert not articles.title.str.contains("\x00").any()
 
 
+def test_ids_and_lengths_over_64_bits_cost_their_page_only(real, tmp_path):
+    """Issue 27 item 2: a book page whose <id> or declared bytes do not fit in 64 bits
+    aborted the parse on every run; now it is one line naming the page, the rest kept."""
+    header, pages = real
+    farm = page_titled(pages, b"Animal Farm")
+    big_id = re.sub(rb"<id>\d+</id>", b"<id>" + b"9" * 30 + b"</id>", farm, count=1)
+    big_id = big_id.replace(b"<title>Animal Farm</title>", b"<title>Big id</title>")
+    big_text = re.sub(rb"<text\b", b'<text bytes="' + b"9" * 25 + b'"', farm, count=1)
+    big_text = big_text.replace(b"<title>Animal Farm</title>", b"<title>Big text</title>")
+    assert big_id != farm and big_text.count(b"9" * 25) == 1
+    summary, articles = parse_with(tmp_path, header, [big_id, farm, big_text])
+    assert articles.title.tolist() == ["Animal Farm"] and summary.skipped == 2
+    assert "page 'Big id' has an <id> over 64 bits (near byte" in summary.errors[0]
+    assert "page 'Big text' declares a text of over 64 bits" in summary.errors[1]
+
+
+@pytest.mark.parametrize(
+    "length, why",
+    [("1e26", "not a whole number of bytes in 64 bits"), ("Infinity", "in 64 bits"),
+     ("-1", "in 64 bits"), ("2.5", "in 64 bits"), ('"x"', "is not a number")],
+)  # fmt: skip
+def test_records_with_lengths_or_nesting_that_do_not_fit_cost_that_record(
+    p15_records, tmp_path, length, why
+):
+    lines = p15_records.read_bytes().splitlines(keepends=True)[:10]
+    record = json.loads(lines[0])
+    bad = json.dumps(record[:5])[:-1].encode() + b", " + length.encode() + b"]\n"
+    deep = b"[" * 100_000 + b"]" * 100_000 + b"\n"
+    path = tmp_path / "records.ndjson"
+    path.write_bytes(b"".join([bad, *lines, deep]))
+    summary = parse_dumps([path], tmp_path / "out", workers=1)
+    assert (summary.pages, summary.kept, summary.skipped) == (12, 10, 2)
+    assert "records.ndjson:1: not a record" in summary.errors[0] and why in summary.errors[0]
+    assert "records.ndjson:12: not a record" in summary.errors[1]
+    assert "nested too deeply" in summary.errors[1]
+
+
 def test_a_page_without_a_legal_title_is_no_source_of_inlinks(real, tmp_path):
     import pandas as pd
 

@@ -368,3 +368,22 @@ def test_a_manifest_that_is_not_a_regular_file_is_refused(tmp_path, capsys):
     assert main(["run", "books", "--out", str(out), "--quiet"]) == 2
     assert "manifest.json: not a regular file" in capsys.readouterr().err
     assert stat.S_ISFIFO((out / "manifest.json").lstat().st_mode)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [(lambda p: p.write_text("[a]\n" + "x = " + "[" * 5_000 + "]" * 5_000), "nested too deeply"),
+     (lambda p: p.write_bytes(b"[pipeline]\nname = \"caf\xe9\"\n"), "not UTF-8 text"),
+     (lambda p: p.write_text("[train]\ndim = 8\n" + "#" * (2**20)), "too large for a pipeline"),
+     (lambda p: os.mkfifo(p), "not a regular file")],
+)  # fmt: skip
+def test_a_bad_pipeline_file_is_one_line_naming_it(make, message, tmp_path, capsys):
+    """Issue 27 item 7 (and item 3 for pipeline files): deep nesting, bad UTF-8, a huge
+    file or a FIFO given as the pipeline is one line naming the file, at once."""
+    path = tmp_path / "mine.toml"
+    make(path)
+    with pytest.raises(PipelineError, match=message):
+        load_config(str(path))
+    assert main(["run", str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 2
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line and str(path) in line and message in line

@@ -70,6 +70,7 @@ import pyarrow.parquet as pq
 from wikirec import __version__
 from wikirec.built import BuildError, infobox_fields, write_build
 from wikirec.cli import non_negative_int, positive_int
+from wikirec.io import CannotRead, read_small_text
 from wikirec.progress import progress_bar
 from wikirec.titles import namespace_of, normalize_title
 
@@ -213,14 +214,17 @@ def _follow(title: str, graph: dict[str, str]) -> tuple[str, bool]:
     return current, False
 
 
+STOP_LINKS_MAX_BYTES = 64 * 2**20  # a list of titles: the shipped one is a few KB
+
+
 def read_stop_links(path: str | os.PathLike | None = None) -> list[str]:
     """Stop-link titles from a file: one a line, ``#`` starts a comment, blank lines
     ignored. ``None`` reads the default list shipped with wikirec."""
     path = Path(path) if path is not None else DEFAULT_STOP_LINKS
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BuildError(f"{path}: cannot read the stop-link file ({exc})") from exc
+        lines = read_small_text(path, STOP_LINKS_MAX_BYTES, "stop-link file").splitlines()
+    except CannotRead as exc:
+        raise BuildError(str(exc)) from exc
     entries = (line.split("#", 1)[0].strip() for line in lines)
     return [entry for entry in entries if entry]
 

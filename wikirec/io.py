@@ -8,12 +8,16 @@ A file is written with the mode ``open`` would give it (0666 less the umask), no
 0600 of its temporary file: maps and exported vectors are made to be shared. A file
 that cannot be written raises :class:`CannotWrite`, an ``OSError`` naming the file
 asked for (never its temporary), which ``wikirec`` prints as one line.
+
+Its one read, :func:`read_small_text`, is for the files a user may be handed by someone
+else (stop links, pipelines): a regular file of bounded size, or one line saying why not.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -117,3 +121,30 @@ def write_keras_atomic(net, path: str | os.PathLike) -> Path:
     """``net.save``: a Keras model to a ``.keras`` file (Keras wants that extension on
     the temporary file too)."""
     return write_atomic(path, net.save, suffix=".tmp.keras")
+
+
+class CannotRead(ValueError):
+    """A small input file that is not one: its message names the file, on one line."""
+
+
+def read_small_text(path: str | os.PathLike, max_bytes: int, what: str) -> str:
+    """The UTF-8 text of ``path``, ``what`` (e.g. "stop-link file"): a regular file (not a
+    device, a FIFO or a folder) of at most ``max_bytes``, so that no file makes the read
+    unbounded. Raises :class:`CannotRead` naming the file and the reason."""
+    path = Path(path)
+    try:
+        # O_NONBLOCK: opening a FIFO does not wait for a writer (it is refused below)
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise CannotRead(f"{path}: not a regular file, not a {what}")
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise CannotRead(f"{path}: cannot read the {what} ({exc.strerror or exc})") from exc
+    if len(data) > max_bytes:
+        raise CannotRead(f"{path}: over {max_bytes:,} bytes, too large for a {what}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CannotRead(f"{path}: not UTF-8 text, not a {what} ({exc.reason} at byte "
+                         f"{exc.start:,})") from exc  # fmt: skip

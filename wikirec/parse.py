@@ -83,6 +83,7 @@ from wikirec.titles import (
 from wikirec.wikitext import (
     _ESCAPED_TARGETS,
     _NAMESPACES_LOCK,
+    MAX_INT64,
     ChunkStats,
     _timestamp,
     link_target,
@@ -201,7 +202,7 @@ def read_records(
                     "title": str(title),
                     "page_id": None,
                     "timestamp": _timestamp(str(timestamp).encode()),
-                    "text_length": int(length),
+                    "text_length": _record_length(length),
                     "template": None,
                     "infobox": json.dumps(
                         {str(k): str(v) for k, v in dict(infobox).items()}, ensure_ascii=False
@@ -214,7 +215,9 @@ def read_records(
                 }
                 if links is not None:  # UTF-8 from here on: a lone surrogate is refused
                     links.add(row["title"], map(link_target, wikilinks))
-            except (ValueError, TypeError) as exc:
+            except (ValueError, TypeError, RecursionError) as exc:
+                if isinstance(exc, RecursionError):
+                    exc = ValueError("nested too deeply")
                 stats.skipped += 1
                 stats.errors.append(
                     f"{chunk.path}:{number}: not a record [title, infobox, wikilinks, "
@@ -222,6 +225,18 @@ def read_records(
                 )
                 continue
             yield "article", row
+
+
+def _record_length(value) -> int:
+    """A record's text length: a whole number that fits the int64 column (JSON allows
+    ``1e26`` and Python's reader ``Infinity``)."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"length {str(value)[:40]!r} is not a number")
+    if not (isinstance(value, int) or value.is_integer()) or not 0 <= value <= MAX_INT64:
+        raise ValueError(f"length {str(value)[:40]} is not a whole number of bytes in 64 bits")
+    return int(value)
 
 
 # --------------------------------------------------------------------------- chunks

@@ -50,7 +50,7 @@ except ModuleNotFoundError:  # Python 3.10
 from wikirec import __version__
 from wikirec.cli import describe_os_error, fail
 from wikirec.errors import WikirecError, one_line
-from wikirec.io import write_json_atomic
+from wikirec.io import CannotRead, read_small_text, write_json_atomic
 from wikirec.lock import LOCK, folder_lock
 from wikirec.progress import write_line
 from wikirec.titles import printable
@@ -129,8 +129,8 @@ def find_pipeline(name: str) -> Path:
     """A pipeline by path (a ``.toml`` file) or by name (``books``: the shipped
     ``pipelines/books.toml``)."""
     path = Path(name)
-    if path.suffix == ".toml" and path.is_file():
-        return path
+    if path.suffix == ".toml" and os.path.lexists(path):
+        return path  # read_small_text says what is wrong with it, if anything
     candidate = PIPELINES / f"{name}.toml"
     if candidate.is_file():
         return candidate
@@ -138,14 +138,21 @@ def find_pipeline(name: str) -> Path:
     raise PipelineError(f"no pipeline {name!r} (known: {known}; or give a .toml path)")
 
 
+PIPELINE_MAX_BYTES = 2**20  # the shipped pipelines are under 4 KB
+
+
 def load_config(name: str, overrides: list[str] = ()) -> dict[str, dict]:
     """The pipeline's parameters over the defaults, then ``--set section.key=value``
     overrides; an unknown key or a wrong type is one line naming the key."""
     path = find_pipeline(name)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_small_text(path, PIPELINE_MAX_BYTES, "pipeline file"))
+    except CannotRead as exc:
+        raise PipelineError(str(exc)) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise PipelineError(f"{path}: not valid TOML ({exc})") from exc
+        raise PipelineError(f"{path}: not valid TOML ({one_line(exc, 200)})") from exc
+    except RecursionError as exc:
+        raise PipelineError(f"{path}: not a pipeline file (nested too deeply)") from exc
     config = _defaults()
     _merge(config, raw, str(path))
     for item in overrides:
@@ -287,12 +294,12 @@ def read_manifest(run_dir: Path) -> dict:
     path = run_dir / MANIFEST
     if not os.path.lexists(path):
         return {"version": __version__, "stages": {}}
-    if path.is_symlink() or not path.is_file():
+    if path.is_symlink():
         raise PipelineError(f"{path}: not a regular file; use another --out (nothing was changed)")
-    if path.stat().st_size > MANIFEST_MAX_BYTES:
-        raise PipelineError(f"{path}: over {MANIFEST_MAX_BYTES >> 20} MB, not a wikirec manifest")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(read_small_text(path, MANIFEST_MAX_BYTES, "wikirec manifest"))
+    except CannotRead as exc:
+        raise PipelineError(f"{exc}; use another --out (nothing was changed)") from exc
     except (ValueError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else one_line(exc, 120)
         raise PipelineError(f"{path}: unreadable manifest ({reason})") from exc

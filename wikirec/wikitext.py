@@ -56,6 +56,7 @@ from wikirec.titles import (
     with_canonical_namespace,
 )
 
+MAX_INT64 = 2**63 - 1  # page ids and text lengths are stored as int64
 _BYTES_ATTR = re.compile(rb'\bbytes="(\d+)"')
 _REDIRECT = re.compile(rb'<redirect\s+title="([^"]*)"')
 _QUOTES = re.compile(r"'{2,}")
@@ -733,6 +734,8 @@ def read_page(
     title = unescape(title_raw)
     if (illegal := illegal_title(title)) is not None:
         return _skip(stats, chunk, page, f"a page {illegal}")
+    if int(page_id) > MAX_INT64:  # the id column is 64-bit, as MediaWiki's page_id
+        return _skip(stats, chunk, page, f"page '{title}' has an <id> over 64 bits")
     span = _text_span(xml)
     if isinstance(span, str):
         return _skip(stats, chunk, page, f"page '{title}' {span}")
@@ -750,7 +753,10 @@ def read_page(
     row["page_id"] = int(page_id)
     revision = xml[max(xml.rfind(b"<revision>"), 0) :]
     row["timestamp"] = _timestamp(extract_tag(revision, b"timestamp"))
-    row["text_length"] = int(declared.group(1)) if declared else len(text.encode("utf-8"))
+    length = int(declared.group(1)) if declared else len(text.encode("utf-8"))
+    if length > MAX_INT64:
+        return _skip(stats, chunk, page, f"page '{title}' declares a text of over 64 bits")
+    row["text_length"] = length
     return "article", row
 
 
