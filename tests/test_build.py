@@ -353,3 +353,34 @@ def test_category_links_can_stay_labels_only(p15_articles, tmp_path):
     pages = {t for t, b in recount.items() if len(b) >= 2 and not t.startswith("category:")}
     stops = {s.lower() for s in read_stop_links()}
     assert pages - stops <= set(data.links.title)  # every page link is still there
+
+
+def test_a_full_disk_during_a_rebuild_keeps_the_earlier_build(p15_articles, tmp_path, monkeypatch):
+    """Issue 27 item 8: ``write_build`` removed build.json first, so a rebuild that failed
+    (a full disk) left the earlier good build unloadable."""
+    import errno
+
+    from wikirec import built
+    from wikirec.io import CannotWrite
+
+    out = tmp_path / "build"
+    build_training_data(p15_articles, out)
+    before = load_training_data(out)
+    write_npy = built.write_npy_atomic
+
+    def disk_full_at_pairs(array, path):
+        if "pairs" in Path(path).name:
+            raise CannotWrite(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return write_npy(array, path)
+
+    monkeypatch.setattr(built, "write_npy_atomic", disk_full_at_pairs)
+    with pytest.raises(CannotWrite, match=f"cannot write {out / 'pairs.npy'} \\(No space"):
+        build_training_data(p15_articles, out, min_link_count=5)
+    after = load_training_data(out)
+    assert after.summary == before.summary and np.array_equal(after.pairs, before.pairs)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["books.parquet", "links.parquet", "pairs.npy", "in_pairs.npy", "build.json"]
+    )
+    monkeypatch.undo()
+    build_training_data(p15_articles, out, min_link_count=5)
+    assert load_training_data(out).summary["params"]["min_link_count"] == 5

@@ -662,3 +662,30 @@ def test_a_hand_edited_checkpoint_state_is_refused_in_one_line(p15_build, tmp_pa
     (done / "checkpoint" / "state.json").write_text(path.read_text())
     with pytest.raises(TrainError, match=message):
         train(p15_build, tmp_path / "x", epochs=1, dim=8, init_from=done)
+
+
+def test_a_failed_overwrite_keeps_the_finished_model(p15_build, tmp_path, monkeypatch):
+    """Issue 27 item 8: ``train --overwrite`` removed train.json at its start, so a run
+    that failed (a full disk while writing the vectors) left no loadable model."""
+    import errno
+
+    from wikirec.io import CannotWrite
+
+    out = tmp_path / "run"
+    train(p15_build, out, epochs=1, dim=8, batch_positives=1024)
+    before = load_vectors(out).book_vectors
+    write_npy = train_module.write_npy_atomic
+
+    def disk_full_at_links(array, path):
+        if "link_vectors" in str(path):
+            raise CannotWrite(errno.ENOSPC, "No space left on device", str(path))
+        return write_npy(array, path)
+
+    monkeypatch.setattr(train_module, "write_npy_atomic", disk_full_at_links)
+    with pytest.raises(CannotWrite, match=f"cannot write {out / 'link_vectors.npy'}"):
+        train(p15_build, out, epochs=2, dim=8, batch_positives=1024, overwrite=True)
+    assert np.array_equal(load_vectors(out).book_vectors, before)
+    assert not list(out.glob(".*.new"))
+    monkeypatch.undo()
+    train(p15_build, out, epochs=2, dim=8, batch_positives=1024, overwrite=True)
+    assert json.loads((out / "train.json").read_text())["epochs_run"] == 2

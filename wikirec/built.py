@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from wikirec.errors import WikirecError
-from wikirec.io import write_json_atomic, write_npy_atomic, write_table_atomic
+from wikirec.io import write_json_atomic, write_npy_atomic, write_set_atomic, write_table_atomic
 
 MARKER = "build.json"
 
@@ -107,19 +107,20 @@ def write_build(
     out: Path, books: pa.Table, links: pa.Table, pairs: np.ndarray, in_pairs: np.ndarray,
     summary: dict,
 ) -> Path:  # fmt: skip
-    """Write a build into ``out``: the marker ``build.json`` is removed first and
-    written last, and every file is written atomically."""
+    """Write a build into ``out``, its marker ``build.json`` last; an earlier build there
+    stays whole and loadable until every new file is written (:func:`write_set_atomic`)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise BuildError(f"{out}: exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).unlink(missing_ok=True)
-    write_table_atomic(books, out / "books.parquet")
-    write_table_atomic(links, out / "links.parquet")
-    write_npy_atomic(pairs, out / "pairs.npy")
-    write_npy_atomic(in_pairs, out / "in_pairs.npy")
-    write_json_atomic(summary, out / MARKER)
-    return out
+    writers = {
+        "books.parquet": lambda path: write_table_atomic(books, path),
+        "links.parquet": lambda path: write_table_atomic(links, path),
+        "pairs.npy": lambda path: write_npy_atomic(pairs, path),
+        "in_pairs.npy": lambda path: write_npy_atomic(in_pairs, path),
+        MARKER: lambda path: write_json_atomic(summary, path),
+    }
+    return write_set_atomic(out, writers, MARKER)
 
 
 # --------------------------------------------------------------------------- read

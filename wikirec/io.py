@@ -123,6 +123,38 @@ def write_keras_atomic(net, path: str | os.PathLike) -> Path:
     return write_atomic(path, net.save, suffix=".tmp.keras")
 
 
+def write_set_atomic(
+    folder: str | os.PathLike, writers: dict[str, Callable[[Path], object]], marker: str,
+    removed: tuple[str, ...] = (),
+) -> Path:  # fmt: skip
+    """Replace a set of files read together (a build, a trained model): each
+    ``writers[name](path)`` writes one atomically beside its final name, and only when
+    every one is written (``marker``, the file saying the set is finished, among them) do
+    the old marker and the ``removed`` names go and the new files take their names by
+    renames, the marker last. A failure while writing (a full disk) leaves the previous
+    set whole and loadable; the renames need no space."""
+    folder = Path(folder)
+    staged = {name: folder / f".{name}.new" for name in writers}
+    try:
+        for name, writer in writers.items():
+            try:
+                writer(staged[name])
+            except CannotWrite as exc:  # name the file asked for, not its staged copy
+                raise CannotWrite(exc.errno, exc.strerror, str(folder / name)) from exc
+    except BaseException:
+        for path in staged.values():
+            path.unlink(missing_ok=True)
+        raise
+    (folder / marker).unlink(missing_ok=True)
+    for name in removed:
+        (folder / name).unlink(missing_ok=True)
+    for name, path in staged.items():
+        if name != marker:
+            os.replace(path, folder / name)
+    os.replace(staged[marker], folder / marker)
+    return folder
+
+
 class CannotRead(ValueError):
     """A small input file that is not one: its message names the file, on one line."""
 

@@ -68,7 +68,12 @@ from wikirec import __version__
 from wikirec.batches import MODES, NEGATIVES, EpochBatches, PairSampler
 from wikirec.built import BuildError, load_training_data
 from wikirec.cli import non_negative_float, non_negative_int, positive_float, positive_int
-from wikirec.io import write_json_atomic, write_keras_atomic, write_npy_atomic
+from wikirec.io import (
+    write_json_atomic,
+    write_keras_atomic,
+    write_npy_atomic,
+    write_set_atomic,
+)
 from wikirec.progress import progress_bar
 from wikirec.recipes import (
     DEFAULT_RECIPE,
@@ -233,7 +238,8 @@ def _prepare_out(out: Path, resume: bool, overwrite: bool) -> Path:
             "to start again"
         )
     out.mkdir(parents=True, exist_ok=True)
-    (out / "train.json").unlink(missing_ok=True)
+    if not overwrite:  # --overwrite: the finished model stays loadable until replaced
+        (out / "train.json").unlink(missing_ok=True)
     if overwrite and not resume:
         (checkpoint / "state.json").unlink(missing_ok=True)
     return checkpoint
@@ -391,18 +397,23 @@ def _finish(out: Path, trainer, data, config, summary: dict) -> dict:
     if config.model == "link_mean":
         weights = category_weights(data.links["title"], config.category_weight)
         book = link_mean(arrays["link"], training_pairs(data, config), book, weights)
-    write_keras_atomic(net, out / "model.keras")
-    write_npy_atomic(book, out / "book_vectors.npy")
-    write_npy_atomic(np.asarray(arrays["link"], np.float32), out / "link_vectors.npy")
-    write_json_atomic(data.books["title"].tolist(), out / "book_titles.json")
-    write_json_atomic(data.links["title"].tolist(), out / "link_titles.json")
-    for name in BIAS_FILES:  # an earlier run's biases must not outlive it
-        bias = arrays.get(name.removesuffix(".npy"))
-        if bias is None:
-            (out / name).unlink(missing_ok=True)
-        else:
-            write_npy_atomic(np.asarray(bias, np.float32), out / name)
-    write_json_atomic(summary, out / "train.json")
+    link = np.asarray(arrays["link"], np.float32)
+    writers = {
+        "model.keras": lambda path: write_keras_atomic(net, path),
+        "book_vectors.npy": lambda path: write_npy_atomic(book, path),
+        "link_vectors.npy": lambda path: write_npy_atomic(link, path),
+        "book_titles.json": lambda path: write_json_atomic(data.books["title"].tolist(), path),
+        "link_titles.json": lambda path: write_json_atomic(data.links["title"].tolist(), path),
+        "train.json": lambda path: write_json_atomic(summary, path),
+    }
+    biases = {name: arrays.get(name.removesuffix(".npy")) for name in BIAS_FILES}
+    for name, bias in biases.items():
+        if bias is not None:
+            bias = np.asarray(bias, np.float32)
+            writers[name] = lambda path, bias=bias: write_npy_atomic(bias, path)
+    # an earlier run's biases must not outlive it
+    gone = tuple(name for name, bias in biases.items() if bias is None)
+    write_set_atomic(out, writers, "train.json", removed=gone)
     return summary
 
 
