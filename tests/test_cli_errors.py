@@ -57,8 +57,18 @@ def one_line_error(err: str, command: str) -> str:
         (["classify", "b", "m", "--folds", "x"], "--folds: not a whole number: 'x'"),
         (["plot", "m", "--highlight-top", "-1"], "--highlight-top: must be at least 0"),
         (["plot", "m", "--perplexity", "inf"], "--perplexity: must be a finite number"),
+        # issue 27 item 6: bounded from above too (the probe's values)
+        (["train", "b", "--out", "o", "--dim", "99999999999"], "--dim: must be at most 4,096"),
+        (["train", "b", "--out", "o", "--negative-ratio", "99999999999"],
+         "--negative-ratio: must be at most 1,000"),
+        (["train", "b", "--out", "o", "--seed", str(10**20)], "--seed: must be at most 4,294,"),
+        (["parse", "d.xml", "--out", "o", "--limit", str(10**20)], "--limit: must be at most"),
+        (["evaluate", "b", "--seeds", str(10**20)], "--seeds: must be at most 100"),
+        (["generate", "d.xml", "--size-mb", "1e300"], "--size-mb: must be at most 10,000,000"),
+        (["generate", "d.xml", "--books", str(10**20)], "--books: must be at most 100,000,000"),
+        (["plot", "m", "--highlight-top", str(10**20)], "--highlight-top: must be at most 1,000"),
     ],
-)
+)  # fmt: skip
 def test_an_option_that_cannot_be_used_is_refused_before_any_work(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(argv)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -206,6 +207,27 @@ def test_configs_are_validated():
         key = item.partition("=")[0]
         with pytest.raises(PipelineError, match=f"{key} must be a finite number, 0 or more"):
             load_config("books", [item])
+
+
+@pytest.mark.parametrize(
+    "item, message",
+    [("train.dim=99999999999", "train.dim must be at most 4,096"),
+     ("train.negative_ratio=99999999999", "train.negative_ratio must be at most 1,000"),
+     ("train.seed=100000000000000000000", "train.seed must be at most 4,294,967,295"),
+     ("evaluate.seeds=100000000000000000000", "evaluate.seeds must be at most 100"),
+     ("plot.highlight_top=100000000000000000000", "plot.highlight_top must be at most 1,000"),
+     ("parse.limit=100000000000000000000", "parse.limit must be at most 9,223,372,036,854,775,807"),
+     ("parse.templates=[{a=1}]", "parse.templates must be a list of strings, not one holding dict"),
+     ("report.examples=[1,2]", "report.examples must be a list of strings, not one holding int")],
+)  # fmt: skip
+def test_pipeline_values_are_bounded_and_checked_item_by_item(item, message, tmp_path, capsys):
+    """Issue 27 item 6: refused in one line before any stage runs (report.examples=[1,2]
+    failed after every stage)."""
+    with pytest.raises(PipelineError, match=re.escape(message)):
+        load_config("books", [item])
+    out = tmp_path / "run"
+    assert main(["run", "books", "--out", str(out), "--set", item, "--quiet"]) == 2
+    assert message in capsys.readouterr().err and not out.exists()
 
 
 def test_bad_runs_are_one_line_and_destroy_nothing(books_run, tmp_path, capsys):

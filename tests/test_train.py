@@ -311,6 +311,9 @@ def test_training_stops_early_when_the_loss_stalls(p15_build, tmp_path):
         ({"model": "cosine_bias", "mode": "regression"}, "classification mode only"),
         ({"model": "cosine_bias", "scale": 0}, "scale must be > 0"),
         ({"model": "word2vec"}, "unknown model 'word2vec'"),
+        ({"dim": 99_999_999_999}, "dim must be at most 4,096, not 99,999,999,999"),
+        ({"negative_ratio": 10**11}, "negative_ratio must be at most 1,000"),
+        ({"seed": 10**20}, "seed must be at most 4,294,967,295"),
     ],
 )
 def test_bad_parameters_are_refused_before_writing(p15_build, tmp_path, change, message):

@@ -24,7 +24,7 @@ from collections import Counter
 import numpy as np
 
 from wikirec.built import TrainingData, fold_value, load_training_data
-from wikirec.cli import non_negative_int, positive_int
+from wikirec.cli import MAX_SEED, at_most, non_negative_int, positive_int
 from wikirec.errors import WikirecError
 from wikirec.tfidf import link_sets, tfidf_matrix
 from wikirec.trained import load_vectors
@@ -151,7 +151,7 @@ def add_command(subparsers) -> None:
         default=10,
         help="leave out classes with fewer books (10)",
     )
-    parser.add_argument("--seed", type=non_negative_int, default=0)
+    parser.add_argument("--seed", type=at_most(non_negative_int, MAX_SEED), default=0)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(handler=run)
 

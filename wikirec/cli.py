@@ -15,6 +15,7 @@ import argparse
 import importlib
 import math
 import sys
+from collections.abc import Callable
 
 from wikirec import __version__
 from wikirec.errors import WikirecError, one_line
@@ -96,6 +97,28 @@ def positive_int(text: str) -> int:
 def non_negative_int(text: str) -> int:
     """A whole number, at least 0."""
     return _int_at_least(text, 0)
+
+
+# Upper bounds of options given on the command line or in a pipeline (the training
+# options' are recipes.LIMITS): beyond them a value only exhausts memory or time.
+MAX_SEED = 2**32 - 1  # NumPy's legacy seeding and Keras's take seeds below 2**32
+MAX_SEEDS = 100  # evaluate: runs of each trained method
+MAX_HIGHLIGHTS = 1_000  # plot: stars with labels; more hide the map
+MAX_INT64 = 2**63 - 1  # page ids, lengths, counts: stored or compared as int64
+
+
+def at_most(kind: Callable[[str], int | float], high: int | float) -> Callable[[str], int | float]:
+    """``kind`` (e.g. :func:`positive_int`) refusing values above ``high`` too: beyond it a
+    value would only make NumPy, TensorFlow or a loop exhaust memory or time."""
+
+    def checked(text: str) -> int | float:
+        value = kind(text)
+        if value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high:,}, not {text}")
+        return value
+
+    checked.__name__ = kind.__name__  # argparse names the type in its messages
+    return checked
 
 
 def _int_at_least(text: str, low: int) -> int:

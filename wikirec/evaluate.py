@@ -63,12 +63,27 @@ import numpy as np
 import pandas as pd
 
 from wikirec.built import TrainingData, fold_value, load_training_data, write_build
-from wikirec.cli import non_negative_float, non_negative_int, positive_float, positive_int
+from wikirec.cli import (
+    MAX_SEED,
+    MAX_SEEDS,
+    at_most,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 from wikirec.errors import WikirecError
 from wikirec.io import write_json_atomic, write_text_atomic
 from wikirec.nearest import SCORE_BUDGET, cosine_top_k, top_k
 from wikirec.progress import progress_bar
-from wikirec.recipes import DEFAULT_RECIPE, INPUTS, OPTIMIZERS, RECIPE_NAMES, RECIPES
+from wikirec.recipes import (
+    DEFAULT_RECIPE,
+    INPUTS,
+    LIMITS,
+    OPTIMIZERS,
+    RECIPE_NAMES,
+    RECIPES,
+)
 from wikirec.scoring import neighbour_vote
 from wikirec.tfidf import category_weights, link_sets, tfidf_matrix
 from wikirec.titles import category_links
@@ -941,12 +956,18 @@ def add_command(subparsers) -> None:
         "(default: DATA_DIR/evaluation/report.md)",
     )  # fmt: skip
     parser.add_argument("--work", metavar="DIR", help="split and models (default: OUT's folder)")
-    parser.add_argument("--seed", type=non_negative_int, default=0)
+    parser.add_argument("--seed", type=at_most(non_negative_int, MAX_SEED), default=0)
     parser.add_argument(
-        "--dim", type=positive_int, default=200, help="dimension of lsa and doc2vec"
+        "--dim",
+        type=at_most(positive_int, LIMITS["dim"]),
+        default=200,
+        help="dimension of lsa and doc2vec",
     )
     parser.add_argument(
-        "--epochs", type=positive_int, default=None, help="override every method's epochs"
+        "--epochs",
+        type=at_most(positive_int, LIMITS["epochs"]),
+        default=None,
+        help="override every method's epochs",
     )
     parser.add_argument("--fraction", type=positive_float, default=0.1, help="links held out (0.1)")
     parser.add_argument(
@@ -962,7 +983,7 @@ def add_command(subparsers) -> None:
         "page, for tfidf, lsa and link_mean alike (1)",
     )  # fmt: skip
     parser.add_argument(
-        "--seeds", type=positive_int, default=SEEDS,
+        "--seeds", type=at_most(positive_int, MAX_SEEDS), default=SEEDS,
         help=f"runs of each trained method and doc2vec, reported as mean ± spread ({SEEDS})",
     )  # fmt: skip
     parser.add_argument(

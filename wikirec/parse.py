@@ -60,7 +60,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from wikirec import __version__
-from wikirec.cli import fail, non_empty, positive_float, positive_int
+from wikirec.cli import MAX_INT64, at_most, fail, non_empty, positive_float, positive_int
 from wikirec.dump import (
     DEFAULT_CHUNK_BYTES,
     Chunk,
@@ -83,7 +83,6 @@ from wikirec.titles import (
 from wikirec.wikitext import (
     _ESCAPED_TARGETS,
     _NAMESPACES_LOCK,
-    MAX_INT64,
     ChunkStats,
     _timestamp,
     link_target,
@@ -836,7 +835,9 @@ def add_command(subparsers) -> None:
     parser.add_argument(
         "--workers", type=positive_int, default=None, help="processes (default: all cores)"
     )
-    parser.add_argument("--limit", type=positive_int, default=None, help="keep at most N pages")
+    parser.add_argument(
+        "--limit", type=at_most(positive_int, MAX_INT64), default=None, help="keep at most N pages"
+    )
     parser.add_argument(
         "--chunk-mb",
         type=positive_float,

@@ -48,7 +48,14 @@ except ModuleNotFoundError:  # Python 3.10
 
 
 from wikirec import __version__
-from wikirec.cli import describe_os_error, fail
+from wikirec.cli import (
+    MAX_HIGHLIGHTS,
+    MAX_INT64,
+    MAX_SEED,
+    MAX_SEEDS,
+    describe_os_error,
+    fail,
+)
 from wikirec.errors import WikirecError, one_line
 from wikirec.io import CannotRead, read_small_text, write_json_atomic
 from wikirec.lock import LOCK, folder_lock
@@ -208,13 +215,30 @@ def _checked(value, expected: type, key: str, where: str):
         value = [v.strip() for v in value.split(",") if v.strip()]
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
         raise PipelineError(
-            f"{where}: {key} must be {expected.__name__}, not {type(value).__name__} ({value!r})"
+            f"{where}: {key} must be {expected.__name__}, not {type(value).__name__} "
+            f"({printable(repr(value))[:60]})"
         )
+    if expected is list and not all(isinstance(item, str) for item in value):
+        bad = next(item for item in value if not isinstance(item, str))
+        raise PipelineError(f"{where}: {key} must be a list of strings, not one holding "
+                            f"{type(bad).__name__} ({printable(repr(bad))[:60]})")  # fmt: skip
     # No parameter is negative (0 means "the default" where one is), and TOML can
     # write nan and inf.
     if expected in (int, float) and not (math.isfinite(value) and value >= 0):
         raise PipelineError(f"{where}: {key} must be a finite number, 0 or more, not {value!r}")
+    high = _maxima().get(key, MAX_INT64)
+    if expected in (int, float) and value > high:
+        raise PipelineError(f"{where}: {key} must be at most {high:,}, not {value:,}")
     return value
+
+
+def _maxima() -> dict[str, int]:
+    """The upper bounds of the pipeline's numbers (any other: int64's)."""
+    from wikirec.recipes import LIMITS
+
+    return {**{f"train.{name}": high for name, high in LIMITS.items()},
+            "evaluate.epochs": LIMITS["epochs"], "evaluate.seed": MAX_SEED,
+            "evaluate.seeds": MAX_SEEDS, "plot.highlight_top": MAX_HIGHLIGHTS}  # fmt: skip
 
 
 def find_input(path: str) -> str:

@@ -35,6 +35,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 from wikirec.batches import MODES, NEGATIVES
+from wikirec.cli import MAX_SEED
 from wikirec.errors import WikirecError
 
 DEFAULT_RECIPE = "link_mean"
@@ -113,6 +114,12 @@ FINISH_OPTIONS = ("category_weight",)
 # too. As good as a model trained from scratch (README, Full scale: 3, 5 and 10
 # measured), in a sixth of the time.
 FINISH_EPOCHS = 5
+
+# Upper bounds of the whole-number options (the CLI, the pipelines and TrainConfig): past
+# them NumPy or TensorFlow would only run out of memory or time (4,096 dimensions of
+# 400,000 links are 6.5 GB of weights, three times that with Adam's moments).
+LIMITS = {"dim": 4096, "epochs": 10_000, "batch_positives": 2**20, "negative_ratio": 1_000,
+          "seed": MAX_SEED, "patience": 10_000, "steps_per_execution": 100_000}  # fmt: skip
 
 
 @dataclass
@@ -195,6 +202,9 @@ class TrainConfig:
                 (self.mode == "classification", f"{name} trains in classification mode only"),
                 (self.negative_ratio >= 1, f"{name} needs a negative ratio of at least 1"),
             ]  # fmt: skip
+        for name, high in LIMITS.items():
+            value = getattr(self, name)
+            rules.append((value <= high, f"{name} must be at most {high:,}, not {value:,}"))
         for ok, message in rules:
             if not ok:
                 raise TrainError(message)
@@ -208,6 +218,7 @@ def run_defaults() -> dict:
 
 def recipe_help(key: str) -> str:
     """``"link_mean 200, cosine_bias 200, reference 50"``: each model's ``key``."""
+
     def shown(value) -> str:
         return f"{value:g}" if isinstance(value, float | int) else str(value)
 

@@ -67,7 +67,13 @@ import numpy as np
 from wikirec import __version__
 from wikirec.batches import MODES, NEGATIVES, EpochBatches, PairSampler
 from wikirec.built import BuildError, load_training_data
-from wikirec.cli import non_negative_float, non_negative_int, positive_float, positive_int
+from wikirec.cli import (
+    at_most,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 from wikirec.io import (
     write_json_atomic,
     write_keras_atomic,
@@ -78,6 +84,7 @@ from wikirec.progress import progress_bar
 from wikirec.recipes import (
     DEFAULT_RECIPE,
     FINISH_OPTIONS,
+    LIMITS,
     OPTIMIZERS,
     RECIPE_NAMES,
     RECIPES,
@@ -481,11 +488,13 @@ def add_command(subparsers) -> None:
         "category_weight": (non_negative_float, "link_mean: weight of Category: pages in a mean"),
     }
     for key, (kind, text) in recipe_options.items():
+        kind = at_most(kind, LIMITS[key]) if key in LIMITS else kind
         parser.add_argument(f"--{key.replace('_', '-')}", type=kind, default=None,
                             help=f"{text} ({recipe_help(key)})")  # fmt: skip
     parser.add_argument(
-        "--seed", type=non_negative_int, default=defaults.seed, help=f"({defaults.seed})"
-    )
+        "--seed", type=at_most(non_negative_int, LIMITS["seed"]), default=defaults.seed,
+        help=f"({defaults.seed})",
+    )  # fmt: skip
     parser.add_argument("--mode", default=defaults.mode, choices=MODES, help="(classification)")
     parser.add_argument(
         "--negatives", default=defaults.negatives, choices=NEGATIVES,
@@ -494,7 +503,8 @@ def add_command(subparsers) -> None:
     parser.add_argument("--optimizer", default=None, choices=list(OPTIMIZERS),
                         help=f"how it trains (see below; {recipe_help('optimizer')})")  # fmt: skip
     parser.add_argument(
-        "--patience", type=non_negative_int, default=defaults.patience,
+        "--patience", type=at_most(non_negative_int, LIMITS["patience"]),
+        default=defaults.patience,
         help=f"stop after N epochs without the training loss improving (0: never; "
         f"{defaults.patience})",
     )  # fmt: skip

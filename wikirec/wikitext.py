@@ -45,6 +45,7 @@ from mwparserfromhell.parser import tokens as tk
 from mwparserfromhell.parser.tokenizer import Tokenizer
 from mwparserfromhell.wikicode import Wikicode
 
+from wikirec.cli import MAX_INT64
 from wikirec.dump import Chunk, RawPage, extract_tag, unescape
 from wikirec.titles import (
     NAMESPACES,
@@ -56,7 +57,6 @@ from wikirec.titles import (
     with_canonical_namespace,
 )
 
-MAX_INT64 = 2**63 - 1  # page ids and text lengths are stored as int64
 _BYTES_ATTR = re.compile(rb'\bbytes="(\d+)"')
 _REDIRECT = re.compile(rb'<redirect\s+title="([^"]*)"')
 _QUOTES = re.compile(r"'{2,}")

@@ -6,7 +6,15 @@ import argparse
 import re
 from pathlib import Path
 
-from wikirec.cli import finite_float, non_negative_int, positive_float, positive_int
+from wikirec.cli import (
+    MAX_HIGHLIGHTS,
+    MAX_SEED,
+    at_most,
+    finite_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 from wikirec.plot.figures import DEFAULT_SIZE, FORMATS
 from wikirec.plot.maps import PlotOptions, make_plots
 from wikirec.plot.points import LINK_SETS
@@ -69,7 +77,7 @@ def add_command(subparsers) -> None:
     )
     parser.add_argument(
         "--highlight-top",
-        type=non_negative_int,
+        type=at_most(non_negative_int, MAX_HIGHLIGHTS),
         default=0,
         metavar="N",
         help="star the N most linked-to items",
@@ -102,7 +110,7 @@ def add_command(subparsers) -> None:
     parser.add_argument("--no-html", action="store_true", help="no interactive HTML maps")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     defaults = ReduceParams()
-    parser.add_argument("--seed", type=non_negative_int, default=defaults.seed)
+    parser.add_argument("--seed", type=at_most(non_negative_int, MAX_SEED), default=defaults.seed)
     parser.add_argument("--perplexity", type=positive_float, default=defaults.perplexity)
     parser.add_argument("--tsne-iter", type=positive_int, default=defaults.tsne_iter)
     parser.add_argument(

@@ -6,6 +6,8 @@ import argparse
 import os
 
 from wikirec.cli import (
+    MAX_SEED,
+    at_most,
     describe_os_error,
     fail,
     non_empty,
@@ -16,6 +18,9 @@ from wikirec.cli import (
 from wikirec.synth.files import generate_dump, generate_partitions
 from wikirec.synth.options import GeneratorOptions
 from wikirec.synth.presets import preset_names, preset_options
+
+MAX_SIZE_MB = 10**7  # 10 TB of XML, a hundred times the real English dump
+MAX_BOOKS = 10**8  # more than the pages of any Wikipedia
 
 
 def add_command(subparsers) -> None:
@@ -30,7 +35,10 @@ def add_command(subparsers) -> None:
     )
     parser.add_argument("out", metavar="OUT_PATH", help="dump file (.xml or .xml.bz2) or folder")
     parser.add_argument(
-        "--size-mb", type=positive_float, default=None, help="MB (10^6 bytes) of XML (default 50)"
+        "--size-mb",
+        type=at_most(positive_float, MAX_SIZE_MB),
+        default=None,
+        help="MB (10^6 bytes) of XML (default 50)",
     )
     parser.add_argument(
         "--like",
@@ -59,10 +67,15 @@ def add_command(subparsers) -> None:
         help="with --like: processes writing the dump at once (default: all cores); the "
         "bytes are the same for any number",
     )
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--seed",
+        type=at_most(non_negative_int, MAX_SEED),
+        default=0,
+        help="random seed (default 0)",
+    )
     parser.add_argument(
         "--books",
-        type=non_negative_int,
+        type=at_most(non_negative_int, MAX_BOOKS),
         default=None,
         metavar="N",
         help="exactly N entity pages (default: 0.2%% of all pages)",
