@@ -398,8 +398,9 @@ def test_other_compressions_are_named_with_what_is_read(fragment, tmp_path, caps
     }[compress]()
     dump = tmp_path / f"dump.xml.{name}"
     dump.write_bytes(data)
-    assert main(["parse", str(dump), "--out", str(tmp_path / "out"), "--quiet"]) == 1
+    assert main(["parse", str(dump), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
     assert err[0] == (
         f"wikirec parse: {dump}: {name}-compressed, which wikirec does not read: give it as "
         f".xml or .xml.bz2 (the forms Wikipedia publishes), e.g. "
@@ -554,6 +555,40 @@ def test_external_links_are_the_same_as_before_on_every_real_page(real):
         assert [u.rstrip(")") for u in new] == [u.rstrip(")") for u in old]
         total += len(new)
     assert total > 5_000
+
+
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero", "/dev/null", "loop", "dangling"])
+def test_special_files_as_dumps_say_what_they_are(special, tmp_path, capsys):
+    """Issue 27 item 11: a FIFO, a device or a symlink loop was "no such file or folder";
+    now it says what it is, in one line, exit 2, for parse and run alike."""
+    import os
+
+    path = Path(special) if special.startswith("/") else tmp_path / special
+    if special == "fifo":
+        os.mkfifo(path)
+    elif special == "loop":
+        path.symlink_to(path)
+    elif special == "dangling":
+        path.symlink_to(tmp_path / "nowhere")
+    expected = {"fifo": "a FIFO, not a dump file", "/dev/zero": "a character device, not a",
+                "/dev/null": "a character device, not a", "loop": "a symbolic link that leads",
+                "dangling": "a symbolic link that leads nowhere"}[special]  # fmt: skip
+    assert main(["parse", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert main(["run", "books", "--dump", str(path), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"wikirec parse: {path}: {expected}" + err[0].split(expected, 1)[1],
+                   f"wikirec run: {path}: {expected}" + err[1].split(expected, 1)[1]]  # fmt: skip
+
+
+def test_a_file_of_repeated_bz2_magic_shows_twenty_lines_not_a_thousand(tmp_path, capsys):
+    """Issue 27 item 11: 10 KB of fake stream starts printed an error line each; a dump
+    file's lines stop at 20 with one saying how many more (all kept in parse.json)."""
+    dump = tmp_path / "magic.xml.bz2"
+    dump.write_bytes(b"BZh91AY&SY" * 1_000)
+    assert main(["parse", str(dump), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 21 and all(line.startswith(f"wikirec parse: {dump}: ") for line in err)
+    assert "981 more lines like these (all 1,001 in" in err[-1]
 
 
 def test_a_folder_of_gzip_dumps_says_so(fragment, tmp_path):

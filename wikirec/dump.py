@@ -32,6 +32,7 @@ import io
 import os
 import re
 import shutil
+import stat
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -121,8 +122,22 @@ def find_inputs(paths: list[str | os.PathLike]) -> tuple[list[Path], list[str]]:
         elif path.is_file():
             files.append(path)
         else:
-            errors.append(f"{path}: no such file or folder")
+            errors.append(f"{path}: {what_is_there(path)}")
     return files, errors
+
+
+def what_is_there(path: Path) -> str:
+    """Why ``path``, neither a regular file nor a folder, is not read: what it is."""
+    if not os.path.lexists(path):
+        return "no such file or folder"
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:  # a link to nowhere or to itself
+        return f"a symbolic link that leads nowhere ({exc.strerror}), not a dump file"
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))  # fmt: skip
+    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+    return f"{kind}, not a dump file (a regular file or a folder of them)"
 
 
 def detect_kind(path: Path) -> str:

@@ -505,11 +505,18 @@ def parse_dumps(
             running = _run_dask(client, scheduler, chunks, todo, parts, task, done)
         else:
             running = _run_chunks(chunks, todo, parts, task, workers, done)
+        shown: collections.Counter[str] = collections.Counter()  # error lines per dump file
         for i, stats in running:
             done[i] = stats
             for line in stats.errors:
-                report(line)
+                shown[chunks[i].path] += 1
+                if shown[chunks[i].path] <= MAX_SHOWN_ERRORS:
+                    report(line)
             bar.update(chunks[i].size)
+        for path, count in shown.items():
+            if count > MAX_SHOWN_ERRORS:
+                report(f"{path}: {count - MAX_SHOWN_ERRORS:,} more lines like these "
+                       f"(all {count:,} in {out / 'parse.json'})")  # fmt: skip
     used = _assemble(chunks, done, parts, out, limit)
     for i in used:
         summary.add(done[i])
@@ -533,6 +540,9 @@ def parse_dumps(
         out / "parse.json",
     )
     return summary
+
+
+MAX_SHOWN_ERRORS = 20  # error lines shown for one dump file; parse.json keeps them all
 
 
 def _limit_reached(done: dict[int, ChunkStats], limit: int | None) -> bool:
@@ -867,6 +877,7 @@ def add_command(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """``wikirec parse``; input it cannot use raises :class:`WikirecError`, which
     :func:`wikirec.cli.main` prints as one line (exit 2)."""
+    printed: list[int] = []
     try:
         summary = parse_dumps(
             args.dumps,
@@ -876,15 +887,15 @@ def run(args: argparse.Namespace) -> int:
             limit=args.limit,
             chunk_bytes=max(int(args.chunk_mb * 2**20), 1 << 16),
             progress=not args.quiet,
-            on_error=lambda line: fail("parse", line),  # the parse goes on: a line, no exit
+            on_error=lambda line: printed.append(fail("parse", line)),  # a line, no exit
             scheduler=args.scheduler,
             inlinks=args.inlinks,
         )
     except SchedulerError as exc:  # a WikirecError, as main() would print it
         return fail("parse", exc)
+    if summary.pages == 0:  # one line: the reason, when one was printed
+        return 2 if printed else fail("parse", f"nothing usable was read from {args.dumps[0]}")
     print(summary.line())
-    if summary.pages == 0:
-        return fail("parse", "nothing usable was read", code=1)
     articles = pq.ParquetFile(Path(args.out) / "articles.parquet").read(columns=["title"])
     shown = printable(", ".join(articles.column("title").to_pylist()[:10]))
     more = f" (and {articles.num_rows - 10:,} more)" if articles.num_rows > 10 else ""

@@ -675,8 +675,10 @@ def run_pipeline(
     if config["build"]["stop_links"]:
         config["build"]["stop_links"] = find_input(config["build"]["stop_links"])
     for dump in config["parse"]["dumps"]:
-        if not Path(dump).exists():
-            raise PipelineError(f"{dump}: no such file or folder")
+        if not (Path(dump).is_file() or Path(dump).is_dir()):
+            from wikirec.dump import what_is_there
+
+            raise PipelineError(f"{dump}: {what_is_there(Path(dump))}")
     run_dir = Path(out or Path("artifacts") / config["pipeline"]["name"])
     claim_run_folder(run_dir)
     with folder_lock(run_dir, log):
