@@ -214,6 +214,11 @@ def damage(folder: Path, how: str) -> str:
         vectors[2] = 3e38
         np.save(folder / "link_vectors.npy", vectors)
         return "link_vectors.npy"
+    if how == "zero vectors":  # issue 27 item 10: no direction, ranked arbitrarily
+        vectors = np.load(folder / "book_vectors.npy")
+        vectors[:] = 0
+        np.save(folder / "book_vectors.npy", vectors)
+        return "book_vectors.npy"
     if how == "NaN biases":
         bias = np.load(folder / "link_bias.npy")
         bias[7] = np.nan
@@ -231,6 +236,7 @@ def damage(folder: Path, how: str) -> str:
         ("NaN vectors", "the vectors hold NaN or infinite values"),
         ("huge vectors", "the vectors hold values beyond 1e+15"),
         ("NaN biases", "the biases hold NaN or infinite values"),
+        ("zero vectors", "the vectors hold rows of zeros (1,411; the first: "),
     ],
 )
 @pytest.mark.parametrize("command", ["recommend", "export", "serve"])

@@ -213,6 +213,9 @@ def test_search_and_queries_follow_redirects(p15_graph_model, tmp_path):
         ("/api/why", {"query": TARZAN}, 400, "at least one query and one book"),
         ("/api/why", {"query": TARZAN, "book": LIKED[0], "k": "51"}, 400, "between 1 and 50"),
         ("/api/search", {"q": "tarzan", "kind": "film"}, 400, "kind must be one of"),
+        ("/api/search", {"q": "tarzan", "kind": "k" * 8000}, 400, "... (8,000 characters)"),
+        ("/" + "p" * 60_000, {}, 404, "... (60,001 characters)"),
+        ("/maps/" + "m" * 8000 + ".html", {}, 404, "... (8,005 characters)"),
         ("/api/search", {}, 400, "missing parameter 'q'"),
         ("/api/nothing", {}, 404, "no such address"),
         ("/maps/../train.json", {}, 404, ""),
@@ -224,6 +227,7 @@ def test_bad_input_is_a_json_4xx(client, path, params, status, words):
     assert response.status == status
     assert response.headers["content-type"] == "application/json"
     assert words in response.json()["error"]
+    assert len(response.json()["error"]) < 400  # the input is quoted back short
 
 
 def test_an_unknown_title_is_a_404_with_the_recommenders_suggestions(client, rec):
@@ -340,6 +344,22 @@ def test_maps_are_found_in_the_model_and_run_folders(p15_graph_model, tmp_path):
     assert [m.name for m in find_maps(run / "train")] == ["books-umap-genre.html"]
     (run / "manifest.json").unlink()  # not a wikirec run folder: its plot/ is not the model's
     assert find_maps(run / "train") == []
+
+
+def test_maps_are_served_only_from_inside_the_model_folder(tmp_path):
+    """Issue 27 item 10: ``MODEL/plots`` as a link to another folder served its HTML."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "books-secret.html").write_text("<title>not the model's</title>")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "plots").symlink_to(elsewhere)
+    assert find_maps(model) == []
+    (model / "plots").unlink()
+    (model / "plots").mkdir()
+    (model / "plots" / "books-umap-genre.html").symlink_to(elsewhere / "books-secret.html")
+    (model / "plots" / "books-own.html").write_text("<title>map</title>")
+    assert [m.name for m in find_maps(model)] == ["books-own.html"]
 
 
 # --------------------------------------------------------------------------- hostile data

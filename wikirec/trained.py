@@ -36,7 +36,7 @@ from wikirec.nearest import unit_rows
 from wikirec.recipes import RECIPES
 from wikirec.scoring import LinkScorer
 from wikirec.tfidf import link_sets
-from wikirec.titles import TitleIndex, category_links, unknown_title_message
+from wikirec.titles import TitleIndex, category_links, printable, unknown_title_message
 
 BOOKS, LINKS = "books", "links"
 KINDS = (BOOKS, LINKS)
@@ -237,8 +237,8 @@ class Vectors:
 
 
 def load_vectors(model_dir: str | os.PathLike, normalize: bool = True) -> Vectors:
-    """Read the vectors of a finished run; ``normalize`` scales each row to length 1
-    (rows of zeros stay zero), so a dot product is a cosine. Raises
+    """Read the vectors of a finished run; ``normalize`` scales each row to length 1,
+    so a dot product is a cosine (a row of zeros, which has no direction, is refused). Raises
     :class:`ModelError` (one line) for a folder that is not a finished run."""
     folder = Path(model_dir)
     if not (folder / "train.json").is_file():
@@ -249,6 +249,12 @@ def load_vectors(model_dir: str | os.PathLike, normalize: bool = True) -> Vector
     link_titles = _read_titles(folder / "link_titles.json")
     if len(book_titles) != len(books) or len(link_titles) != len(links):
         raise ModelError(f"{folder}: the titles do not match the vectors")
+    for name, vectors, titles in (("book", books, book_titles), ("link", links, link_titles)):
+        zero = np.flatnonzero(~vectors.any(axis=1)) if vectors.size else []
+        if len(zero):  # no direction: every cosine with it is 0, its ranking arbitrary
+            first = printable(titles[zero[0]])[:80]
+            raise ModelError(f"{folder / f'{name}_vectors.npy'}: the vectors hold rows of zeros "
+                             f"({len(zero):,}; the first: {first!r})")  # fmt: skip
     if normalize:
         books, links = unit_rows(books), unit_rows(links)
     return Vectors(book_titles, books, link_titles, links)

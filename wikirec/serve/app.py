@@ -27,7 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from wikirec.serve.service import MAX_WHY, ApiError, ModelService
+from wikirec.serve.service import MAX_WHY, ApiError, ModelService, quoted
 
 log = logging.getLogger("wikirec.serve")
 
@@ -176,7 +176,7 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    messages = {404: f"no such address: {request.url.path}",
+    messages = {404: f"no such address: {quoted(request.url.path, 200)}",
                 405: f"{request.method} is not allowed: this server only reads (GET)"}  # fmt: skip
     message = messages.get(exc.status_code, str(exc.detail))
     return JSONResponse({"error": message}, status_code=exc.status_code,

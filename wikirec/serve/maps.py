@@ -41,15 +41,17 @@ def find_maps(model_dir: str | os.PathLike) -> list[MapFile]:
     """The HTML maps of a model folder, book maps first, then by name; a name met in
     both places is the one in ``MODEL_DIR/plots/``."""
     model_dir = Path(model_dir)
-    folders = [model_dir / PLOT_FOLDER]
+    folders = [(model_dir / PLOT_FOLDER, model_dir)]
     if (model_dir.parent / RUN_MANIFEST).is_file():
-        folders.append(model_dir.parent / RUN_PLOT_FOLDER)
+        folders.append((model_dir.parent / RUN_PLOT_FOLDER, model_dir.parent))
     maps: dict[str, MapFile] = {}
-    for folder in folders:
+    for folder, home in folders:
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.html")):
-            if path.is_file() and path.name not in maps:
+            # never a page from outside the model's folder (or its run's), by a link
+            inside = path.resolve().is_relative_to(home.resolve())
+            if inside and path.is_file() and path.name not in maps:
                 kind = LINKS if path.name.startswith(LINKS) else BOOKS
                 maps[path.name] = MapFile(path.name, path, kind)
     return sorted(maps.values(), key=lambda m: (m.kind != BOOKS, m.name))

@@ -60,6 +60,12 @@ class ApiError(Exception):
         return {"error": self.message, **self.extra}
 
 
+def quoted(text: str, limit: int = 60) -> str:
+    """``text`` quoted back in an error: at most ``limit`` characters of it."""
+    text = str(text)
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
 def wikipedia_url(title: str) -> str:
     """The English Wikipedia address of an article title (a plain link: nothing is
     fetched)."""
@@ -119,7 +125,7 @@ class ModelService:
         for found in self.maps():
             if found.name == name:
                 return found.path
-        raise ApiError(404, f"no map {name!r}", maps=[m.name for m in self.maps()])
+        raise ApiError(404, f"no map {quoted(name)}", maps=[m.name for m in self.maps()])
 
     # ---------------------------------------------------------------- lookups
 
@@ -127,7 +133,9 @@ class ModelService:
         """Suggestions for a typed text (:class:`TitleSearch`)."""
         text = self._title(text, "q")
         if kind not in KIND_BY_NAME:
-            raise ApiError(400, f"kind must be one of {', '.join(KIND_BY_NAME)}, not {kind!r}")
+            raise ApiError(
+                400, f"kind must be one of {', '.join(KIND_BY_NAME)}, not {quoted(kind)}"
+            )
         _check_count(limit, "limit", MAX_K)
         found = self.searcher.search(text, KIND_BY_NAME[kind], limit)
         return {"query": text, "results": [s.as_json() for s in found]}
