@@ -74,18 +74,16 @@ from wikirec.io import write_atomic, write_json_atomic, write_table_atomic
 from wikirec.progress import progress_bar
 from wikirec.titles import (
     TemplateMatcher,
-    dump_namespaces,
     illegal_title,
     namespace_of,
     normalize_title,
     printable,
 )
 from wikirec.wikitext import (
-    _ESCAPED_TARGETS,
-    _NAMESPACES_LOCK,
     ChunkStats,
-    _timestamp,
     link_target,
+    namespaces_of,
+    parse_timestamp,
     read_page,
 )
 
@@ -200,7 +198,7 @@ def read_records(
                 row = {
                     "title": str(title),
                     "page_id": None,
-                    "timestamp": _timestamp(str(timestamp).encode()),
+                    "timestamp": parse_timestamp(str(timestamp).encode()),
                     "text_length": _record_length(length),
                     "template": None,
                     "infobox": json.dumps(
@@ -249,12 +247,7 @@ def read_chunk(
     (``INLINK_SCHEMA``, see :class:`LinkCollector`; else ``None``), and its counts and
     error lines. Writes nothing, so it can run on a Dask worker that does not see the
     output folder."""
-    # One chunk at a time per process: a Dask worker with threads would otherwise mix
-    # two dumps' namespace names (parsing holds the GIL: little is lost).
-    with _NAMESPACES_LOCK, dump_namespaces(dict(chunk.namespaces)):
-        if _ESCAPED_TARGETS.namespaces != chunk.namespaces:  # its titles were another's
-            _ESCAPED_TARGETS.clear()
-            _ESCAPED_TARGETS.namespaces = chunk.namespaces
+    with namespaces_of(chunk):
         return _read_chunk(chunk, templates, limit, inlinks)
 
 

@@ -25,6 +25,7 @@ import json
 import re
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import AnyStr, Protocol
@@ -51,6 +52,7 @@ from wikirec.titles import (
     NAMESPACES,
     TemplateMatcher,
     canonical_template_name,
+    dump_namespaces,
     illegal_title,
     namespace_of,
     normalize_title,
@@ -209,6 +211,19 @@ def _namespace_prefix(raw: bytes) -> bytes | None:
 
 _ESCAPED_TARGETS = _EscapedTargets()
 _NAMESPACES_LOCK = threading.Lock()
+
+
+@contextmanager
+def namespaces_of(chunk: Chunk) -> Iterator[None]:
+    """The namespace names of ``chunk``'s dump in force while it is read, one chunk at a
+    time per process: a Dask worker with threads would otherwise mix two dumps' names
+    (parsing holds the GIL: little is lost). The escaped link targets cached for another
+    dump's names are dropped."""
+    with _NAMESPACES_LOCK, dump_namespaces(dict(chunk.namespaces)):
+        if _ESCAPED_TARGETS.namespaces != chunk.namespaces:
+            _ESCAPED_TARGETS.clear()
+            _ESCAPED_TARGETS.namespaces = chunk.namespaces
+        yield
 
 
 def escaped_link_targets(raw: bytes) -> Iterable[bytes | None]:
@@ -752,7 +767,7 @@ def read_page(
     declared = _BYTES_ATTR.search(xml, tag_start, text_start)
     row["page_id"] = int(page_id)
     revision = xml[max(xml.rfind(b"<revision>"), 0) :]
-    row["timestamp"] = _timestamp(extract_tag(revision, b"timestamp"))
+    row["timestamp"] = parse_timestamp(extract_tag(revision, b"timestamp"))
     length = int(declared.group(1)) if declared else len(text.encode("utf-8"))
     if length > MAX_INT64:
         return _skip(stats, chunk, page, f"page '{title}' declares a text of over 64 bits")
@@ -803,7 +818,7 @@ def _skip(stats: ChunkStats, chunk: Chunk, page: RawPage, why: str) -> None:
     return None
 
 
-def _timestamp(raw: bytes | None):
+def parse_timestamp(raw: bytes | None):
     if raw is None:
         return None
     try:
