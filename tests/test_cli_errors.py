@@ -125,6 +125,7 @@ def test_a_read_only_out_is_one_line_naming_it(
     ours = "\n".join(line for line in done.stderr.splitlines() if line.startswith("wikirec"))
     line = one_line_error(ours, stage)
     assert "Traceback" not in done.stderr and str(folder) in line and "denied" in line
+    assert ".part" not in line and ".tmp" not in line  # the file asked for, not its temporary
     assert list(folder.iterdir()) == []
 
 

@@ -111,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return fail("generate", exc)
     except OSError as exc:
+        if type(exc).__str__ is OSError.__str__:  # name the file asked for, not its .part
+            exc.filename = str(exc.filename or args.out).removesuffix(".part")
         return fail("generate", describe_os_error(exc))
     compressed = stats["compressed_bytes"]
     rate = stats["xml_bytes"] / 1e6 / stats["seconds"] if stats["seconds"] > 0 else 0.0
