@@ -155,6 +155,20 @@ def test_a_file_that_cannot_be_written_names_itself_not_its_temporary(tmp_path):
     assert [p.name for p in place.iterdir()] == ["x.txt"]  # no temporary left
 
 
+def test_written_json_is_strict_json_with_null_for_an_undefined_number(p15_build, tmp_path):
+    """Issue 27 item 12: the evaluation's report may hold NaN (an AUC with no held-out
+    link), which only Python's reader accepts; written JSON has null there."""
+    import math
+
+    write_json_atomic({"auc": math.nan, "rows": [{"x": math.inf, "y": 0.5}]}, tmp_path / "r.json")
+    text = (tmp_path / "r.json").read_text()
+
+    def refuse(name):
+        raise ValueError(f"not strict JSON: {name}")
+
+    assert json.loads(text, parse_constant=refuse) == {"auc": None, "rows": [{"x": None, "y": 0.5}]}
+
+
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
 def test_written_files_take_the_umasks_mode(umask, mode, tmp_path):
     old = os.umask(umask)

@@ -308,9 +308,13 @@ def test_cli_evaluate_gives_the_category_weight_to_link_mean_and_tfidf(
 # --------------------------------------------------------------------------- classify
 
 
+def strict_json_has_no(name: str):
+    raise AssertionError(f"not strict JSON: {name}")
+
+
 def test_classify_beside_majority_and_tfidf(p15_build, p15_model, capsys):
     assert main(["classify", str(p15_build), str(p15_model), "--field", "country", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
+    report = json.loads(capsys.readouterr().out, parse_constant=strict_json_has_no)
     rows = {row["features"]: row for row in report["rows"]}
     assert list(rows) == ["majority", "tfidf", "embedding"]
     shares = np.array(list(report["classes"].values())) / report["books"]

@@ -26,6 +26,7 @@ import numpy as np
 from wikirec.built import TrainingData, fold_value, load_training_data
 from wikirec.cli import MAX_SEED, at_most, non_negative_int, positive_int
 from wikirec.errors import WikirecError
+from wikirec.io import finite_or_null
 from wikirec.tfidf import link_sets, tfidf_matrix
 from wikirec.trained import load_vectors
 
@@ -161,5 +162,8 @@ def run(args: argparse.Namespace) -> int:
         args.data, args.model, field=args.field, folds=args.folds,
         min_class=args.min_class, seed=args.seed,
     )  # fmt: skip
-    print(json.dumps(report, indent=2, ensure_ascii=False) if args.json else format_report(report))
+    if args.json:
+        print(json.dumps(finite_or_null(report), indent=2, ensure_ascii=False, allow_nan=False))
+    else:
+        print(format_report(report))
     return 0

@@ -16,6 +16,7 @@ else (stop links, pipelines): a regular file of bounded size, or one line saying
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 import tempfile
@@ -81,10 +82,23 @@ def write_text_atomic(text: str, path: str | os.PathLike) -> Path:
     return write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
+def finite_or_null(data: object) -> object:
+    """``data`` with every NaN or infinite float replaced by None, so that it is strict
+    JSON (RFC 8259 has no NaN; Python's reader alone accepts it): an undefined metric is
+    written as ``null``, as the report tables show it ("n/a")."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: finite_or_null(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite_or_null(value) for value in data]
+    return data
+
+
 def write_json_atomic(data: object, path: str | os.PathLike) -> Path:
     def write(tmp: str) -> None:
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, ensure_ascii=False)
+            json.dump(finite_or_null(data), f, indent=2, ensure_ascii=False, allow_nan=False)
             f.write("\n")
 
     return write_atomic(path, write)
