@@ -520,6 +520,23 @@ def test_records_with_lengths_or_nesting_that_do_not_fit_cost_that_record(
     assert "nested too deeply" in summary.errors[1]
 
 
+@pytest.mark.parametrize("tag", ["nowiki", "pre", "math"])
+def test_an_unclosed_tag_that_hides_the_infobox_is_a_line(tag, real, tmp_path):
+    """Issue 27 item 12: an unclosed <nowiki>, <pre> or <math> before the infobox
+    dropped the book page without a line; a closed one hides only what it holds."""
+    header, pages = real
+    farm = page_titled(pages, b"Animal Farm")
+    start = b'xml:space="preserve">'
+    opened = farm.replace(start, start + f"&lt;{tag}&gt;".encode(), 1)
+    closed = opened.replace(b"<title>Animal Farm</title>", b"<title>Closed</title>").replace(
+        b"{{Infobox", f"&lt;/{tag}&gt;{{{{Infobox".encode(), 1)
+    opened = opened.replace(b"<title>Animal Farm</title>", b"<title>Opened</title>")
+    assert opened != farm and b"&lt;/" in closed
+    summary, articles = parse_with(tmp_path, header, [opened, closed])
+    assert articles.title.tolist() == ["Closed"] and summary.skipped == 1
+    assert f"page 'Opened' has an unclosed <{tag}> before its template" in summary.errors[0]
+
+
 def test_a_page_without_a_legal_title_is_no_source_of_inlinks(real, tmp_path):
     import pandas as pd
 

@@ -763,6 +763,10 @@ def read_page(
     except (Exception, RecursionError) as exc:  # mwparserfromhell on hostile wikitext
         return _skip(stats, chunk, page, f"page '{title}' could not be parsed ({exc!r:.80})")
     if row is None:
+        hiding = unclosed_tag_before(text, matcher)
+        if hiding is not None:  # MediaWiki would show the infobox; we cannot tell where
+            return _skip(stats, chunk, page, f"page '{title}' has an unclosed <{hiding}> "
+                                             "before its template, which hides it")  # fmt: skip
         return None
     declared = _BYTES_ATTR.search(xml, tag_start, text_start)
     row["page_id"] = int(page_id)
@@ -810,6 +814,25 @@ def _read_links(xml: bytes, links: LinkSink) -> None:
         return  # no page of MediaWiki's: reported if it carries the template
     _, start, end = span
     links.add(source, escaped_link_targets(xml[start:end]))
+
+
+_HIDDEN_OPENING = re.compile(rf"<({_HIDDEN_TAGS})\b[^>]*(?<!/)>", re.I)
+
+
+def unclosed_tag_before(text: str, matcher: TemplateMatcher) -> str | None:
+    """The name of a ``<nowiki>``, ``<pre>``, ``<math>``, ... never closed that opens
+    before the page's first mention of a chosen template (read as hiding the rest of
+    the page), or None. Only asked of a page that may carry the template and was not
+    kept, so its cost is rarely paid."""
+    lowered = text.lower()
+    # its first word ("infobox"): a name may be spelt with "_" or a wildcard in it
+    words = {name.split()[0].split("*")[0].lower() for name in matcher.names} - {""}
+    first = min((i for i in (lowered.find(w) for w in words) if i >= 0), default=len(text))
+    for opening in _HIDDEN_OPENING.finditer(text, 0, first):
+        tag = opening[1].lower()
+        if lowered.find(f"</{tag}", opening.end()) < 0:
+            return tag
+    return None
 
 
 def _skip(stats: ChunkStats, chunk: Chunk, page: RawPage, why: str) -> None:
