@@ -608,6 +608,30 @@ def test_a_file_of_repeated_bz2_magic_shows_twenty_lines_not_a_thousand(tmp_path
     assert "981 more lines like these (all 1,001 in" in err[-1]
 
 
+def test_plain_xml_chunks_own_each_page_once_wherever_they_are_cut(fragment, tmp_path):
+    """Issue 27 item 12: a range of a plain-XML dump inside one page (no page starts in
+    it) owns nothing and stops at its end, instead of reading on to the file's end (one
+    huge page with no end was split in quadratic time); cuts anywhere, a "<page>" cut in
+    two included, still give every page exactly once."""
+    import dataclasses
+
+    from wikirec.dump import _xml_blocks
+
+    xml = bz2.decompress(fragment.read_bytes())
+    dump = tmp_path / "dump.xml"
+    dump.write_bytes(xml)
+    whole = [p.xml for p in iter_pages(plan_chunks(dump, len(xml) + 1)[0], [])]
+    third_page = [i for i in range(len(xml)) if xml.startswith(b"<page>", i)][2]
+    for size in (third_page + 2, third_page + 5, third_page + 6, 4_099, 65_536):
+        pages = [p.xml for c in plan_chunks(dump, size) for p in iter_pages(c, [])]
+        assert pages == whole, size
+    huge = xml[:third_page] + b"<page><title>Huge</title><text>" + b"word " * 400_000
+    dump.write_bytes(huge)
+    start = third_page + (1 << 16)
+    inside = dataclasses.replace(plan_chunks(dump, 1 << 16)[0], start=start, end=start + 4096)
+    assert start + 4096 < len(huge) and list(_xml_blocks(inside)) == []
+
+
 def test_a_folder_of_gzip_dumps_says_so(fragment, tmp_path):
     import gzip
 

@@ -296,6 +296,7 @@ def _xml_blocks(chunk: Chunk) -> Iterator[tuple[bytes, int]]:
         f.seek(chunk.start)
         pos = chunk.start
         carry = b""
+        owns_a_page = False  # a page starts in [start, end)
         while True:
             block = f.read(READ_BLOCK)
             if not block:
@@ -305,8 +306,16 @@ def _xml_blocks(chunk: Chunk) -> Iterator[tuple[bytes, int]]:
             data = carry + block
             base = pos - len(carry)
             pos += len(block)
-            # Past the end of the range, stop at the first page that starts there.
+            if not owns_a_page and base < chunk.end:
+                # a "<page" that starts before the end may run past it
+                first = find_page(data, 0, min(chunk.end - base + len(b"<page"), len(data)))
+                owns_a_page = 0 <= first < chunk.end - base
+            # Past the end of the range, stop at the first page that starts there; a
+            # range inside one page (no end in sight) owns nothing: reading on to the
+            # file's end from every such range made one huge page quadratic.
             if base + len(data) > chunk.end:
+                if not owns_a_page:
+                    return
                 cut = find_page(data, max(chunk.end - base, 0))
                 if cut >= 0:
                     yield data[:cut], base
