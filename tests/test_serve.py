@@ -435,3 +435,49 @@ def test_cli_serves_until_interrupted(p15_graph_model):
         out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "Traceback" not in err and "warning" not in err
+
+
+# --------------------------------------------------------------------------- below the app
+
+
+def raw_exchange(url: str, data: bytes, wait: float = 10.0) -> bytes:
+    """Send ``data`` on a new connection and read until the server closes it."""
+    import socket
+
+    host, port = url.removeprefix("http://").strip("/").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        sock.sendall(data)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"GET /api/info HTTP/1.1\r\n\r\n",  # no Host
+     b"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: 127.0.0.1\r\n\r\n",
+     b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(40),  # a TLS ClientHello
+     b"GET /api/info\r\n\r\n"],  # HTTP/0.9
+)  # fmt: skip
+def test_what_the_http_layer_refuses_is_a_json_400(service, data):
+    """Issue 27 item 10: these got uvicorn's plain-text 400."""
+    with BackgroundServer(create_app(service, allowed_hosts("127.0.0.1"))) as server:
+        answer = raw_exchange(server.url, data)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"content-type: application/json" in head
+    assert json.loads(body)["error"].startswith("bad request: ")
+
+
+def test_a_request_head_sent_too_slowly_is_cut_off(service):
+    """Issue 27 item 10: a head never finished held its connection for ever (800 of them
+    after 30 s); now the connection closes after the head timeout, and a whole request
+    on another connection is answered meanwhile."""
+    import socket
+
+    with BackgroundServer(create_app(service, allowed_hosts("127.0.0.1")), head_timeout=1.0) as s:
+        host, port = s.url.removeprefix("http://").strip("/").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=30) as slow:
+            slow.sendall(b"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # no end
+            assert Client(s.url).get("/api/info").status == 200
+            assert slow.recv(65536) == b""  # closed by the server, well before 30 s

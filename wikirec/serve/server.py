@@ -9,17 +9,21 @@ for the tests, the benchmark and a notebook.
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
 import threading
 import time
 
+import h11
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from wikirec.serve.app import LOOPBACK_NAMES
 
 BACKLOG = 2048  # uvicorn's default
 START_TIMEOUT = 30.0  # seconds for a server in a thread to start listening
+HEAD_TIMEOUT = 10.0  # seconds for a request line and headers to arrive, whole
 
 
 def is_loopback(host: str) -> bool:
@@ -81,11 +85,64 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{host}:{port}/"
 
 
-def make_server(app: ASGIApp, access_log: bool = False) -> uvicorn.Server:
-    """A uvicorn server for ``app``: warnings and errors only, unless ``access_log``."""
+class BoundedH11(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline for each request's head and JSON for
+    the requests it refuses itself.
+
+    uvicorn closes a connection idle between requests after ``timeout_keep_alive``, but
+    waits for ever on a request line and headers sent a byte at a time (800 such
+    connections were held open by the hostile-input probe): a head not whole within
+    ``head_timeout`` seconds of the connection or of the previous response closes the
+    connection. What h11 cannot parse (no Host on HTTP/1.1, two Host headers, a TLS
+    handshake, HTTP/0.9, a head over the size bound) gets a JSON 400, as the app's own
+    errors are, not uvicorn's plain text."""
+
+    head_timeout = HEAD_TIMEOUT
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_deadline()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm_head_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._head_deadline.cancel()
+        super().connection_lost(exc)
+
+    def _arm_head_deadline(self) -> None:
+        previous = getattr(self, "_head_deadline", None)
+        if previous is not None:
+            previous.cancel()
+        self._head_deadline = self.loop.call_later(self.head_timeout, self._head_too_slow)
+
+    def _head_too_slow(self) -> None:
+        # IDLE: the request's head is not whole yet (once it is, the app has the request)
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        body = json.dumps({"error": f"bad request: {msg}"}).encode()
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+        try:
+            for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+                          h11.Data(data=body), h11.EndOfMessage()):  # fmt: skip
+                self.transport.write(self.conn.send(event))
+        except h11.LocalProtocolError:  # h11 cannot answer in this state: close only
+            pass
+        self.transport.close()
+
+
+def make_server(
+    app: ASGIApp, access_log: bool = False, head_timeout: float = HEAD_TIMEOUT
+) -> uvicorn.Server:
+    """A uvicorn server for ``app``: warnings and errors only, unless ``access_log``;
+    a request's head must arrive within ``head_timeout`` seconds (:class:`BoundedH11`)."""
+    protocol = type("BoundedH11", (BoundedH11,), {"head_timeout": head_timeout})
     config = uvicorn.Config(
         app, log_level="info" if access_log else "warning", access_log=access_log,
-        lifespan="off", server_header=False,
+        lifespan="off", server_header=False, http=protocol,
     )  # fmt: skip
     return uvicorn.Server(config)
 
@@ -110,10 +167,13 @@ class BackgroundServer:
     ``url`` is the server's address; leaving the ``with`` block stops it.
     """
 
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0,
+        head_timeout: float = HEAD_TIMEOUT,
+    ) -> None:  # fmt: skip
         self.sock = bind(host, port)
         self.url = url_of(self.sock)
-        self.server = make_server(app)
+        self.server = make_server(app, head_timeout=head_timeout)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
         )
