@@ -692,3 +692,17 @@ def test_a_failed_overwrite_keeps_the_finished_model(p15_build, tmp_path, monkey
     monkeypatch.undo()
     train(p15_build, out, epochs=2, dim=8, batch_positives=1024, overwrite=True)
     assert json.loads((out / "train.json").read_text())["epochs_run"] == 2
+
+
+def test_a_checkpoint_state_that_is_not_a_regular_file_is_refused_at_once(p15_build, tmp_path):
+    """state.json is read as every configuration file is (io.read_small_text): a FIFO in
+    its place in the folder given to --init-from is one line, not a wait for a writer."""
+    import os
+
+    done = tmp_path / "done"
+    train(p15_build, done, epochs=1, dim=8, batch_positives=1024)
+    state = done / "checkpoint" / "state.json"
+    state.unlink()
+    os.mkfifo(state)
+    with pytest.raises(TrainError, match=f"^{state}: not a regular file"):
+        train(p15_build, tmp_path / "x", epochs=1, dim=8, init_from=done)

@@ -434,7 +434,11 @@ class Context:
     options: dict = field(default_factory=dict)
     inputs: str = "out"
     heldout: dict = field(default_factory=dict)  # method -> a folder of train_heldout
-    measured: Split | None = None  # the part of the split measured (default: all of it)
+    measured: Split | None = None  # the part of the split measured (None: all of it)
+
+    def __post_init__(self) -> None:
+        if self.measured is None:
+            self.measured = self.split
 
     @property
     def n_books(self) -> int:
@@ -819,8 +823,8 @@ def _measure(name: str, ctx: Context, labels: dict) -> dict:
     # a model trained ahead (train_heldout) counts its training time too
     seconds = time.perf_counter() - started + fitted.seconds
     row: dict = {"method": name}
-    measured = ctx.measured or ctx.split
-    row.update(heldout_metrics(fitted.link_scores, measured, ctx.n_links, progress=ctx.progress))
+    row.update(heldout_metrics(fitted.link_scores, ctx.measured, ctx.n_links,
+                               progress=ctx.progress))  # fmt: skip
     neighbours = fitted.nearest_books(max(KS_PRECISION))
     for field_name, values in labels.items():
         precision, _ = precision_at_k(neighbours, values)

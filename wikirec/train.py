@@ -74,7 +74,10 @@ from wikirec.cli import (
     positive_float,
     positive_int,
 )
+from wikirec.errors import one_line
 from wikirec.io import (
+    CannotRead,
+    read_small_text,
     write_json_atomic,
     write_keras_atomic,
     write_npy_atomic,
@@ -253,6 +256,7 @@ def _prepare_out(out: Path, resume: bool, overwrite: bool) -> Path:
 
 
 _EPOCH_FIELDS = ("epoch", "loss", "seconds", "examples", "examples_per_second")
+STATE_MAX_BYTES = 64 * 2**20  # a state is its config and a line per epoch: kilobytes
 
 
 def read_state(checkpoint: Path) -> dict:
@@ -261,9 +265,11 @@ def read_state(checkpoint: Path) -> dict:
     traceback or a file opened elsewhere)."""
     path = checkpoint / "state.json"
     try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:
-        raise TrainError(f"{path}: unreadable checkpoint ({exc})") from exc
+        state = json.loads(read_small_text(path, STATE_MAX_BYTES, "checkpoint state"))
+    except CannotRead as exc:
+        raise TrainError(str(exc)) from exc
+    except (ValueError, RecursionError) as exc:
+        raise TrainError(f"{path}: unreadable checkpoint ({one_line(exc, 120)})") from exc
     if not isinstance(state, dict) or not isinstance(state.get("config", {}), dict):
         raise TrainError(f"{path}: not a checkpoint state (an object with config, file, history)")
     name = state.get("file")

@@ -824,6 +824,8 @@ def unclosed_tag_before(text: str, matcher: TemplateMatcher) -> str | None:
     before the page's first mention of a chosen template (read as hiding the rest of
     the page), or None. Only asked of a page that may carry the template and was not
     kept, so its cost is rarely paid."""
+    if _HIDDEN_OPENING.search(text) is None:  # most pages: no such tag at all
+        return None
     lowered = text.lower()
     # its first word ("infobox"): a name may be spelt with "_" or a wildcard in it
     words = {name.split()[0].split("*")[0].lower() for name in matcher.names} - {""}

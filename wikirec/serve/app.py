@@ -145,7 +145,7 @@ def _int(params, name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError:
-        raise ApiError(400, f"{name!r} must be a whole number, not {value[:40]!r}") from None
+        raise ApiError(400, f"{name!r} must be a whole number, not {quoted(value, 40)}") from None
 
 
 # --------------------------------------------------------------------------- responses
