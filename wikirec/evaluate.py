@@ -57,11 +57,13 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from wikirec import anchors
 from wikirec.built import TrainingData, fold_value, load_training_data, write_build
 from wikirec.cli import (
     MAX_SEED,
@@ -453,6 +455,16 @@ class Context:
         then in-links)."""
         return self.split.graph_pairs() if self.inputs == "out+in" else self.split.train_pairs
 
+    def counts(self):
+        """scipy CSR (n_books, n_links), float32: how often a book meets a link in the
+        training pairs of :attr:`inputs`."""
+        from scipy import sparse
+
+        pairs = self.pairs()
+        ones = np.ones(len(pairs), np.float32)
+        shape = (self.n_books, self.n_links)
+        return sparse.coo_matrix((ones, (pairs[:, 0], pairs[:, 1])), shape=shape).tocsr()
+
     def link_sets(self):
         """scipy CSR (n_books, n_links) of 1.0 where a book meets a link in training
         (links it makes; with ``inputs="out+in"`` also the pages linking to it)."""
@@ -524,10 +536,8 @@ def _weighted(info: dict, ctx: Context, method: str) -> dict:
 
 def fit_doc2vec(ctx: Context) -> Fitted:
     """gensim Doc2Vec PV-DBOW on the training pairs (one worker, seeded)."""
-    try:
-        from gensim.models.doc2vec import Doc2Vec, TaggedDocument
-    except ImportError as exc:
-        raise EvaluateError("doc2vec needs gensim: pip install 'wikirec[dev]'") from exc
+    from gensim.models.doc2vec import Doc2Vec, TaggedDocument  # NEEDS: checked before
+
     params = dict(DOC2VEC)
     params["epochs"] = ctx.epochs or params["epochs"]
     words = [[] for _ in range(ctx.n_books)]
@@ -557,16 +567,81 @@ def fit_doc2vec(ctx: Context) -> Fitted:
 # moved from its random start on p15: same-author p@5 0.07).
 DOC2VEC = {"negative": 5, "hs": 0, "sample": 1e-3, "alpha": 0.025, "epochs": 100}
 
+
+def fit_anchor(ctx: Context, name: str) -> Fitted:
+    """The anchor ``name`` of :mod:`wikirec.anchors` at the parameters of its grid
+    (:data:`wikirec.anchors.GRIDS`) that rank the hidden links of a validation slice of
+    the training pairs best (recall@50; the first of equals), fitted again on all of
+    them. The held-out pairs are never seen: the slice is drawn from the training
+    pairs by :func:`split_pairs` as the test split is drawn from all pairs."""
+    validation = validation_context(ctx)
+    tried = []
+    for params in anchors.GRIDS[name]:
+        fitted = fit_anchor_at(validation, name, params)
+        score = heldout_metrics(fitted.link_scores, validation.measured, ctx.n_links)
+        tried.append({**fitted.info, VALIDATION_METRIC: round(score[VALIDATION_METRIC], 4)})
+    best = max(range(len(tried)), key=lambda i: (tried[i][VALIDATION_METRIC], -i))
+    fitted = fit_anchor_at(ctx, name, anchors.GRIDS[name][best])
+    fitted.info = {**fitted.info, "validation": tried}
+    return fitted
+
+
+VALIDATION_METRIC = "recall@50"  # what an anchor's parameters are chosen by
+VALIDATION_BOOKS = 1_000  # books whose validation links are ranked, a seeded sample
+
+
+def validation_context(ctx: Context) -> Context:
+    """``ctx`` with a split of its own training pairs: what an anchor's parameters are
+    chosen on (the same fraction and minimum; hidden links measured on at most
+    :data:`VALIDATION_BOOKS` books)."""
+    from dataclasses import replace
+
+    split, data = ctx.split, ctx.data
+    own_links = data.books["link_index"].to_numpy() if "link_index" in data.books else None
+    inner = split_pairs(
+        split.train_pairs, data.n_links, split.params["fraction"], split.params["min_links"],
+        split.params["n_negatives"], seed=[ctx.seed, VALIDATION_STREAM],
+        in_pairs=split.in_train, own_links=own_links,
+    )  # fmt: skip
+    return replace(ctx, split=inner, measured=measured_part(inner, VALIDATION_BOOKS, ctx.seed))
+
+
+VALIDATION_STREAM = 0x7A1  # a random stream of its own for the validation slice
+
+
+def fit_anchor_at(ctx: Context, name: str, params: dict) -> Fitted:
+    """Fit the anchor at ``params`` (a share of ``ctx.dim`` for its scaled size)."""
+    params = dict(params)
+    if name in anchors.SCALED:
+        key = anchors.SCALED[name]
+        params[key] = max(1, round(params[key] * ctx.dim))
+    if name == "node2vec":
+        params["dim"] = ctx.dim
+    if name in anchors.SEEDED:
+        params["seed"] = ctx.seed
+    model = anchors.FIT[name](ctx.counts(), **params)
+    if isinstance(model, anchors.Factors):
+        return Fitted(model.books, model.link_scores, info=params)
+    return Fitted(None, model.link_scores, neighbours=model.neighbours, info=params)
+
+
 BASELINES: dict[str, Callable[[Context], Fitted]] = {
     "popularity": fit_popularity,
     "tfidf": fit_tfidf,
     "lsa": fit_lsa,
     "doc2vec": fit_doc2vec,
+    **{name: partial(fit_anchor, name=name) for name in anchors.FIT},
 }
+ANCHORS = tuple(anchors.FIT)
 # Each baseline at every input it can take, so that it is compared at its best.
 BASELINE_INPUTS = {"popularity": ("out",), "tfidf": ("out", "out+in"),
-                   "lsa": ("out", "out+in"), "doc2vec": ("out", "out+in")}  # fmt: skip
-SEEDED = ("doc2vec",)  # baselines whose result depends on the seed: run like the models
+                   "lsa": ("out", "out+in"), "doc2vec": ("out", "out+in"),
+                   **{name: ("out", "out+in") for name in ANCHORS}}  # fmt: skip
+# baselines whose result depends on the seed: run like the models
+SEEDED = ("doc2vec", *anchors.SEEDED)
+# The library each needs beyond wikirec's own, and the extra that installs it.
+NEEDS = {"doc2vec": ("gensim", "dev"), "als": ("implicit", "anchors"),
+         "bpr": ("implicit", "anchors"), "node2vec": ("gensim", "anchors")}  # fmt: skip
 # The methods that weigh a book's links, so that --category-weight is given to each.
 CATEGORY_WEIGHTED = ("tfidf", "lsa", "link_mean")
 
@@ -633,7 +708,7 @@ def train_heldout(
 
     out = Path(out)
     data = load_training_data(data_dir)
-    split = _split_of(data, fraction, min_links, n_negatives, seed)
+    split = split_of(data, fraction, min_links, n_negatives, seed)
     record = {"fingerprint": split_fingerprint(split), "options": {**options, "seed": seed}}
     model = out / "model"
     if _read_record(out) != record or not (model / "train.json").is_file():
@@ -731,14 +806,19 @@ def evaluate(
     """
     import tempfile
 
-    methods = list(methods or METHODS)
+    left_out = [m for m in METHODS if not _installed(m)] if methods is None else []
+    methods = list(methods or [m for m in METHODS if m not in left_out])
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise EvaluateError(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}")
+    for name in methods:
+        if not _installed(name):
+            library, extra = NEEDS[name]
+            raise EvaluateError(f"{name} needs {library}: pip install 'wikirec[{extra}]'")
     if seeds < 1:
         raise EvaluateError(f"--seeds must be at least 1, not {seeds}")
     data = load_training_data(data_dir)
-    split = _split_of(data, fraction, min_links, n_negatives, seed)
+    split = split_of(data, fraction, min_links, n_negatives, seed)
     if len(split.eval_books) == 0:
         raise EvaluateError(f"{data_dir}: no book has {min_links} links to hold some out")
     labels = book_labels(data, articles_dir)
@@ -756,12 +836,20 @@ def evaluate(
                     rows.append(_measure_seeds(name, ctx, labels, given, seeds))
     eligible = {name: int(eligible_books(values).sum()) for name, values in labels.items()}
     params = {"data_dir": str(data_dir), "seed": seed, "dim": dim, "epochs": epochs,
-              "methods": methods, "default_model": DEFAULT_RECIPE, "seeds": seeds,
+              "methods": methods, "left_out": left_out, "default_model": DEFAULT_RECIPE,
+              "seeds": seeds,
               "min_link_count": data.summary.get("params", {}).get("min_link_count")}  # fmt: skip
     counts = {"books": data.n_books, "links": data.n_links, "pairs": int(len(data.pairs)),
               "in_pairs": int(len(data.in_pairs))}  # fmt: skip
     return {"params": params, "data": counts, "split": ctx.measured.summary(),
             "eligible": eligible, "rows": rows}  # fmt: skip
+
+
+def _installed(method: str) -> bool:
+    """Whether the library ``method`` needs (:data:`NEEDS`) can be imported."""
+    import importlib.util
+
+    return method not in NEEDS or importlib.util.find_spec(NEEDS[method][0]) is not None
 
 
 def measured_part(split: Split, max_books: int | None, seed: int) -> Split:
@@ -780,7 +868,7 @@ def measured_part(split: Split, max_books: int | None, seed: int) -> Split:
                    negatives=[split.negatives[i] for i in pick])  # fmt: skip
 
 
-def _split_of(data: TrainingData, fraction: float, min_links: int, n_negatives: int,
+def split_of(data: TrainingData, fraction: float, min_links: int, n_negatives: int,
               seed: int) -> Split:  # fmt: skip
     """The held-out split :func:`evaluate` measures every method on."""
     own_links = data.books["link_index"].to_numpy() if "link_index" in data.books else None
@@ -794,10 +882,14 @@ def _measure_seeds(name: str, ctx: Context, labels: dict, inputs: str | None, se
     from dataclasses import replace
 
     runs_of = seeds if (name in RECIPE_NAMES or name in SEEDED) else 1
-    runs = [
-        _measure(name, replace(ctx, inputs=inputs or "out", seed=ctx.seed + i), labels)
-        for i in range(runs_of)
-    ]
+    try:
+        runs = [
+            measure(name, replace(ctx, inputs=inputs or "out", seed=ctx.seed + i), labels)
+            for i in range(runs_of)
+        ]
+    except anchors.TooLarge as exc:  # a row that says why it is empty
+        row = {"method": name, **dict.fromkeys(metric_columns()), "info": {}}
+        return {**row, "skipped": str(exc), "input": inputs or "out", "seeds": 0}
     if runs_of == 1:
         row = runs[0]
     else:
@@ -813,7 +905,7 @@ def _measure_seeds(name: str, ctx: Context, labels: dict, inputs: str | None, se
     return row
 
 
-def _measure(name: str, ctx: Context, labels: dict) -> dict:
+def measure(name: str, ctx: Context, labels: dict) -> dict:
     """Fit one method (timed) and compute every metric."""
     started = time.perf_counter()
     if name in BASELINES:
@@ -924,10 +1016,34 @@ def report_markdown(report: dict) -> str:
         f"Default model: `{report['params']['default_model']}`. Best of each column in bold. "
         "Input: the links each book makes (out) or those and the pages linking to it "
         f"(out+in), every link met by >= {report['params'].get('min_link_count')} books. "
-        f"Trained methods and doc2vec: mean of {report['params'].get('seeds', 1)} seeds "
-        "± half their spread.",
+        f"Trained methods, doc2vec and the seeded anchors: mean of "
+        f"{report['params'].get('seeds', 1)} seeds ± half their spread.",
     ]
+    notes = report_notes(report)
+    if notes:
+        lines += ["", *[f"- {note}" for note in notes]]
     return "\n".join(lines) + "\n"
+
+
+def report_notes(report: dict) -> list[str]:
+    """One line for each anchor's chosen parameters, each row left empty (and why) and
+    the methods left out for a library that is not installed."""
+    notes = []
+    for row in report["rows"]:
+        if row.get("skipped"):
+            notes.append(f"{row_label(row)}: not run: {row['skipped']}")
+        elif row["method"] in ANCHORS:
+            info = {k: v for k, v in row["info"].items() if k not in ("validation", "seed")}
+            chosen = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
+                               for k, v in info.items())  # fmt: skip
+            notes.append(f"{row_label(row)}: {chosen} (chosen by validation {VALIDATION_METRIC} "
+                         f"of {len(row['info'].get('validation', []))} settings)")  # fmt: skip
+    left_out = report["params"].get("left_out")
+    if left_out:
+        extras = " ".join(f"'wikirec[{e}]'" for e in sorted({NEEDS[m][1] for m in left_out}))
+        notes.append(f"left out, their library not installed: {', '.join(left_out)} "
+                     f"(pip install {extras})")  # fmt: skip
+    return notes
 
 
 def write_report(report: dict, out: str | os.PathLike) -> tuple[Path, Path]:
@@ -1033,6 +1149,8 @@ def run(args: argparse.Namespace) -> int:
         seeds=args.seeds, options=_method_options(args), max_books=args.max_books,
     )  # fmt: skip
     print(report_table(report))
+    for note in report_notes(report):
+        print(note)
     markdown, json_path = write_report(report, out)
     print(f"wrote {markdown} and {json_path}")
     return 0
