@@ -469,6 +469,26 @@ def test_what_the_http_layer_refuses_is_a_json_400(service, data):
     assert json.loads(body)["error"].startswith("bad request: ")
 
 
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [(b"GET /api/similar?title=" + b"x" * 1_000_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+      b"414"),
+     (b"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Big: y\r\n" * 100_000 + b"\r\n",
+      b"431")],
+)  # fmt: skip
+def test_a_head_over_the_size_bound_gets_its_json_status_not_a_reset(service, data, status):
+    """Issue 27 item 10: a 1 MB title got a connection reset and no answer (the server
+    answered 400 and closed with the rest unread). Now the request line's 414 or the
+    headers' 431, read whole by the client."""
+    with BackgroundServer(create_app(service, allowed_hosts("127.0.0.1"))) as server:
+        answer = raw_exchange(server.url, data)
+        assert Client(server.url).get("/api/info").status == 200  # still serving
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 " + status + b" ")
+    assert b"content-type: application/json" in head
+    assert "longer than 16,384 bytes" in json.loads(body)["error"]
+
+
 def test_a_request_head_sent_too_slowly_is_cut_off(service):
     """Issue 27 item 10: a head never finished held its connection for ever (800 of them
     after 30 s); now the connection closes after the head timeout, and a whole request

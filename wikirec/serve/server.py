@@ -24,6 +24,10 @@ from wikirec.serve.app import LOOPBACK_NAMES
 BACKLOG = 2048  # uvicorn's default
 START_TIMEOUT = 30.0  # seconds for a server in a thread to start listening
 HEAD_TIMEOUT = 10.0  # seconds for a request line and headers to arrive, whole
+# After refusing a head over h11's size bound (16 KB), the rest of what the client sends
+# is read and dropped for this long, at most, so that it reads the answer: closing with
+# unread bytes would reset the connection and lose the answer.
+DRAIN_TIMEOUT = 2.0
 
 
 def is_loopback(host: str) -> bool:
@@ -94,10 +98,23 @@ class BoundedH11(H11Protocol):
     connections were held open by the hostile-input probe): a head not whole within
     ``head_timeout`` seconds of the connection or of the previous response closes the
     connection. What h11 cannot parse (no Host on HTTP/1.1, two Host headers, a TLS
-    handshake, HTTP/0.9, a head over the size bound) gets a JSON 400, as the app's own
-    errors are, not uvicorn's plain text."""
+    handshake, HTTP/0.9) gets a JSON 400, as the app's own errors are, not uvicorn's
+    plain text; a head over h11's size bound a JSON 414 (its request line) or 431 (its
+    headers), after which the rest of the request is read and dropped for up to
+    ``DRAIN_TIMEOUT`` seconds so that the client gets the answer, not a reset."""
 
     head_timeout = HEAD_TIMEOUT
+    draining = False
+
+    def data_received(self, data: bytes) -> None:
+        if not self.draining:  # once a head is refused, what follows is dropped unread
+            super().data_received(data)
+
+    def eof_received(self) -> bool | None:
+        if self.draining:
+            self.transport.close()
+            return None
+        return super().eof_received()
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -123,15 +140,33 @@ class BoundedH11(H11Protocol):
             self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
-        body = json.dumps({"error": f"bad request: {msg}"}).encode()
+        status, reason, msg = self._refusal(msg)
+        body = json.dumps({"error": f"{reason.decode().lower()}: {msg}"}).encode()
         headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
         try:
-            for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+            for event in (h11.Response(status_code=status, headers=headers, reason=reason),
                           h11.Data(data=body), h11.EndOfMessage()):  # fmt: skip
                 self.transport.write(self.conn.send(event))
         except h11.LocalProtocolError:  # h11 cannot answer in this state: close only
             pass
-        self.transport.close()
+        if status == 400:
+            self.transport.close()
+            return
+        self.draining = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(DRAIN_TIMEOUT, self.transport.close)
+
+    def _refusal(self, msg: str) -> tuple[int, bytes, str]:
+        """The status, reason and message of a refused head: 414 or 431 when it is over
+        h11's size bound (its request line alone, or its headers), else 400."""
+        received, _ = self.conn.trailing_data
+        if len(received) <= self.conn._max_incomplete_event_size:
+            return 400, b"Bad Request", msg
+        bound = f"{self.conn._max_incomplete_event_size:,} bytes"
+        if b"\n" not in received:
+            return 414, b"URI Too Long", f"the request line is longer than {bound}"
+        return 431, b"Request Header Fields Too Large", f"the headers are longer than {bound}"
 
 
 def make_server(
