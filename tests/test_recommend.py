@@ -226,6 +226,39 @@ def test_cli_table(p15_model, rec, capsys):
         assert line.split()[0] == str(rank) and title in line and line.endswith(f"{score:.4f}")
 
 
+def test_a_run_folder_reads_as_its_train_folder(p15_model, rec, tmp_path, capsys):
+    """``wikirec recommend artifacts/demo TITLE``, the natural guess after ``make demo``,
+    reads the run's ``train`` folder; a folder that is neither still says so."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(p15_model, run / "train")
+    (run / "manifest.json").write_text("{}", encoding="utf-8")
+    assert main(["recommend", str(run), TARZAN, "-k", "4"]) == 0
+    expected = rec.most_similar(TARZAN, topn=4)
+    assert capsys.readouterr().out.splitlines()[1:] == format_table(expected).splitlines()[1:]
+    (run / "manifest.json").unlink()  # a folder of folders, not a run: refused as before
+    assert main(["recommend", str(run), TARZAN]) == 2
+    assert "not a finished `wikirec train` folder" in capsys.readouterr().err
+
+
+def test_cli_says_when_the_title_is_a_page_not_a_book(p15_graph_model, capsys):
+    """Issue 26 item 4: a page's title was answered for silently (no `kind` in the
+    JSON), and the same query with --why failed with "No book"."""
+    rec = Recommender.load(p15_graph_model)
+    assert rec.resolve(PAGE)[0] == "links"  # a page of the model, not a book
+    assert main(["recommend", str(p15_graph_model), PAGE, "-k", "3", "--why"]) == 0
+    out, err = capsys.readouterr()
+    assert f"{PAGE!r} is a page of this model, not one of its books" in err
+    assert "this query has no book" in err
+    expected = rec.most_similar(Link(PAGE), topn=3)
+    assert out.splitlines()[1:] == format_table(expected).splitlines()[1:]
+    assert main(["recommend", str(p15_graph_model), PAGE, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["query"]["kind"] == "page"
+    assert main(["recommend", str(p15_graph_model), TARZAN, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["query"]["kind"] == "book"
+
+
 def test_cli_json_with_about_liked_and_links(p15_model, rec, capsys):
     argv = ["recommend", str(p15_model), "--liked", LIKED[0], "--liked", LIKED[1], "--json"]
     assert main([*argv, "--about", PAGE, "-k", "3"]) == 0

@@ -47,6 +47,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -533,15 +534,25 @@ def run(args: argparse.Namespace) -> int:
         return fail("recommend", "give a TITLE, --about PAGE or --liked BOOK")
     among = LINKS if args.links else BOOKS
     rec = Recommender.load(args.model, redirects=args.redirects)
+    kind = None
+    if args.title:  # a book, else a page: say which when it is not the book asked for
+        kind = rec.resolve(args.title)[0]
+        positive[0] = Book(args.title) if kind == BOOKS else Link(args.title)
+        if kind == LINKS and not args.json:
+            print(f"{args.title!r} is a page of this model, not one of its books: "
+                  "the answers are near the page", file=sys.stderr)  # fmt: skip
     answers = rec.most_similar(positive, args.minus, topn=args.top, among=among, least=args.least)
     reasons = None
-    if args.why and among == BOOKS:
-        books = [t for t in positive if not isinstance(t, Link)]
+    books = [t for t in positive if isinstance(t, Book)]
+    if args.why and among == BOOKS and books:
         reasons = [rec.why(books, title, topn=WHY_LINKS) for title, _ in answers]
+    elif args.why:
+        print("--why names the pages an answer shares with the query's books; this query "
+              "has no book", file=sys.stderr)  # fmt: skip
     # Pages ranked for books by a model with biases carry its score, not a cosine.
     measure = "score" if among == LINKS and rec.link_bias is not None else "similarity"
     if args.json:
-        answer = answer_json(args, among, answers, reasons, measure)
+        answer = answer_json(args, among, answers, reasons, measure, kind)
         # Strict JSON: a NaN would print as NaN, which no JSON reader accepts.
         print(json.dumps(answer, indent=2, ensure_ascii=False, allow_nan=False))
     else:
@@ -555,9 +566,10 @@ ARROWS = {"out": "->", "in": "<-", "both": "<->"}
 
 def answer_json(
     args: argparse.Namespace, among: str, answers: list[tuple[str, float]], reasons=None,
-    measure: str = "similarity",
+    measure: str = "similarity", kind: str | None = None,
 ) -> dict:  # fmt: skip
-    """The query and its answers as one JSON object (with ``why`` when ``reasons``)."""
+    """The query and its answers as one JSON object (with ``why`` when ``reasons``);
+    ``kind``: what the title was found as, ``"book"`` or ``"page"`` (None: no title)."""
     results = [
         {"rank": rank, "title": title, measure: round(score, 6)}
         for rank, (title, score) in enumerate(answers, 1)
@@ -567,7 +579,8 @@ def answer_json(
                          for page, side, book_side, w in shared]  # fmt: skip
     return {
         "query": {
-            "title": args.title, "about": args.about, "liked": args.liked,
+            "title": args.title, "kind": KIND_NOUNS.get(kind),
+            "about": args.about, "liked": args.liked,
             "minus": args.minus, "among": among, "least": args.least, "k": args.top,
         },
         "results": results,

@@ -181,7 +181,8 @@ def read_trained(
 
     Parameters
     ----------
-    model_dir : output folder of ``wikirec train``
+    model_dir : output folder of ``wikirec train``, or of ``wikirec run`` (its ``train``
+        folder is read)
     data_dir : the build folder (``wikirec build``) the model was trained on; by default
         the one ``train.json`` names (as written, or relative to a parent folder of the
         model); without one, the model loads with titles only (``metadata_note`` says why)
@@ -193,7 +194,7 @@ def read_trained(
         version of wikirec, or whose files disagree; or for a ``data_dir`` given that
         cannot be read or is not the model's build
     """
-    folder = Path(model_dir)
+    folder = model_folder(model_dir)
     summary = _check_model_folder(folder)
     vectors = load_vectors(folder, normalize=normalize)
     _check_shapes(folder, vectors, summary)
@@ -240,7 +241,7 @@ def load_vectors(model_dir: str | os.PathLike, normalize: bool = True) -> Vector
     """Read the vectors of a finished run; ``normalize`` scales each row to length 1,
     so a dot product is a cosine (a row of zeros, which has no direction, is refused). Raises
     :class:`ModelError` (one line) for a folder that is not a finished run."""
-    folder = Path(model_dir)
+    folder = model_folder(model_dir)
     if not (folder / "train.json").is_file():
         raise ModelError(f"{folder}: not a finished run (no train.json; run `wikirec train`)")
     books = _read_array(folder / "book_vectors.npy", "vectors", ndim=2)
@@ -298,6 +299,21 @@ def _read_titles(path: Path) -> list[str]:
 
 
 # --------------------------------------------------------------------------- checks
+
+
+def model_folder(path: str | os.PathLike) -> Path:
+    """``path``, or its ``train`` folder when ``path`` is a ``wikirec run`` folder (a
+    ``manifest.json`` beside a ``train`` folder with its ``train.json``): the natural
+    guess ``wikirec recommend artifacts/demo ...`` reads ``artifacts/demo/train``."""
+    folder = Path(path)
+    run_model = folder / "train"
+    if (
+        not (folder / "train.json").exists()
+        and (folder / "manifest.json").is_file()
+        and (run_model / "train.json").is_file()
+    ):
+        return run_model
+    return folder
 
 
 def _check_model_folder(folder: Path) -> dict:
