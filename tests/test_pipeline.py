@@ -111,6 +111,7 @@ def test_final_report(books_run, capsys):
     assert f"export: parquet: {out / 'export' / 'vectors.parquet'}" in printed
     assert f"plot: 4 files in {out / 'plot'}" in printed
     assert f"notebook: WIKIREC_MODEL_DIR={out / 'train'}" in printed
+    assert "(after: pip install jupyterlab)" in printed
     assert "books like 'Animal Farm': " in printed
 
 

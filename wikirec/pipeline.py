@@ -842,9 +842,9 @@ def report_lines(manifest: dict, run_dir: Path) -> list[str]:
         lines.append(f"plot: {len(files)} files in {run_dir / 'plot'}: {', '.join(files)}")
         lines.extend(f"plot: {note}" for note in stages["plot"]["summary"]["notes"])
     if "train" in stages:
-        lines.append(
+        lines.append(  # jupyterlab is not a dependency: say what to install first
             f"notebook: WIKIREC_MODEL_DIR={run_dir / 'train'} jupyter lab "
-            f"{os.path.relpath(NOTEBOOK)}"
+            f"{os.path.relpath(NOTEBOOK)}   (after: pip install jupyterlab)"
         )
     lines.extend(_example_lines(manifest, run_dir))
     return lines
