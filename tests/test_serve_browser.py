@@ -256,6 +256,30 @@ def test_an_unknown_title_shows_the_suggestions(browser, server, rec):
     wait_for_book(browser, caught.value.suggestions[0])
 
 
+def test_a_view_never_prints_a_left_out_part_as_null(browser, server, rec):
+    """Issue 26 item 3: the landing page of a model without maps, and an error with no
+    suggestions, printed the literal text "null" where the part was left out."""
+    assert not server_info(server)["maps"]  # this model has no map: the part is left out
+    open_page(browser, server.url, "#/")
+    wait(browser, lambda d: css(d, "#view h1"), "the landing page never showed")
+    assert "null" not in css(browser, "#view")[0].text
+    title = "Zzqx Vvvw Kkkj"
+    with pytest.raises(UnknownTitleError) as caught:
+        rec.index(title)
+    assert caught.value.suggestions == []  # the case where the chips are left out
+    open_page(browser, server.url, "#/book/" + quote(title))
+    wait(browser, lambda d: [e.text for e in css(d, "#error")] == [str(caught.value)])
+    assert "null" not in css(browser, "#view")[0].text
+
+
+def server_info(server) -> dict:
+    import json
+    from urllib.request import urlopen
+
+    with urlopen(server.url + "api/info", timeout=30) as answer:
+        return json.loads(answer.read())
+
+
 def test_the_map_opens_with_the_book_highlighted(browser, rec, p15_graph_model, tmp_path):
     from wikirec.plot import Groups, interactive_html
 

@@ -16,6 +16,12 @@
 
   // ------------------------------------------------------------------ DOM helpers
 
+  // The view's new content; a child left out by a condition (null, undefined, false) is
+  // skipped, as in el(): replaceChildren itself would print it as the text "null".
+  function show(...children) {
+    $("view").replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  }
+
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs || {})) {
@@ -179,7 +185,7 @@
   function showHome() {
     document.title = "wikirec";
     const info = state.info || { examples: [], maps: [] };
-    $("view").replaceChildren(
+    show(
       el("h1", {}, "Books like the books you know"),
       el(
         "p",
@@ -203,7 +209,7 @@
   }
 
   function loading() {
-    $("view").replaceChildren(el("p", { class: "hint" }, "Loading\u2026"));
+    show(el("p", { class: "hint" }, "Loading\u2026"));
   }
 
   async function showBook(title, token) {
@@ -220,7 +226,7 @@
     const similar = el("ol", { id: "similar", class: "results" });
     const least = el("ol", { id: "least", class: "results" });
     const pages = el("ol", { id: "pages", class: "results" });
-    $("view").replaceChildren(
+    show(
       el(
         "article",
         { class: "book", "data-title": book.title },
@@ -262,7 +268,7 @@
     if (token !== state.route) return;
     document.title = page.title + " \u00b7 wikirec";
     const about = el("ol", { id: "about", class: "results" });
-    $("view").replaceChildren(
+    show(
       el(
         "article",
         { class: "page", "data-title": page.title },
@@ -285,7 +291,7 @@
   function showError(error, href) {
     const body = error.body || {};
     const suggestions = body.suggestions || [];
-    $("view").replaceChildren(
+    show(
       el("p", { class: "error", id: "error" }, error.message),
       suggestions.length
         ? el("p", { class: "chips" }, "Did you mean: ", suggestions.map((t) => el("a", { href: href(t) }, t)))
