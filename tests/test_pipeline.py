@@ -89,6 +89,28 @@ def test_books_pipeline_end_to_end(books_run):
     assert all((out / "plot" / f).stat().st_size > 1000 for f in files)
 
 
+def test_the_readme_examples_run_on_the_demo_model(books_run, capsys):
+    """Issue 25: the README's examples that use the demo run on the demo's model (the
+    books pipeline on the bundled data, here trained briefly: the same books and
+    pages): its Python blocks as written, and each `wikirec recommend` command of its
+    shell blocks."""
+    import shlex
+
+    out, _ = books_run
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert blocks and all('"artifacts/demo"' in block for block in blocks)
+    for block in blocks:
+        exec(compile(block.replace('"artifacts/demo"', repr(str(out))), "README.md", "exec"), {})
+    shell = "".join(re.findall(r"```bash\n(.*?)```", readme, re.S))
+    commands = re.findall(r"^\.venv/bin/wikirec (recommend artifacts/demo .*)$", shell, re.M)
+    assert commands
+    for command in commands:
+        argv = shlex.split(command.replace("artifacts/demo", str(out)))
+        assert main(argv) == 0, command
+        assert capsys.readouterr().out.count("why: ") >= 1
+
+
 def test_second_run_skips_every_stage(books_run):
     out, _ = books_run
     before = (out / "train" / "book_vectors.npy").stat().st_mtime_ns
