@@ -272,6 +272,39 @@ def test_a_view_never_prints_a_left_out_part_as_null(browser, server, rec):
     assert "null" not in css(browser, "#view")[0].text
 
 
+def test_the_page_follows_the_readers_dark_mode(browser, server):
+    """Issue 26 item 7: `prefers-color-scheme` was ignored. Under an emulated dark
+    preference the page, its header and its search box are dark with light text; back
+    to light, they are light again."""
+
+    def colours() -> dict:
+        return browser.execute_script(
+            "const of = (q, p) => getComputedStyle(document.querySelector(q))[p];"
+            "return {body: of('body', 'backgroundColor'), ink: of('body', 'color'),"
+            " header: of('header', 'backgroundColor'), search: of('#search', 'backgroundColor')};"
+        )
+
+    def luminance(css_colour: str) -> float:
+        inside = css_colour[css_colour.index("(") + 1 : css_colour.index(")")]  # rgb(a) form
+        red, green, blue = (float(v) for v in inside.split(",")[:3])
+        return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+    try:
+        for scheme in ("dark", "light"):
+            browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+                "features": [{"name": "prefers-color-scheme", "value": scheme}]})  # fmt: skip
+            open_page(browser, server.url, "#/")
+            wait(browser, lambda d: css(d, "#view h1"), "the landing page never showed")
+            shown = colours()
+            backgrounds = [luminance(shown[part]) for part in ("body", "header", "search")]
+            if scheme == "dark":
+                assert max(backgrounds) < 0.25 and luminance(shown["ink"]) > 0.75, shown
+            else:
+                assert min(backgrounds) > 0.9 and luminance(shown["ink"]) < 0.25, shown
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
+
 def server_info(server) -> dict:
     import json
     from urllib.request import urlopen
