@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from wikirec import evaluate as ev  # noqa: E402
-from wikirec.built import load_training_data  # noqa: E402
+from wikirec.built import load_training_data, parse_folder  # noqa: E402
 from wikirec.recipes import DEFAULT_RECIPE  # noqa: E402
 
 MEASURES = ("recall@50", "author p@5", "series p@5", "category p@5")
@@ -55,7 +55,7 @@ def main() -> int:
     work = Path(args.work)
     split_dir = ev.write_split_build(data, split, work / "split")
     ctx = ev.Context(data, split, split_dir, work, dim=200, seed=args.seed, inputs=args.inputs)
-    labels = ev.book_labels(data)
+    labels = ev.book_labels(data, parse_folder(data.summary, args.build))
 
     anchor = ev.measure(args.anchor, ctx, labels)
     chosen = {k: v for k, v in anchor["info"].items() if k != "validation"}

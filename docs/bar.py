@@ -62,14 +62,16 @@ def column_ceiling(report: dict, column: str) -> float | None:
     nearest all share its value, as far as enough books do); None for other columns."""
     import numpy as np
 
-    from wikirec.built import load_training_data
+    from wikirec.built import load_training_data, parse_folder
     from wikirec.evaluate import book_labels, eligible_books
 
     field, _, k = column.partition(" p@")
     if not k:
         return None
     k = int(k)
-    labels = book_labels(load_training_data(report["params"]["data_dir"]))[field]
+    data_dir = report["params"]["data_dir"]
+    data = load_training_data(data_dir)
+    labels = book_labels(data, parse_folder(data.summary, data_dir))[field]
     holders: dict = {}
     for book, values in enumerate(labels):
         for value in values:

@@ -17,7 +17,7 @@ import pytest
 from scipy import sparse
 
 from wikirec import evaluate as ev
-from wikirec.built import load_training_data
+from wikirec.built import load_training_data, parse_folder
 from wikirec.cli import main
 from wikirec.kernel import positive_weights, segment_sum
 from wikirec.nearest import unit_rows
@@ -414,3 +414,30 @@ def test_held_out_links_measured_on_a_sample_of_books(p15_graph_build, tmp_path)
         assert abs(a["recall@50"] - b["recall@50"]) < 0.1  # a sample of the same
     more = ev.evaluate(p15_graph_build, work_dir=tmp_path / "d", max_books=10**6, **kwargs)
     assert metrics(more) == metrics(every) and "measured_books" not in more["split"]
+
+
+def test_the_categories_are_found_from_any_working_folder(p15_articles, p15_build, tmp_path,
+                                                          monkeypatch):  # fmt: skip
+    """A build names its parse folder as it was given (relative, from the project root):
+    `wikirec evaluate` run from another folder lost the parse's categories and fell back
+    to the build's Category: links without a word (with --no-category-links: no category
+    column at all). Now the folder is also looked for under the build's parents."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(p15_articles, project / "artifacts" / "parse")
+    shutil.copytree(p15_build, project / "artifacts" / "build")
+    summary_path = project / "artifacts" / "build" / "build.json"
+    summary = json.loads(summary_path.read_text())
+    summary["params"]["articles_dir"] = "artifacts/parse"  # as written from the project
+    summary_path.write_text(json.dumps(summary))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    build = project / "artifacts" / "build"
+    data = load_training_data(build)
+    assert parse_folder(data.summary, build) == project / "artifacts" / "parse"
+    from_parse = ev.book_categories(data, project / "artifacts" / "parse")
+    assert from_parse != ev.book_categories(data)  # the fallback differs: a real test
+    report = ev.evaluate(build, ["popularity"], seeds=1)
+    assert report["eligible"]["category"] == int(ev.eligible_books(from_parse).sum())

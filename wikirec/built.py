@@ -25,7 +25,13 @@ import pandas as pd
 import pyarrow as pa
 
 from wikirec.errors import WikirecError
-from wikirec.io import write_json_atomic, write_npy_atomic, write_set_atomic, write_table_atomic
+from wikirec.io import (
+    named_path_candidates,
+    write_json_atomic,
+    write_npy_atomic,
+    write_set_atomic,
+    write_table_atomic,
+)
 
 MARKER = "build.json"
 
@@ -124,6 +130,20 @@ def write_build(
 
 
 # --------------------------------------------------------------------------- read
+
+
+def parse_folder(
+    summary: dict, data_dir: str | os.PathLike, needs: str = "articles.parquet"
+) -> Path | None:
+    """The parse folder the build in ``data_dir`` was made from (``summary``: its
+    ``build.json``): as ``articles_dir`` names it, or, for a relative name written from
+    another working folder, under a parent of ``data_dir``; the first that holds
+    ``needs``. None when there is none (a command run from elsewhere still finds it)."""
+    named = summary.get("params", {}).get("articles_dir") if isinstance(summary, dict) else None
+    if not isinstance(named, str) or not named:
+        return None
+    found = [p for p in named_path_candidates(named, data_dir) if (p / needs).is_file()]
+    return found[0] if found else None
 
 
 def load_training_data(data_dir: str | os.PathLike, mmap: bool = False) -> TrainingData:

@@ -64,7 +64,13 @@ import numpy as np
 import pandas as pd
 
 from wikirec import anchors
-from wikirec.built import TrainingData, fold_value, load_training_data, write_build
+from wikirec.built import (
+    TrainingData,
+    fold_value,
+    load_training_data,
+    parse_folder,
+    write_build,
+)
 from wikirec.cli import (
     MAX_SEED,
     MAX_SEEDS,
@@ -784,7 +790,8 @@ def evaluate(
     seed : seeds the split, the sampled non-links and every method
     dim : vector length of lsa and doc2vec (the trained methods: their recipe's)
     epochs : override the epochs of doc2vec and every trained recipe (quick runs)
-    articles_dir : parse folder for the categories (default: from ``build.json``)
+    articles_dir : parse folder for the categories (default: the one ``build.json``
+        names, found from any working folder: :func:`wikirec.built.parse_folder`)
     seeds : runs of each trained method (and doc2vec), seeded ``seed``, ``seed + 1``,
         ...; each metric is their mean, with the spread (largest minus smallest)
     options : ``{method: {option: value}}``, options of :func:`wikirec.train.train` for
@@ -821,7 +828,7 @@ def evaluate(
     split = split_of(data, fraction, min_links, n_negatives, seed)
     if len(split.eval_books) == 0:
         raise EvaluateError(f"{data_dir}: no book has {min_links} links to hold some out")
-    labels = book_labels(data, articles_dir)
+    labels = book_labels(data, articles_dir or parse_folder(data.summary, data_dir))
     inputs = INPUTS if len(data.in_pairs) else ("out",)
     with tempfile.TemporaryDirectory(prefix="wikirec-evaluate-") as tmp:
         work = Path(work_dir) if work_dir is not None else Path(tmp)

@@ -194,3 +194,15 @@ def read_small_text(path: str | os.PathLike, max_bytes: int, what: str) -> str:
     except UnicodeDecodeError as exc:
         raise CannotRead(f"{path}: not UTF-8 text, not a {what} ({exc.reason} at byte "
                          f"{exc.start:,})") from exc  # fmt: skip
+
+
+def named_path_candidates(named: str | os.PathLike, holder: str | os.PathLike) -> list[Path]:
+    """Where a path named in a file of the folder ``holder`` may be: as written, then,
+    when it is relative (written from the folder a command ran in, such as the project
+    root), under each parent of ``holder``; in that order, each once."""
+    path = Path(named)
+    if path.is_absolute():
+        return [path]
+    under_parents = [parent / path for parent in Path(holder).resolve().parents]
+    return list(dict.fromkeys([path, *under_parents]))
+

@@ -31,7 +31,9 @@ import numpy as np
 import pandas as pd
 
 from wikirec import __version__
+from wikirec.built import parse_folder
 from wikirec.errors import WikirecError, one_line
+from wikirec.io import named_path_candidates
 from wikirec.nearest import unit_rows
 from wikirec.recipes import RECIPES
 from wikirec.scoring import LinkScorer
@@ -396,11 +398,8 @@ def _build_candidates(trained: TrainedModel) -> list[Path]:
     named = trained.summary["data"].get("dir")
     if not named:
         return []
-    path = Path(named)
-    if path.is_absolute():
-        return [path]
-    found = [path] + [parent / path for parent in trained.path.resolve().parents]
-    return [p for p in dict.fromkeys(found) if (p / "build.json").is_file()]
+    found = named_path_candidates(named, trained.path)
+    return [p for p in found if (p / "build.json").is_file()]
 
 
 def find_redirects(model_dir: str | os.PathLike) -> Path | None:
@@ -410,7 +409,7 @@ def find_redirects(model_dir: str | os.PathLike) -> Path | None:
         train = json.loads((Path(model_dir) / "train.json").read_text(encoding="utf-8"))
         data_dir = Path(train["data"]["dir"])
         build = json.loads((data_dir / "build.json").read_text(encoding="utf-8"))
-        path = Path(build["params"]["articles_dir"]) / "redirects.parquet"
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return path if path.is_file() else None
+    folder = parse_folder(build, data_dir, needs="redirects.parquet")
+    return folder / "redirects.parquet" if folder is not None else None
