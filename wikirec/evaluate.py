@@ -581,9 +581,10 @@ def fit_anchor(ctx: Context, name: str) -> Fitted:
     them. The held-out pairs are never seen: the slice is drawn from the training
     pairs by :func:`split_pairs` as the test split is drawn from all pairs."""
     validation = validation_context(ctx)
+    counts = validation.counts()  # once for the whole grid
     tried = []
     for params in anchors.GRIDS[name]:
-        fitted = fit_anchor_at(validation, name, params)
+        fitted = fit_anchor_at(validation, name, params, counts)
         score = heldout_metrics(fitted.link_scores, validation.measured, ctx.n_links)
         tried.append({**fitted.info, VALIDATION_METRIC: round(score[VALIDATION_METRIC], 4)})
     best = max(range(len(tried)), key=lambda i: (tried[i][VALIDATION_METRIC], -i))
@@ -615,8 +616,9 @@ def validation_context(ctx: Context) -> Context:
 VALIDATION_STREAM = 0x7A1  # a random stream of its own for the validation slice
 
 
-def fit_anchor_at(ctx: Context, name: str, params: dict) -> Fitted:
-    """Fit the anchor at ``params`` (a share of ``ctx.dim`` for its scaled size)."""
+def fit_anchor_at(ctx: Context, name: str, params: dict, counts=None) -> Fitted:
+    """Fit the anchor at ``params`` (a share of ``ctx.dim`` for its scaled size) on
+    ``counts`` (default: :meth:`Context.counts` of ``ctx``)."""
     params = dict(params)
     if name in anchors.SCALED:
         key = anchors.SCALED[name]
@@ -625,7 +627,7 @@ def fit_anchor_at(ctx: Context, name: str, params: dict) -> Fitted:
         params["dim"] = ctx.dim
     if name in anchors.SEEDED:
         params["seed"] = ctx.seed
-    model = anchors.FIT[name](ctx.counts(), **params)
+    model = anchors.FIT[name](ctx.counts() if counts is None else counts, **params)
     if isinstance(model, anchors.Factors):
         return Fitted(model.books, model.link_scores, info=params)
     return Fitted(None, model.link_scores, neighbours=model.neighbours, info=params)
