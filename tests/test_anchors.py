@@ -28,7 +28,7 @@ def ctx(data, tmp_path_factory):
     """The evaluation's split of the default p15 build, over out- and in-links, 16-d."""
     split = ev.split_pairs(
         data.pairs, data.n_links, seed=0, in_pairs=data.in_pairs,
-        own_links=data.books["link_index"].to_numpy(),
+        own_links=data.own_links(),
     )  # fmt: skip
     work = tmp_path_factory.mktemp("anchors")
     return ev.Context(data, split, work, work, dim=16, seed=0, inputs="out+in")

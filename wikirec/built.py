@@ -75,12 +75,17 @@ class TrainingData:
         pairs, all as (book, link): what a book meets, either way."""
         return np.concatenate([np.asarray(self.pairs), self.in_pairs]).astype(np.int32)
 
+    def own_links(self) -> np.ndarray | None:
+        """int (n_books,): each book's own link row, or -1 when it is not a link; None
+        for a build without ``link_index``."""
+        return self.books["link_index"].to_numpy() if "link_index" in self.books else None
+
     def own_pairs(self) -> np.ndarray:
         """int32 (n, 2): (book, its own link row) for each book that is a link too (some
         book links to it, or it links to one): the page itself, among what it meets."""
-        if "link_index" not in self.books:
+        own = self.own_links()
+        if own is None:
             return np.zeros((0, 2), np.int32)
-        own = self.books["link_index"].to_numpy()
         books = np.flatnonzero(own >= 0)
         return np.stack([books, own[books]], axis=1).astype(np.int32)
 

@@ -604,11 +604,10 @@ def validation_context(ctx: Context) -> Context:
     from dataclasses import replace
 
     split, data = ctx.split, ctx.data
-    own_links = data.books["link_index"].to_numpy() if "link_index" in data.books else None
     inner = split_pairs(
         split.train_pairs, data.n_links, split.params["fraction"], split.params["min_links"],
         split.params["n_negatives"], seed=[ctx.seed, VALIDATION_STREAM],
-        in_pairs=split.in_train, own_links=own_links,
+        in_pairs=split.in_train, own_links=data.own_links(),
     )  # fmt: skip
     return replace(ctx, split=inner, measured=measured_part(inner, VALIDATION_BOOKS, ctx.seed))
 
@@ -880,9 +879,9 @@ def measured_part(split: Split, max_books: int | None, seed: int) -> Split:
 def split_of(data: TrainingData, fraction: float, min_links: int, n_negatives: int,
               seed: int) -> Split:  # fmt: skip
     """The held-out split :func:`evaluate` measures every method on."""
-    own_links = data.books["link_index"].to_numpy() if "link_index" in data.books else None
     return split_pairs(data.pairs, data.n_links, fraction, min_links, n_negatives, seed,
-                       in_pairs=data.in_pairs, own_links=own_links)  # fmt: skip
+                       in_pairs=data.in_pairs, own_links=data.own_links())  # fmt: skip
+
 
 
 def _measure_seeds(name: str, ctx: Context, labels: dict, inputs: str | None, seeds: int) -> dict:
