@@ -24,7 +24,7 @@ demo: $(STAMP)
 	@echo "browse it: $(BIN)/wikirec serve artifacts/demo/train   (then open http://127.0.0.1:8000/)"
 
 test: $(DEV_STAMP)
-	$(BIN)/ruff check wikirec tests benchmarks
+	$(BIN)/ruff check wikirec tests benchmarks docs
 	$(BIN)/python -m pytest -q
 
 bench: $(DEV_STAMP)

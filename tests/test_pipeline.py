@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 
 from wikirec.cli import main
-from wikirec.pipeline import STAGE_ORDER, PipelineError, load_config, run_pipeline
+from wikirec.pipeline import STAGE_ORDER, PipelineError, load_config, report_lines, run_pipeline
 
 FAST = ["train.epochs=2", "train.dim=16"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def stages_run(log_lines: list[str]) -> list[str]:
@@ -89,26 +90,85 @@ def test_books_pipeline_end_to_end(books_run):
     assert all((out / "plot" / f).stat().st_size > 1000 for f in files)
 
 
-def test_the_readme_examples_run_on_the_demo_model(books_run, capsys):
-    """Issue 25: the README's examples that use the demo run on the demo's model (the
-    books pipeline on the bundled data, here trained briefly: the same books and
-    pages): its Python blocks as written, and each `wikirec recommend` command of its
-    shell blocks."""
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """(language, body) of each fenced code block of a Markdown text."""
+    blocks, language, body = [], None, []
+    for line in text.splitlines(keepends=True):
+        if line.startswith("```"):
+            if language is None:
+                language, body = line[3:].strip(), []
+            else:
+                blocks.append((language, "".join(body)))
+                language = None
+        elif language is not None:
+            body.append(line)
+    return blocks
+
+
+def demo_examples(kind: str) -> list[tuple[str, str]]:
+    """(file name, example) for each example of ``kind`` in the README and docs/ that
+    uses the demo: ``python`` blocks, ``wikirec`` command lines (after ``$`` or
+    ``.venv/bin/``) and ``curl`` lines of the served demo."""
+    wikirec = re.compile(r"^(?:\$ |\.venv/bin/)wikirec ((?!serve|run)\w+ artifacts/demo\S* .*?)"
+                         r"(?:  +#.*)?$", re.M)  # fmt: skip
+    curl = re.compile(r"^curl '(http://127\.0\.0\.1:8000/[^']*)'$", re.M)
+    found = []
+    for path in DOCUMENTS:
+        for language, body in fenced_blocks(path.read_text(encoding="utf-8")):
+            if kind == "python" and language == "python" and "artifacts/demo" in body:
+                found.append((path.name, body))
+            elif kind != "python" and language != "python":
+                found += [(path.name, m) for m in (wikirec if kind == "wikirec" else curl)
+                          .findall(body)]  # fmt: skip
+    return found
+
+
+def test_the_examples_of_the_readme_and_docs_run_on_the_demo_model(books_run, capsys):
+    """Issue 25: the README's and docs/' examples that use the demo run on the demo's
+    model (the books pipeline on the bundled data, here trained briefly: the same books
+    and pages): the Python blocks as written, and each `wikirec` command line."""
     import shlex
 
     out, _ = books_run
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
-    assert blocks and all('"artifacts/demo"' in block for block in blocks)
-    for block in blocks:
-        exec(compile(block.replace('"artifacts/demo"', repr(str(out))), "README.md", "exec"), {})
-    shell = "".join(re.findall(r"```bash\n(.*?)```", readme, re.S))
-    commands = re.findall(r"^\.venv/bin/wikirec (recommend artifacts/demo .*)$", shell, re.M)
-    assert commands
-    for command in commands:
+    python = demo_examples("python")
+    assert {name for name, _ in python} >= {"README.md", "pipeline.md"}
+    for name, block in python:
+        code = re.sub(r'"artifacts/demo(/train)?"', repr(str(out)), block)
+        exec(compile(code, name, "exec"), {})
+    commands = demo_examples("wikirec")
+    assert {name for name, _ in commands} >= {"README.md", "pipeline.md"}
+    for name, command in commands:
         argv = shlex.split(command.replace("artifacts/demo", str(out)))
-        assert main(argv) == 0, command
-        assert capsys.readouterr().out.count("why: ") >= 1
+        assert main(argv) == 0, f"{name}: {command}"
+        if "--why" in argv:
+            assert capsys.readouterr().out.count("why: ") >= 1
+
+
+def test_the_curl_examples_answer_on_the_served_demo_model(books_run):
+    """Issue 25: each `curl` of the docs, sent to `wikirec serve` of the demo's model."""
+    import json as json_module
+    import urllib.error
+    import urllib.request
+
+    from wikirec.serve.app import create_app
+    from wikirec.serve.server import BackgroundServer
+    from wikirec.serve.service import ModelService
+
+    out, _ = books_run
+    urls = demo_examples("curl")
+    assert len(urls) >= 5
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with BackgroundServer(create_app(ModelService.load(out / "train"))) as server:
+        for name, url in urls:
+            try:
+                local = url.replace("http://127.0.0.1:8000/", server.url)
+                with opener.open(local, timeout=60) as r:
+                    assert r.status == 200 and json_module.loads(r.read()), f"{name}: {url}"
+            except urllib.error.HTTPError as error:
+                raise AssertionError(f"{name}: {url}: {error.code} {error.read()!r}") from None
 
 
 def test_second_run_skips_every_stage(books_run):
@@ -130,11 +190,15 @@ def test_final_report(books_run, capsys):
     printed = capsys.readouterr().out
     assert "parse: pages read 1,619, kept 1,416" in printed
     assert "method" in printed and "tfidf" in printed and "reference" in printed
-    assert f"export: parquet: {out / 'export' / 'vectors.parquet'}" in printed
+    assert "export: projector, vectors.word2vec.txt, vectors.parquet in" in printed
+    assert str(out / "export") in printed
     assert f"plot: 4 files in {out / 'plot'}" in printed
     assert f"notebook: WIKIREC_MODEL_DIR={out / 'train'}" in printed
     assert "(after: pip install jupyterlab)" in printed
     assert "books like 'Animal Farm': " in printed
+    # issue 25: the summary fits on one screen
+    lines = printed.splitlines()
+    assert len(lines) <= 30 and max(map(len, lines)) <= 100, printed
 
 
 def test_changing_a_training_parameter_reruns_train_and_after_only(books_run, tmp_path):
@@ -432,3 +496,32 @@ def test_a_bad_pipeline_file_is_one_line_naming_it(make, message, tmp_path, caps
     assert main(["run", str(path), "--out", str(tmp_path / "run"), "--quiet"]) == 2
     line = capsys.readouterr().err.strip()
     assert "\n" not in line and str(path) in line and message in line
+
+
+def test_the_quoted_figures_are_those_of_docs_figures_json(books_run):
+    """Issue 25: the figures the README and docs/ quote (times, test count, sizes,
+    counts, the demo's output) are written there from docs/figures.json by
+    docs/figures.py, which takes them from fresh clones: applying it changes nothing,
+    every figure it knows is quoted somewhere, and its counts are the bundled data's."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("figures", ROOT / "docs" / "figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    quoted = json.loads(figures.FIGURES.read_text(encoding="utf-8"))
+    marked = set()
+    for path in figures.DOCUMENTS:
+        text = path.read_text(encoding="utf-8")
+        assert figures.apply(text, quoted) == text, f"{path.name}: run docs/figures.py apply"
+        marked |= set(re.findall(r"<!--fig:(\w+)-->", text))
+    assert marked == set(figures.RENDER)
+    out, _ = books_run
+    build = json.loads((out / "build" / "build.json").read_text())
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert quoted["books"] == build["books"]["kept"]
+    assert quoted["parse_kept"] == manifest["stages"]["parse"]["summary"]["kept"]
+    assert quoted["demo_output"][0].startswith("train: ")
+    assert any(line.startswith("books like 'Animal Farm': ") for line in quoted["demo_output"])
+    # what the script keeps of a run's summary
+    kept = figures.demo_output("\n".join(report_lines(manifest, out)))
+    assert kept[0].startswith("train: ") and not any(k.startswith("export:") for k in kept)

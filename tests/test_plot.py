@@ -287,7 +287,7 @@ def hostile_map(tmp_path_factory) -> str:
     folder = tmp_path_factory.mktemp("plot-hostile")
     model = make_hostile_model(folder)
     out = folder / "plots"
-    argv = ["plot", str(model), "--out", str(out), "--method", "tsne", "--size", "400x300"]
+    argv = ["plot", str(model), "--out", str(out), "--method", "tsne", "--size", "800x600"]
     argv += ["--perplexity", "2", "--color-by", "author", "--highlight", *HOSTILE_TITLES]
     assert main([*argv, *FAST, "--quiet"]) == 0
     return (out / "books-tsne-author.html").read_text(encoding="utf-8")

@@ -706,3 +706,24 @@ def test_a_checkpoint_state_that_is_not_a_regular_file_is_refused_at_once(p15_bu
     os.mkfifo(state)
     with pytest.raises(TrainError, match=f"^{state}: not a regular file"):
         train(p15_build, tmp_path / "x", epochs=1, dim=8, init_from=done)
+
+
+def test_tensorflow_is_imported_without_its_start_up_lines(tmp_path):
+    """Issue 25: TensorFlow 2.21 prints absl's "All log messages before
+    absl::InitializeLog()" and a oneDNN notice while imported, twice, whatever
+    TF_CPP_MIN_LOG_LEVEL says; wikirec imports it without them, and what else the
+    import writes on stderr still gets through (here, a warning Python prints)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings, wikirec.tf_import as t\n"
+        "warnings.warn('kept: a real warning')\n"
+        "import wikirec.model\n"
+        "print(t.import_tensorflow().__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, check=True)  # fmt: skip
+    assert done.stdout == "tensorflow\n"
+    assert "absl::InitializeLog" not in done.stderr and "oneDNN" not in done.stderr
+    assert "kept: a real warning" in done.stderr

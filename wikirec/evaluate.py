@@ -293,7 +293,9 @@ def heldout_metrics(
     recalls = {k: np.zeros(len(split.eval_books)) for k in ks}
     aucs = np.zeros(len(split.eval_books))
     batch = max(1, SCORE_BUDGET // max(n_links, 1))
-    with progress_bar(total=len(split.eval_books), desc="held-out", enabled=progress) as bar:
+    with progress_bar(
+        total=len(split.eval_books), desc="held-out", leave=False, enabled=progress
+    ) as bar:
         for start in range(0, len(split.eval_books), batch):
             rows = np.arange(start, min(start + batch, len(split.eval_books)))
             scores = np.array(link_scores(split.eval_books[rows]))  # a copy, of its dtype
@@ -964,18 +966,33 @@ def row_label(row: dict) -> str:
     return f"{row['method']} ({row.get('input', 'out')}{extra})"
 
 
-def report_table(report: dict, markdown: bool = False) -> str:
-    """The rows as an aligned text table, or a Markdown table; the best value of each
-    metric column (but seconds) is marked with ``*`` (Markdown: bold); a metric no book
-    could be measured on (None) reads ``n/a``; a method run with several seeds shows
-    its mean and, after ``±``, half its spread (so the runs lie within the interval)."""
-    columns = metric_columns()
-    rows = report["rows"]
+# The columns of a run's summary on the terminal (the report has them all): one per
+# question (AUC asks recall's), so that the table fits in 100 columns.
+SUMMARY_COLUMNS = ("recall@50", "author p@5", "series p@5", "genre p@5", "category p@5",
+                   "train_seconds")  # fmt: skip
+
+
+def _best_values(rows: list[dict], columns: Sequence[str]) -> dict[str, float]:
+    """The highest value of each metric column (not seconds) that some row has."""
     best = {}
-    for column in columns[:-1]:
+    for column in columns:
         values = [r[column] for r in rows if r[column] is not None]
-        if values:
+        if values and column != "train_seconds":
             best[column] = max(values)
+    return best
+
+
+def report_table(
+    report: dict, markdown: bool = False, columns: Sequence[str] | None = None
+) -> str:
+    """The rows as an aligned text table, or a Markdown table, of ``columns`` (default:
+    every metric); the best value of each metric column (but seconds) is marked with
+    ``*`` (Markdown: bold); a metric no book could be measured on (None) reads ``n/a``;
+    a method run with several seeds shows its mean and, after ``±``, half its spread
+    (so the runs lie within the interval)."""
+    columns = list(columns or metric_columns())
+    rows = report["rows"]
+    best = _best_values(rows, columns)
     cells = [["method (input)", *[c.replace("train_seconds", "train s") for c in columns]]]
     for row in rows:
         line = [row_label(row)]
@@ -1002,6 +1019,19 @@ def report_table(report: dict, markdown: bool = False) -> str:
                   enumerate(zip(r, widths, strict=True))).rstrip()
         for r in cells
     )  # fmt: skip
+
+
+def leaders_line(report: dict, columns: Sequence[str] = SUMMARY_COLUMNS) -> str:
+    """Which method is best in which of ``columns``, in a line: ``best: link_mean
+    (out+in, default) in recall@50, auc, ...; tfidf (out) in category p@5``."""
+    best = _best_values(report["rows"], columns)
+    leaders: dict[str, list[str]] = {}
+    for column, value in best.items():
+        for row in report["rows"]:
+            if row[column] == value:
+                leaders.setdefault(row_label(row), []).append(column)
+    ranked = sorted(leaders.items(), key=lambda item: -len(item[1]))
+    return "best: " + "; ".join(f"{label} in {', '.join(cols)}" for label, cols in ranked)
 
 
 def report_markdown(report: dict) -> str:

@@ -216,8 +216,9 @@ def write_tensorboard(
 ) -> list[str]:
     """A TensorBoard log folder: a checkpoint of one variable per kind, its ``checkpoint``
     index (relative path), metadata TSVs and ``projector_config.pbtxt``."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    from wikirec.tf_import import import_tensorflow
+
+    tf = import_tensorflow()
 
     variables = {kind: tf.Variable(trained.vectors[kind], name=kind) for kind in kinds}
     tf.train.Checkpoint(**variables).write(str(folder / "embeddings"))

@@ -43,12 +43,14 @@ Once trained, the rows of the two embedding matrices are the book and link vecto
 
 from __future__ import annotations
 
-import keras
 import numpy as np
-import tensorflow as tf
-from keras import layers, ops
 
 from wikirec.batches import MODES
+from wikirec.tf_import import import_tensorflow
+
+tf = import_tensorflow()
+import keras  # noqa: E402  (imported quietly just above)
+from keras import layers, ops  # noqa: E402
 
 LOSSES = {"classification": "binary_crossentropy", "regression": "mse"}
 

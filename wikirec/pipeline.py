@@ -36,6 +36,7 @@ import json
 import math
 import os
 import shutil
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ NOTEBOOK = _shipped("notebooks") / "recommendation.ipynb"
 STAGE_ORDER = ("parse", "build", "train", "evaluate", "export", "plot")
 MANIFEST = "manifest.json"
 STAGING = ".staging"
+SCREEN_WIDTH = 100  # the run's summary: what fits a terminal beside an editor
 
 
 class PipelineError(WikirecError):
@@ -523,7 +525,7 @@ def evaluate_methods(config: dict) -> list[str]:
 
 
 def _stage_evaluate(run_dir: Path, config: dict, state: dict) -> dict:
-    from wikirec.evaluate import evaluate, report_table, write_report
+    from wikirec.evaluate import SUMMARY_COLUMNS, evaluate, leaders_line, report_table, write_report
 
     params = config["evaluate"]
     heldout = run_dir / "train" / HELDOUT
@@ -535,7 +537,8 @@ def _stage_evaluate(run_dir: Path, config: dict, state: dict) -> dict:
         heldout={config["train"]["model"]: heldout} if heldout.is_dir() else None,
     )  # fmt: skip
     markdown, _ = write_report(report, state["out"] / "report.md")
-    return {"lines": report_table(report).splitlines(), "report": markdown.name}
+    table = report_table(report, columns=SUMMARY_COLUMNS).splitlines()
+    return {"lines": [*table, leaders_line(report)], "report": markdown.name}
 
 
 EXPORT_NAMES = {
@@ -809,17 +812,25 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit(line: str, width: int = SCREEN_WIDTH) -> str:
+    """``line`` wrapped to ``width`` columns, its continuation lines indented; words
+    (and paths) are never broken."""
+    return textwrap.fill(line, width, subsequent_indent="    ", break_long_words=False,
+                         break_on_hyphens=False)  # fmt: skip
+
+
 def report_lines(manifest: dict, run_dir: Path) -> list[str]:
-    """What a run produced, for people: counts, the metrics table, where the plots,
-    exports and notebook are, and example recommendations for the titles the pipeline
-    names under ``[report]``."""
+    """What a run produced, for people, in lines of at most ``SCREEN_WIDTH`` columns:
+    counts, the metrics table, where the plots, exports and notebook are, and example
+    recommendations for the titles the pipeline names under ``[report]``."""
     # A stage turned off since an earlier run keeps its entry (and files) but is not shown.
     stages = {n: e for n, e in manifest["stages"].items() if _enabled(manifest["config"], n)}
     lines = [f"run folder: {run_dir}"]
     if "parse" in stages:
         lines.append(f"parse: {stages['parse']['summary']['line']}")
     if "build" in stages:
-        lines.extend(f"build: {line}" for line in stages["build"]["summary"]["lines"][:3])
+        books, _links, pairs = stages["build"]["summary"]["lines"][:3]  # links: in build.json
+        lines += [f"build: {books}", f"build: {pairs}"]
     if "train" in stages:
         train = stages["train"]["summary"]
         first = ""
@@ -832,14 +843,15 @@ def report_lines(manifest: dict, run_dir: Path) -> list[str]:
         )
     if "evaluate" in stages:
         summary = stages["evaluate"]["summary"]
-        lines.append(f"evaluate ({run_dir / 'evaluate' / summary['report']}; * = best):")
+        lines.append(f"evaluate (higher is better, * = best; every column in "
+                     f"{run_dir / 'evaluate' / summary['report']}):")  # fmt: skip
         lines.extend(f"  {line}" for line in summary["lines"])
     if "export" in stages:
-        for fmt, name in stages["export"]["summary"]["files"].items():
-            lines.append(f"export: {fmt}: {run_dir / 'export' / name}")
+        names = ", ".join(stages["export"]["summary"]["files"].values())
+        lines.append(f"export: {names} in {run_dir / 'export'}")
     if "plot" in stages:
         files = stages["plot"]["summary"]["files"]
-        lines.append(f"plot: {len(files)} files in {run_dir / 'plot'}: {', '.join(files)}")
+        lines.append(f"plot: {len(files)} files in {run_dir / 'plot'}")
         lines.extend(f"plot: {note}" for note in stages["plot"]["summary"]["notes"])
     if "train" in stages:
         lines.append(  # jupyterlab is not a dependency: say what to install first
@@ -847,7 +859,7 @@ def report_lines(manifest: dict, run_dir: Path) -> list[str]:
             f"{os.path.relpath(NOTEBOOK)}   (after: pip install jupyterlab)"
         )
     lines.extend(_example_lines(manifest, run_dir))
-    return lines
+    return [_fit(line) for line in lines]
 
 
 def _example_lines(manifest: dict, run_dir: Path) -> list[str]:

@@ -320,7 +320,9 @@ def _initial_state(folder: Path, config: TrainConfig, data) -> dict:
 
 def _start(config: TrainConfig, data, state: dict | None, checkpoint: Path):
     """A new trainer (seeded) or the checkpointed one, and the epoch history so far."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+    from wikirec.tf_import import import_tensorflow
+
+    import_tensorflow()
     import keras
 
     keras.utils.set_random_seed(config.seed)
@@ -346,33 +348,37 @@ def should_stop(losses: list[float], patience: int, min_delta: float) -> bool:
 
 
 def _epochs(trainer, sampler, config, history, checkpoint, data_id, progress) -> list[dict]:
-    """Train the remaining epochs, checkpointing each; return the whole history."""
+    """Train the remaining epochs, checkpointing each; return the whole history. One
+    progress bar for all of them (a bar per epoch left 30 lines behind)."""
     first = len(history)
     if first >= config.epochs or should_stop(_losses(history), config.patience, config.min_delta):
         return history
-    with ThreadPoolExecutor(max_workers=1) as pool:  # draws epoch e+1 during epoch e
+    with ThreadPoolExecutor(max_workers=1) as pool, progress_bar(  # draws e+1 during e
+        desc="train", unit="step", enabled=progress
+    ) as bar:
         upcoming = pool.submit(sampler.epoch, first, config.batch_positives)
         for epoch in range(first, config.epochs):
             batches = upcoming.result()
             if epoch + 1 < config.epochs:
                 upcoming = pool.submit(sampler.epoch, epoch + 1, config.batch_positives)
-            history.append(_one_epoch(trainer, batches, epoch, config, progress))
+            if bar.total is None:  # epochs have the same number of steps
+                bar.total = batches.n_steps * (config.epochs - first)
+            history.append(_one_epoch(trainer, batches, epoch, config, bar))
             _write_checkpoint(checkpoint, trainer, config, history, data_id)
             if should_stop(_losses(history), config.patience, config.min_delta):
                 break
     return history
 
 
-def _one_epoch(trainer, batches: EpochBatches, epoch: int, config, progress: bool) -> dict:
+def _one_epoch(trainer, batches: EpochBatches, epoch: int, config, bar) -> dict:
     started = time.perf_counter()
-    desc = f"epoch {epoch + 1}/{config.epochs}"
-    with progress_bar(total=batches.n_steps, desc=desc, unit="step", enabled=progress) as bar:
+    done_before = bar.n
 
-        def report(steps_done: int, loss: float) -> None:
-            bar.update(steps_done - bar.n)
-            bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+    def report(steps_done: int, loss: float) -> None:
+        bar.update(done_before + steps_done - bar.n)
+        bar.set_postfix(epoch=f"{epoch + 1}/{config.epochs}", loss=f"{loss:.4f}", refresh=False)
 
-        loss = trainer.run_epoch(batches, report)
+    loss = trainer.run_epoch(batches, report)
     seconds = time.perf_counter() - started
     if not math.isfinite(loss):
         raise TrainError(f"epoch {epoch + 1}: the loss is {loss}; lower --learning-rate")

@@ -52,7 +52,9 @@ def trainer_for(config: TrainConfig):
 
 
 def gpu_available() -> bool:
-    import tensorflow as tf
+    from wikirec.tf_import import import_tensorflow
+
+    tf = import_tensorflow()
 
     return bool(tf.config.list_physical_devices("GPU"))
 
@@ -116,6 +118,9 @@ class KerasTrainer:
 
     @classmethod
     def restore(cls, path: Path, config: TrainConfig, n_books: int, n_links: int, pairs=None):
+        from wikirec.tf_import import import_tensorflow
+
+        import_tensorflow()
         import keras
 
         import wikirec.model  # noqa: F401  (registers the wikirec classes for loading)
