@@ -1,6 +1,6 @@
 """The figures the README and docs/ quote, from one place: ``docs/figures.json``.
 
-    .venv/bin/python docs/figures.py measure [--runs 5] [--beside "COMMAND"]
+    .venv/bin/python docs/figures.py measure [--runs 5] [--beside "COMMAND" [--beside-label TEXT]]
     .venv/bin/python docs/figures.py apply
 
 ``measure`` clones the repository's HEAD into a temporary folder and runs the README's
@@ -52,7 +52,7 @@ def _runs(f: dict) -> str:
     demo = [r["demo_seconds"] for r in runs]
     tests = [r["test_seconds"] for r in runs]
     passed = sorted({r["tests_passed"] for r in runs})
-    beside = f" with `{f['beside']}` running beside them" if f["beside"] else ""
+    beside = f" with {f['beside']} running beside them" if f["beside"] else ""
 
     def spread(values: list[float]) -> str:
         low, high = round(min(values)), round(max(values))
@@ -210,7 +210,7 @@ class Beside:
             self.proc.wait()
 
 
-def measure(runs: int, beside: str | None) -> dict:
+def measure(runs: int, beside: str | None, label: str | None) -> dict:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     results = []
@@ -224,7 +224,7 @@ def measure(runs: int, beside: str | None) -> dict:
         last = results[-1]
         figures = {
             "date": date.today().isoformat(), "commit": commit, "cores": os.cpu_count(),
-            "beside": beside or "", "venv_gb": last["venv_gb"],
+            "beside": label or "", "venv_gb": last["venv_gb"],
             "venv_dev_gb": last["venv_dev_gb"], **demo_figures(clone),
             "demo_output": demo_output(last["demo_out"]),
             "runs": [{k: v for k, v in r.items() if k != "demo_out"} for r in results],
@@ -241,10 +241,11 @@ def main() -> int:
     take = sub.add_parser("measure", help="fresh clones, make demo and make test; then apply")
     take.add_argument("--runs", type=int, default=1)
     take.add_argument("--beside", help="a shell command to keep running meanwhile")
+    take.add_argument("--beside-label", help="how the README names it (default: itself)")
     sub.add_parser("apply", help="write docs/figures.json's figures into the Markdown files")
     args = parser.parse_args()
     if args.command == "measure":
-        figures = measure(args.runs, args.beside)
+        figures = measure(args.runs, args.beside, args.beside_label or args.beside)
         FIGURES.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
     figures = json.loads(FIGURES.read_text(encoding="utf-8"))
     for path in apply_all(figures):
