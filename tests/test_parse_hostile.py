@@ -322,6 +322,7 @@ def test_generated_xml_fragments_come_out_as_pages_or_lines(stream, block):
     """Whatever pages, pieces of pages and tags follow the root, the dump reader gives
     pages (whole, or with their problem), the same however the bytes come in blocks,
     and the page reader reads each of them without raising."""
+    from wikirec import dump
     from wikirec.dump import _split_pages
 
     data = ("<mediawiki>" + stream + "</mediawiki>").encode("utf-8", "surrogatepass")
@@ -331,6 +332,11 @@ def test_generated_xml_fragments_come_out_as_pages_or_lines(stream, block):
     pages = list(_split_pages(iter([(data, 0)]), chunk))
     blocks = [(data[i : i + block], i) for i in range(0, len(data), block)]
     assert [p.xml for p in _split_pages(iter(blocks), chunk)] == [p.xml for p in pages]
+    saved, dump.LONG_PAGE = dump.LONG_PAGE, 0  # every page held aside as a long one's
+    try:
+        assert [p.xml for p in _split_pages(iter(blocks), chunk)] == [p.xml for p in pages]
+    finally:
+        dump.LONG_PAGE = saved
     for page in pages:
         assert isinstance(page.xml, bytes)
         assert page.problem is None or page.xml == b""
@@ -643,3 +649,29 @@ def test_a_folder_of_gzip_dumps_says_so(fragment, tmp_path):
         f"{tmp_path / 'dumps'}: folder holds no dump file (*.xml, *.xml.bz2, *.ndjson); "
         "enwiki-sample.xml.gz is compressed in a form not read"
     ]
+
+
+@pytest.mark.parametrize("text", [b"a", b"<b>&lt;"])
+def test_one_enormous_page_is_searched_once_per_block_that_may_end_it(monkeypatch, text):
+    """Issue 27: a page with no end arriving in many blocks (here 8 MB of text, or of
+    markup, in blocks of 64 KB) is searched for its end, once it is longer than
+    LONG_PAGE, only when a block brings a "</page>": the search does not restart over
+    the whole page at each block (quadratic time). The page after it is read as usual;
+    the unfinished one is a line naming it."""
+    from wikirec import dump
+
+    calls = []
+    real = dump._page_end
+    monkeypatch.setattr(dump, "_page_end", lambda *a: calls.append(1) or real(*a))
+    head = b"<mediawiki><page><title>Huge</title><ns>0</ns><id>1</id><revision><text>"
+    body = text * (2**23 // len(text) + 1)
+    after = b"</text></revision><page><title>Next</title><ns>0</ns><id>2</id>"
+    after += b"<revision><text>x</text></revision></page></mediawiki>"
+    data = head + body + after
+    chunk = Chunk("huge.xml", "xml", 0, len(data), 0)
+    size = 1 << 16
+    blocks = [(data[i : i + size], i) for i in range(0, len(data), size)]
+    pages = list(dump._split_pages(iter(blocks), chunk))
+    assert len(blocks) > 128 and len(calls) <= dump.LONG_PAGE // size + 4
+    assert "page 'Huge'" in pages[0].problem and b"<title>Next</title>" in pages[1].xml
+    assert pages == list(dump._split_pages(iter([(data, 0)]), chunk))

@@ -530,18 +530,37 @@ def _first_stream_at_or_after(f, start: int, end: int) -> int | None:
     return None
 
 
+LONG_PAGE = 1 << 20  # bytes; MediaWiki's own limit on an article is 2 MB
+PAGE_HEAD = 1 << 16  # where an unfinished page's <title> is looked for (it comes first)
+
+
 def _split_pages(blocks: Iterator[tuple[bytes, int]], chunk: Chunk) -> Iterator[RawPage]:
     buffer = b""
     position = 0  # decompressed offset of the buffer's first byte
     multistream = chunk.kind == "bz2-multistream"
     saw_root = chunk.start > 0
+    # While the buffer ends inside a long page, only a block that brings a "</page>"
+    # can end it: the others are held aside, neither searched again nor appended one by
+    # one, so that one enormous page (or one with no end) costs linear time, not
+    # quadratic. (Not for every page: looking for "</page>" in each block costs more than
+    # searching a short page again.)
+    unended, held, tail = False, [], b""
     for block, offset in blocks:
         if block is DAMAGED:  # the page cut short is covered by the damage report
-            buffer = b""
+            buffer, unended, held = b"", False, []
             continue
-        if not buffer:
-            position = offset
-        buffer += block
+        if unended and (held or len(buffer) >= LONG_PAGE):
+            seam = tail + block[:6]  # a "</page>" cut by block ends
+            tail = (tail + block[-6:])[-6:]
+            # ("<" is looked for first: memchr, ten times faster than the tag's search)
+            if (b"<" not in block or b"</page>" not in block) and b"</page>" not in seam:
+                held.append(block)
+                continue
+            buffer, held = b"".join([buffer, *held, block]), []
+        else:
+            if not buffer:
+                position = offset
+            buffer += block
         if not saw_root:
             first_page = find_page(buffer)
             if first_page < 0 and len(buffer) < 1 << 16:
@@ -564,19 +583,22 @@ def _split_pages(blocks: Iterator[tuple[bytes, int]], chunk: Chunk) -> Iterator[
                 following = find_page(buffer, text_end, end)
             page_offset = offset if multistream else position + start
             if following >= 0:
-                yield _unfinished(buffer[start:following], chunk, page_offset)
+                yield _unfinished(buffer[start : min(following, start + PAGE_HEAD)], chunk,
+                                  page_offset)  # fmt: skip
                 start = pos = following
                 continue
             end += len(b"</page>")
             yield RawPage(buffer[start:end], page_offset)
             pos, start = end, find_page(buffer, end)
-        buffer = buffer[pos:]
+        unended = 0 <= start == pos  # the loop stopped at a page with no end yet
+        buffer, tail = buffer[pos:], buffer[-6:]
         position += pos
+    # (What is held has no "</page>": the page whose start is in the buffer has no end.)
     if not saw_root:
         _check_root(buffer, chunk)
     start = find_page(buffer)
     if start >= 0:
-        yield _unfinished(buffer[start:], chunk, None)
+        yield _unfinished(buffer[start : start + PAGE_HEAD], chunk, None)
 
 
 def find_page(buffer: bytes, start: int = 0, end: int | None = None) -> int:
