@@ -95,7 +95,7 @@ def test_about_links_and_liked_are_the_recommenders(client, rec):
     assert pairs(about) == rec.books_about(PAGE, topn=5)
     links = get(client, "/api/links", title=TARZAN)
     assert pairs(links) == rec.links_for(TARZAN, topn=10)
-    assert links["measure"] == ("score" if rec.link_bias is not None else "similarity")
+    assert links["measure"] == ("score" if rec.scorer.link_bias is not None else "similarity")
     liked = get(client, "/api/liked", liked=LIKED)
     assert pairs(liked) == rec.recommend_for_liked(LIKED)
     pushed = get(client, "/api/liked", liked=LIKED, minus=[TARZAN, PAGE], k=4)

@@ -59,7 +59,7 @@ from wikirec.cli import fail, positive_int
 from wikirec.errors import WikirecError
 from wikirec.nearest import cosine_top_k, top_k, unit_rows
 from wikirec.scoring import LinkScorer
-from wikirec.tfidf import tfidf_matrix
+from wikirec.tfidf import link_sides, tfidf_matrix
 from wikirec.titles import MAX_SUGGESTIONS, TitleIndex, normalize_title, unknown_title_message
 from wikirec.trained import BOOKS, KIND_NOUNS, LINKS, find_redirects, read_trained
 
@@ -182,17 +182,7 @@ class BookLinks:
     def __init__(
         self, out_pairs: np.ndarray, in_pairs: np.ndarray | None, n_books: int, n_links: int
     ) -> None:
-        from scipy import sparse
-
-        shape = (n_books, n_links)
-        sides = sparse.csr_matrix(shape, dtype=np.int8)
-        for bit, pairs in ((1, out_pairs), (2, in_pairs)):
-            if pairs is None or len(pairs) == 0:
-                continue
-            unique = np.unique(np.asarray(pairs, np.int64), axis=0)
-            ones = np.full(len(unique), bit, np.int8)
-            sides = sides + sparse.csr_matrix((ones, (unique[:, 0], unique[:, 1])), shape)
-        self.sides = sides.tocsr()
+        self.sides = link_sides(out_pairs, in_pairs, n_books, n_links)
         self.weights = tfidf_matrix((self.sides > 0).astype(np.float32))
 
     def side(self, book: int, link: int) -> str:
@@ -257,11 +247,9 @@ class Recommender:
         self.vectors = {BOOKS: unit_rows(book_vectors), LINKS: unit_rows(link_vectors)}
         self.titles = {BOOKS: TitleIndex(book_titles), LINKS: TitleIndex(link_titles)}
         self.redirects = redirects
-        self.link_bias = None if link_bias is None else np.asarray(link_bias, np.float32)
-        self.scale = float(scale)
         self.book_links = book_links
-        self.scorer = LinkScorer(
-            self.vectors[LINKS], self.link_bias, self.scale, book_vectors=self.vectors[BOOKS],
+        self.scorer = LinkScorer(  # holds the page biases and the scale
+            self.vectors[LINKS], link_bias, scale, book_vectors=self.vectors[BOOKS],
             book_pages=None if book_links is None else book_links.sides,
             neighbour_weight=neighbour_weight,
         )  # fmt: skip
@@ -550,7 +538,7 @@ def run(args: argparse.Namespace) -> int:
         print("--why names the pages an answer shares with the query's books; this query "
               "has no book", file=sys.stderr)  # fmt: skip
     # Pages ranked for books by a model with biases carry its score, not a cosine.
-    measure = "score" if among == LINKS and rec.link_bias is not None else "similarity"
+    measure = rec.scorer.measure if among == LINKS else "similarity"
     if args.json:
         answer = answer_json(args, among, answers, reasons, measure, kind)
         # Strict JSON: a NaN would print as NaN, which no JSON reader accepts.

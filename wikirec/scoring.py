@@ -77,6 +77,12 @@ class LinkScorer:
         self.book_pages = (book_pages != 0).astype(np.float32).tocsr() if voting else None
 
     @property
+    def measure(self) -> str:
+        """What its scores are called: ``"score"`` when the model has page biases (not a
+        cosine then), else ``"similarity"``."""
+        return "score" if self.link_bias is not None else "similarity"
+
+    @property
     def mixes(self) -> bool:
         """Whether the neighbours' vote is part of the score."""
         return self.books is not None

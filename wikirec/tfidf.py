@@ -28,6 +28,16 @@ def link_sets(pairs: np.ndarray, n_books: int, n_links: int):
     return sparse.csr_matrix((ones, (pairs[:, 0], pairs[:, 1])), shape=(n_books, n_links))
 
 
+def link_sides(out_pairs: np.ndarray, in_pairs: np.ndarray | None, n_books: int, n_links: int):
+    """scipy CSR (n_books, n_links), int8: how each book meets each page, 1 it links to
+    the page (``out_pairs``), 2 the page links to it (``in_pairs``, or None), 3 both, 0
+    neither. Pairs are int (n, 2), (book, page), repeats allowed."""
+    sides = link_sets(np.asarray(out_pairs).reshape(-1, 2), n_books, n_links)
+    if in_pairs is not None:
+        sides = sides + 2 * link_sets(np.asarray(in_pairs).reshape(-1, 2), n_books, n_links)
+    return sides.astype(np.int8).tocsr()
+
+
 def smooth_idf(books_per_link: np.ndarray, n_books: int) -> np.ndarray:
     """The smoothed inverse document frequency of each link."""
     return np.log((1 + n_books) / (1 + books_per_link)) + 1

@@ -37,7 +37,7 @@ from wikirec.io import named_path_candidates
 from wikirec.nearest import unit_rows
 from wikirec.recipes import RECIPES
 from wikirec.scoring import LinkScorer
-from wikirec.tfidf import link_sets
+from wikirec.tfidf import link_sides
 from wikirec.titles import TitleIndex, category_links, printable, unknown_title_message
 
 BOOKS, LINKS = "books", "links"
@@ -158,12 +158,12 @@ class TrainedModel:
         return self._scorer
 
     def book_pages(self):
-        """scipy CSR (n_books, n_links), 1.0 where a book meets a link in the build: the
-        links it makes and the pages linking to it; needs metadata."""
+        """scipy CSR (n_books, n_links), int8, nonzero where a book meets a page in the
+        build, saying how (:func:`wikirec.tfidf.link_sides`: 1 it links to the page, 2
+        the page links to it, 3 both); needs metadata."""
         self.require_metadata("the pages each book meets")
-        graph = [self.pairs] + ([self.in_pairs] if self.in_pairs is not None else [])
-        pairs = np.concatenate([np.asarray(p, np.int64).reshape(-1, 2) for p in graph])
-        return link_sets(pairs, len(self.titles[BOOKS]), len(self.titles[LINKS]))
+        return link_sides(self.pairs, self.in_pairs, len(self.titles[BOOKS]),
+                          len(self.titles[LINKS]))  # fmt: skip
 
     def link_scores(
         self, book_vectors: np.ndarray, exclude: Sequence[Sequence[int]] | None = None

@@ -110,7 +110,7 @@ class ModelService:
             "pages": len(rec.titles[LINKS]),
             "why": rec.book_links is not None,
             "fields": model is not None and model.has_metadata,
-            "links_measure": self._links_measure(),
+            "links_measure": self.rec.scorer.measure,
             "maps": [self._map_json(m) for m in self.maps()],
             "examples": self._examples(),
         }
@@ -197,7 +197,7 @@ class ModelService:
         _check_count(k, "k", MAX_K)
         _, resolved = self._resolve(title, (BOOKS,))
         answers = self._call(lambda: self.rec.links_for(title, topn=k))
-        return {"query": {"title": resolved, "k": k}, "measure": self._links_measure(),
+        return {"query": {"title": resolved, "k": k}, "measure": self.rec.scorer.measure,
                 "results": _results(answers)}  # fmt: skip
 
     def liked(self, liked: Sequence[str], minus: Sequence[str] = (), k: int = 10) -> dict:
@@ -275,9 +275,6 @@ class ModelService:
         except RecommendError as exc:
             raise ApiError(400, str(exc)) from exc
 
-    def _links_measure(self) -> str:
-        # Pages ranked for a book by a model with biases carry its score, not a cosine.
-        return "score" if self.rec.link_bias is not None else "similarity"
 
     def _fields(self, row: int) -> list[list[str]]:
         model = self.model
