@@ -265,6 +265,29 @@ def test_report_table_and_markdown(quick_report, tmp_path):
     assert json.loads(json_path.read_text())["rows"] == json.loads(json.dumps(report["rows"]))
 
 
+@pytest.mark.parametrize("failing", ["write_json_atomic", "write_text_atomic"])
+def test_a_failure_while_writing_the_report_leaves_the_earlier_pair(quick_report, tmp_path,
+                                                                     monkeypatch, failing):
+    """Issue 27: the Markdown report and its JSON are written as a pair: a full disk at
+    either leaves the earlier report.md and report.json as they were."""
+    import errno
+    import os
+
+    from wikirec.io import CannotWrite
+
+    report, _ = quick_report
+    markdown, json_path = ev.write_report(report, tmp_path / "report.md")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def disk_full(value, path):
+        raise CannotWrite(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(ev, failing, disk_full)
+    with pytest.raises(CannotWrite, match="No space"):
+        ev.write_report({**report, "rows": report["rows"][:1]}, markdown)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 def test_cli_evaluate_and_its_errors(p15_build, tmp_path, capsys):
     out = tmp_path / "r.md"
     argv = ["evaluate", str(p15_build), "--models", "popularity,tfidf", "--out", str(out)]

@@ -326,3 +326,34 @@ def test_plotly_draws_hostile_titles_and_fields_as_text():
     assert "&lt;i&gt;Slanted&lt;/i&gt; (2)" in names
     starred = next(trace for trace in figure if trace["name"] == "starred")
     assert starred["text"] == ["&lt;b&gt;Bold&lt;/b&gt; &amp; co"]
+
+
+def test_a_failure_while_drawing_leaves_the_earlier_plots_whole(model_dir, tmp_path, monkeypatch):
+    """Issue 27: plot draws into a staging folder and gives the files their names only
+    once all are drawn, plots.json last: a full disk at the bar chart, after the maps
+    were drawn, leaves the earlier plots and their plots.json as they were, and no
+    staging folder behind."""
+    import errno
+    import os
+
+    from wikirec.io import CannotWrite
+    from wikirec.plot import maps
+
+    out = tmp_path / "plots"
+    argv = ["plot", str(model_dir), "--out", str(out), "--method", "tsne", "--size", "600x400"]
+    argv += ["--bars", TARZAN, *FAST, "--quiet"]
+    assert main(argv) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert "plots.json" in before and any(name.endswith("-similar-the-son-of-tarzan.png")
+                                          for name in before)  # fmt: skip
+    save = maps.save_figure
+
+    def disk_full_at_the_bars(fig, path, fmt):
+        if "-similar-" in Path(path).name:
+            raise CannotWrite(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return save(fig, path, fmt)
+
+    monkeypatch.setattr(maps, "save_figure", disk_full_at_the_bars)
+    argv[argv.index("600x400")] = "700x500"  # every file would change
+    assert main(argv) == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

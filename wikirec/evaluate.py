@@ -81,7 +81,7 @@ from wikirec.cli import (
     positive_int,
 )
 from wikirec.errors import WikirecError
-from wikirec.io import write_json_atomic, write_text_atomic
+from wikirec.io import write_json_atomic, write_set_atomic, write_text_atomic
 from wikirec.nearest import SCORE_BUDGET, cosine_top_k, top_k
 from wikirec.progress import progress_bar
 from wikirec.recipes import (
@@ -1085,11 +1085,16 @@ def report_notes(report: dict) -> list[str]:
 
 
 def write_report(report: dict, out: str | os.PathLike) -> tuple[Path, Path]:
-    """Write ``out`` (Markdown) and the JSON beside it (``.json``), atomically."""
+    """Write ``out`` (Markdown) and the JSON beside it (``.json``) as a pair: both are
+    written before either takes its name (the JSON last), so a failure leaves the
+    earlier pair whole."""
     out = Path(out)
     json_path = out.with_suffix(".json")
-    write_json_atomic(report, json_path)
-    write_text_atomic(report_markdown(report), out)
+    writers = {
+        out.name: lambda path: write_text_atomic(report_markdown(report), path),
+        json_path.name: lambda path: write_json_atomic(report, path),
+    }
+    write_set_atomic(out.parent, writers, json_path.name)
     return out, json_path
 
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
-from wikirec.io import write_json_atomic, write_text_atomic
+from wikirec.io import write_json_atomic, write_set_atomic, write_text_atomic
 from wikirec.plot.colours import Groups, colour_groups
 from wikirec.plot.figures import (
     DEFAULT_SIZE,
@@ -177,9 +180,12 @@ def make_plots(
     """Draw the maps, neighbour maps and bar charts of ``options`` into ``out_dir``.
 
     Everything is checked first (trained folder, field, titles, output folder), so bad input
-    writes nothing. Returns a manifest (also ``out_dir/plots.json``): ``files``,
-    ``maps`` (file, method, legend entries, whether the reduction was cached) and
-    ``reductions`` (one line each, as :meth:`Reduction.describe`).
+    writes nothing. The files are drawn in a staging folder inside ``out_dir`` and take
+    their names there only once all are drawn, ``plots.json`` last: a failure (a full
+    disk, an interrupt) leaves the earlier plots as they were. Returns a manifest (also
+    ``out_dir/plots.json``): ``files``, ``maps`` (file, method, legend entries, whether
+    the reduction was cached) and ``reductions`` (one line each, as
+    :meth:`Reduction.describe`).
     """
     options = options or PlotOptions()
     trained = load_trained(trained, data_dir)
@@ -193,6 +199,19 @@ def make_plots(
         "reductions": [],
         "notes": plan["notes"],
     }
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        _draw_all(trained, options, plan, staging, manifest, progress)
+        write_json_atomic(manifest, staging / "plots.json")
+        names = [*manifest["files"], "plots.json"]
+        write_set_atomic(out, {n: partial(os.replace, staging / n) for n in names}, "plots.json")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return manifest
+
+
+def _draw_all(trained, options, plan, out: Path, manifest: dict, progress: bool) -> None:
+    """Every map (reduced first, or read from the cache) and bar chart, into ``out``."""
     for method in options.methods:
         params = replace(options.params, method=method)
         reduction = reduce_points(trained, plan["points"], params, options.cache, progress)
@@ -209,8 +228,6 @@ def make_plots(
         )
         name = f"{plan['points'].label}-similar-{slug(plan['points'].titles[query])}"
         _save(fig, out, name, options.fmt, manifest)
-    write_json_atomic(manifest, out / "plots.json")
-    return manifest
 
 
 def _plan(trained: TrainedModel, options: PlotOptions) -> dict:
