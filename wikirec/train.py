@@ -279,10 +279,12 @@ def read_state(checkpoint: Path) -> dict:
     if not isinstance(history, list) or not all(
         isinstance(h, dict)
         and all(isinstance(h.get(k), (int, float)) and not isinstance(h.get(k), bool)
-                for k in _EPOCH_FIELDS)
+                and math.isfinite(h[k]) for k in _EPOCH_FIELDS)
         for h in history
     ):  # fmt: skip
-        raise TrainError(f"{path}: history is not a list of epochs with {', '.join(_EPOCH_FIELDS)}")
+        raise TrainError(
+            f"{path}: history is not a list of epochs with finite {', '.join(_EPOCH_FIELDS)}"
+        )
     return state
 
 
