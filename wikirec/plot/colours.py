@@ -7,6 +7,7 @@ link to it (among the values shown), so the same legend colours both kinds of ma
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -78,6 +79,46 @@ class Groups:
         return labels
 
 
+# Genres are free text in infoboxes (the demo's 1,414 books spell 336 of them: "Science
+# fiction", "Science fiction novel", "Fantasy, horror", ...), so a map coloured by genre
+# colours groups: a book takes the group of the first of its genres (split on commas,
+# slashes, semicolons and line breaks) that holds one of a group's words (regular
+# expressions, matched in lower case), trying the groups in this order.
+GENRE_GROUPS = (
+    ("science fiction", r"science.fiction|sci-fi|cyberpunk|space opera|dystopia|"
+                        r"alternate history|apocalyptic"),
+    ("fantasy", r"fantasy|sword and sorcery|fairy tale|mytholog|fable"),
+    ("horror", r"horror|gothic|supernatural|ghost|weird"),
+    ("crime and mystery", r"crime|mystery|detective|thriller|gong'an|spy|noir|suspense|legal"),
+    ("children's and young adult", r"children|picture book|young adult|juvenile|teen|"
+                                   r"coming.of.age|school story"),
+    ("historical and adventure", r"historical|adventure|western|\bwar\b|nautical|military|"
+                                 r"epic|picaresque|saga"),
+    ("romance", r"romance|regency|chick lit|erotic|\blove\b"),
+    ("non-fiction", r"non.?fiction|biograph|memoir|diary|letters|correspondence|history|"
+                    r"essay|reference|travel|philosoph|politic|encyclop|text ?book|"
+                    r"self-help|journalism|science|religio|theolog|dictionary|criticism|"
+                    r"cooke?ry|cookbook|handbook|guide|\bart\b|photograph|music|grammar|"
+                    r"linguistic|psycholog|psychiatr|sociolog|anthropolog|studies|finance|"
+                    r"business|academic|bibliograph|economics|law\b"),
+    ("poetry and drama", r"poe(m|try)|verse|ballad|\bplays?\b|drama|theat|sonnet|tragedy"),
+    ("novels and other fiction", r"novel|fiction|literary|literature|short stor|satire|"
+                                 r"comedy|humou?r|anthology|bildungsroman|tale|story|"
+                                 r"realism|modernis|allegor|classics|stream of consciousness"),
+)  # fmt: skip
+GENRE_PATTERNS = [(group, re.compile(words)) for group, words in GENRE_GROUPS]
+GENRE_SEPARATORS = re.compile(r"[,/;]|<\s*br\s*/?\s*>|\n")
+
+
+def genre_group(value: str) -> str:
+    """The group of :data:`GENRE_GROUPS` a genre value falls in ("" if none)."""
+    for part in GENRE_SEPARATORS.split(fold_value(value)):
+        for group, pattern in GENRE_PATTERNS:
+            if pattern.search(part):
+                return group
+    return ""
+
+
 def normalize_value(value: str) -> str:
     """The key values are compared by: white space collapsed, case folded
     (:func:`~wikirec.built.fold_value`), a leading ``Category:`` dropped."""
@@ -85,9 +126,10 @@ def normalize_value(value: str) -> str:
     return key[len(CATEGORY_PREFIX) :].strip() if key.startswith(CATEGORY_PREFIX) else key
 
 
-def book_values(trained: TrainedModel, field: str) -> pd.DataFrame:
+def book_values(trained: TrainedModel, field: str, grouped: bool = False) -> pd.DataFrame:
     """A long table of (book, key, label): each book's values of ``field`` (an infobox
-    column, any infobox field, or "category": the book's ``Category:`` links).
+    column, any infobox field, or "category": the book's ``Category:`` links); with
+    ``grouped``, a genre is its group (:data:`GENRE_GROUPS`) instead.
 
     Raises :class:`PlotError` when no book has the field."""
     trained.require_metadata(f"colouring by {field!r}")
@@ -103,6 +145,8 @@ def book_values(trained: TrainedModel, field: str) -> pd.DataFrame:
         table = pd.DataFrame(
             {"book": np.arange(len(trained.books)), "raw": _field_column(trained, name)}
         )
+    if grouped and name == "genre":
+        table["raw"] = [genre_group(v) for v in table["raw"]]
     table["key"] = [normalize_value(v) for v in table["raw"]]
     table = table[table["key"] != ""].drop_duplicates(["book", "key"])
     if table.empty:
@@ -147,7 +191,8 @@ def colour_groups(
     values: Sequence[str] | None = None,
 ) -> Groups:
     """Colour ``points`` by ``field``: the ``top`` most common values among books (or
-    exactly ``values``, in that order), the rest "other".
+    exactly ``values``, in that order), the rest "other". Genres are coloured by their
+    groups (:data:`GENRE_GROUPS`), unless ``values`` names genres to colour.
 
     For categories (several per book) the values chosen are those that together colour
     the most books: the most common, then each time the one adding the most books not
@@ -159,7 +204,7 @@ def colour_groups(
         return Groups(None, [], np.zeros(len(points.rows), np.int64), [], "")
     if not 1 <= top <= len(PALETTE):
         raise PlotError(f"top must be between 1 and {len(PALETTE)}, not {top}")
-    table = book_values(trained, field)
+    table = book_values(trained, field, grouped=values is None)
     chosen = _choose_values(table, field, top, values)
     rank = {key: i for i, key in enumerate(chosen)}
     table = table[table["key"].isin(rank)].assign(rank=lambda t: t["key"].map(rank))
