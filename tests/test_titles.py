@@ -75,3 +75,20 @@ def test_wildcard_keeps_any_infobox():
     matcher = TemplateMatcher(["Infobox *"])
     assert matcher.matches("infobox country")
     assert not matcher.matches("Cite web")
+
+
+def test_close_titles_are_judged_without_their_disambiguators(p15_build):
+    """Issue 26: "Dune (novel)" is compared as "dune": a shared "(novel)" makes no two
+    titles alike, and the title named by the text comes first, disambiguated or not.
+    On the real p15 book titles, with made-up ones beside."""
+    import pyarrow.parquet as pq
+
+    from wikirec.titles import TitleIndex
+
+    real = pq.read_table(p15_build / "books.parquet", columns=["title"])["title"].to_pylist()
+    index = TitleIndex([*real, "NP (novel)", "Cut (novel)", "Dune (novel)", "Dune Messiah"])
+    found = [title for _, title in index.close_matches("Dune (film)")]
+    assert found[0] == "Dune (novel)" and "NP (novel)" not in found and "Cut (novel)" not in found
+    assert [t for _, t in index.close_matches("dune")][0] == "Dune (novel)"
+    novels = [t for t in real if t.endswith(" (novel)")]
+    assert len(novels) > 20 and not index.close_matches("Qqqqq (novel)")

@@ -325,19 +325,22 @@ class TitleIndex:
 
     def close_matches(self, title: str, n: int = MAX_SUGGESTIONS) -> list[tuple[float, str]]:
         """Up to ``n`` ``(similarity, title)`` most like ``title``: difflib's ratio of the
-        case-folded titles, at least ``CUTOFF``.
+        case-folded titles without their disambiguators (``Dune (novel)`` is compared as
+        ``dune``), at least ``CUTOFF``; so a shared "(novel)" makes no two titles alike,
+        and a title whose name is the text comes first whatever its disambiguator.
 
         Only the titles whose character counts allow that ratio (a vectorised upper
         bound, difflib's ``quick_ratio`` over characters folded into 64 classes) are
         compared one by one, so a miss costs milliseconds, not seconds, at 1M titles.
         """
-        folded = title.casefold()
+        folded = base_title(title.casefold())
         keys = list(self.folded)
+        bases = self._profiles().strings
         bound = self._profiles().upper_bounds(folded)
         matcher = difflib.SequenceMatcher(b=folded)
         found: list[tuple[float, str]] = []
         for position in np.flatnonzero(bound >= CUTOFF):
-            matcher.set_seq1(keys[position])
+            matcher.set_seq1(bases[position])
             ratio = matcher.ratio()
             if ratio >= CUTOFF:
                 found.append((ratio, self.titles[self.folded[keys[position]]]))
@@ -346,8 +349,16 @@ class TitleIndex:
 
     def _profiles(self) -> CharProfiles:
         if self._char_profiles is None:
-            self._char_profiles = CharProfiles(list(self.folded))
+            self._char_profiles = CharProfiles([base_title(key) for key in self.folded])
         return self._char_profiles
+
+
+DISAMBIGUATOR = re.compile(r"\s+\([^()]*\)$")
+
+
+def base_title(title: str) -> str:
+    """``title`` without a trailing disambiguator: ``Dune (novel)`` -> ``Dune``."""
+    return DISAMBIGUATOR.sub("", title) or title
 
 
 class CharProfiles:
@@ -357,6 +368,7 @@ class CharProfiles:
     CLASSES = 64
 
     def __init__(self, strings: list[str]) -> None:
+        self.strings = strings
         self.lengths = np.fromiter((len(s) for s in strings), dtype=np.int64, count=len(strings))
         codes = self._codes("".join(strings))
         owner = np.repeat(np.arange(len(strings)), self.lengths)
