@@ -501,3 +501,20 @@ def test_a_request_head_sent_too_slowly_is_cut_off(service):
             slow.sendall(b"GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # no end
             assert Client(s.url).get("/api/info").status == 200
             assert slow.recv(65536) == b""  # closed by the server, well before 30 s
+
+
+def test_a_book_and_each_recommended_book_carry_a_byline(client, rec):
+    """Issue 26: a book's answer has a byline read from its infobox (author, the year
+    of its publication date, genre, pages) and each recommended book its author and
+    year, so that a reader knows what a title is without opening it."""
+    book = get(client, "/api/book", title="The Son of Tarzan")
+    assert book["byline"] == {"author": "Edgar Rice Burroughs", "year": "1915",
+                              "genre": "Adventure", "pages": "394 pp"}  # fmt: skip
+    fields = dict(book["fields"])
+    assert any(book["byline"]["year"] in v for k, v in fields.items() if "date" in k or "pub" in k)
+    results = get(client, "/api/similar", title="The Son of Tarzan", k=10)["results"]
+    assert [r["title"] for r in results] == [t for t, _ in rec.most_similar("The Son of Tarzan")]
+    assert all(set(r["byline"]) <= {"author", "year"} for r in results)
+    assert sum("author" in r["byline"] for r in results) >= 8
+    liked = get(client, "/api/liked", liked="The Son of Tarzan")["results"]
+    assert all("byline" in r for r in liked)

@@ -141,7 +141,7 @@ def names(answers) -> list[str]:
 # --------------------------------------------------------------------------- tests
 
 
-def test_search_pick_a_suggestion_and_see_the_book(browser, server, rec):
+def test_search_pick_a_suggestion_and_see_the_book(browser, server, rec, p15_graph_model):
     open_page(browser, server.url)
     box = css(browser, "#search")[0]
     box.send_keys("the son of t")
@@ -153,9 +153,19 @@ def test_search_pick_a_suggestion_and_see_the_book(browser, server, rec):
 
     expected = rec.most_similar(TARZAN, topn=10)
     wait_for_titles(browser, "#similar li.result", names(expected))
-    scores = [e.text for e in css(browser, "#similar li.result .score")]
-    assert scores == [f"{score:.3f}" for _, score in expected]
+    # Issue 26: scores as a bar and a percentage, the cosine on hover; a byline under
+    # the title and on every row; the least similar books folded away.
+    scores = [(e.text, e.get_attribute("title")) for e in css(browser, "#similar li.result .score")]
+    assert scores == [(f"{round(100 * s)}%", f"cosine similarity {s:.3f}") for _, s in expected]
+    byline = "Edgar Rice Burroughs \u00b7 1915 \u00b7 Adventure \u00b7 394 pages"  # its infobox
+    assert css(browser, "#byline")[0].text == byline
+    served = ModelService.load(p15_graph_model).similar(TARZAN, k=10)["results"]
+    bylines = [e.text for e in css(browser, "#similar li.result .byline")]
+    assert bylines == [", ".join(filter(None, (r["byline"].get("author"), r["byline"].get("year"))))
+                       for r in served] and bylines[0].startswith("Edgar Rice Burroughs, 19")
     wait_for_titles(browser, "#least li.result", names(rec.most_similar(TARZAN, least=True)))
+    assert css(browser, "#least-section")[0].get_attribute("open") is None
+    assert not css(browser, "#least li.result")[0].is_displayed()
     wait_for_titles(browser, "#pages li.result", names(rec.links_for(TARZAN)))
 
     fields = dict(zip([e.text for e in css(browser, "#infobox dt")],

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -150,6 +151,7 @@ class ModelService:
             "title": found,
             "kind": KIND_NOUNS[BOOKS],
             "wikipedia": wikipedia_url(found),
+            "byline": self._byline(row),
             "fields": self._fields(row),
             "also_page": self.rec.titles[LINKS].find(found) is not None,
         }
@@ -178,7 +180,7 @@ class ModelService:
         return {
             "query": {"title": resolved, "kind": KIND_NOUNS[kind], "k": k, "least": least},
             "measure": "similarity",
-            "results": _results(answers),
+            "results": self._book_results(answers),
         }
 
     def about(self, page: str, k: int = 10) -> dict:
@@ -188,7 +190,7 @@ class ModelService:
         _, resolved = self._resolve(page, (LINKS,))
         answers = self._call(lambda: self.rec.books_about(page, topn=k))
         return {"query": {"page": resolved, "k": k}, "measure": "similarity",
-                "results": _results(answers)}  # fmt: skip
+                "results": self._book_results(answers)}  # fmt: skip
 
     def links(self, title: str, k: int = 10) -> dict:
         """The pages for a book, ranked as the model ranks them (a score, for a model
@@ -222,7 +224,7 @@ class ModelService:
                 "k": k,
             },
             "measure": "similarity",
-            "results": _results(answers),
+            "results": self._book_results(answers),
         }
 
     def why(self, query: Sequence[str], books: Sequence[str], k: int = 5) -> dict:
@@ -275,6 +277,29 @@ class ModelService:
         except RecommendError as exc:
             raise ApiError(400, str(exc)) from exc
 
+
+    def _book_results(self, answers: list[tuple[str, float]]) -> list[dict]:
+        """Ranked books, each with its byline (author and year, where known)."""
+        rows = self.rec.titles[BOOKS].exact
+        results = _results(answers)
+        for result in results:
+            byline = self._byline(rows[result["title"]])
+            result["byline"] = {k: v for k, v in byline.items() if k in ("author", "year")}
+        return results
+
+    def _byline(self, row: int) -> dict[str, str]:
+        """What a reader looks for under a title: ``author``, ``year`` (the first year of
+        the publication date), ``genre`` and ``pages``, those the infobox has."""
+        fields = {name.lower(): value for name, value in self._fields(row)}
+        byline = {}
+        for key, names in BYLINE_FIELDS.items():
+            value = next((fields[n] for n in names if fields.get(n, "").strip()), "")
+            if key == "year":
+                found = YEAR.search(value)
+                value = found[0] if found else ""
+            if value.strip():
+                byline[key] = " ".join(value.split())[:BYLINE_CHARS]
+        return byline
 
     def _fields(self, row: int) -> list[list[str]]:
         model = self.model
@@ -336,6 +361,18 @@ def _page_link_style(model: TrainedModel | None) -> str:
     if params.get("links") == "external_links":
         return "url"
     return "article" if params.get("keep_case") else "search"
+
+
+# Infobox book's fields for each part of a byline, in the order they are tried.
+BYLINE_FIELDS = {
+    "author": ("author", "authors", "editor", "editors"),
+    "year": ("pub_date", "published", "release_date", "first_published", "publication_date",
+             "english_pub_date", "date"),
+    "genre": ("genre", "genres", "subject"),
+    "pages": ("pages",),
+}  # fmt: skip
+YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?!\d)")
+BYLINE_CHARS = 80  # a byline part longer than this is a list, not a name
 
 
 def _check_count(value: int, name: str, most: int) -> None:

@@ -231,6 +231,7 @@
         "article",
         { class: "book", "data-title": book.title },
         el("h1", { id: "book-title" }, book.title),
+        bylineLine(book.byline),
         el(
           "p",
           { class: "actions" },
@@ -245,8 +246,8 @@
         el(
           "div",
           { class: "columns" },
-          el("section", {}, el("h2", {}, "Least similar"), least),
-          el("section", {}, el("h2", {}, "Pages closest to it"), pages)
+          el("section", {}, el("h2", {}, "Pages closest to it"), pages),
+          el("details", { id: "least-section" }, el("summary", {}, "Least similar books"), least)
         )
       )
     );
@@ -339,6 +340,8 @@
   }
 
   function bookRow(result) {
+    const by = result.byline || {};
+    const byline = [by.author, by.year].filter(Boolean).join(", ");
     return el(
       "li",
       { class: "result", "data-title": result.title },
@@ -346,9 +349,28 @@
         "div",
         { class: "row" },
         el("a", { class: "title", href: bookHref(result.title) }, result.title),
-        el("span", { class: "score", title: "cosine similarity" }, result.score.toFixed(3)),
+        byline ? el("span", { class: "byline" }, byline) : null,
+        similarity(result.score),
         termButtons(result.title)
       )
+    );
+  }
+
+  // A byline under a book's title: author, year, genre, pages (those the infobox has).
+  function bylineLine(byline) {
+    const by = byline || {};
+    const pages = by.pages ? by.pages.replace(/^(\d[\d,]*)\s*(pp?\.?|pages)?\s*$/, "$1 pages") : "";
+    const parts = [by.author, by.year, by.genre, pages].filter(Boolean);
+    return parts.length ? el("p", { class: "byline", id: "byline" }, parts.join(" \u00b7 ")) : null;
+  }
+
+  // A cosine as a reader reads it: a bar and a percentage; the value itself on hover.
+  function similarity(score) {
+    return el(
+      "span",
+      { class: "score", title: "cosine similarity " + score.toFixed(3), "data-score": score.toFixed(3) },
+      el("meter", { min: "0", max: "1", value: String(Math.max(0, score)) }),
+      " " + Math.round(score * 100) + "%"
     );
   }
 
