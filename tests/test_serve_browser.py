@@ -171,6 +171,10 @@ def test_search_pick_a_suggestion_and_see_the_book(browser, server, rec, p15_gra
     fields = dict(zip([e.text for e in css(browser, "#infobox dt")],
                       [e.text for e in css(browser, "#infobox dd")], strict=True))  # fmt: skip
     assert fields["author"] == "Edgar Rice Burroughs"
+    # The identifying fields first; every field, the image's included, folded away.
+    every = [e.get_attribute("textContent") for e in css(browser, "#all-fields dt")]
+    assert "image" in every and "image" not in fields and set(fields) < set(every)
+    assert css(browser, "#all-fields")[0].get_attribute("open") is None
     link = css(browser, "#wikipedia-link")[0]
     assert link.get_attribute("href") == "https://en.wikipedia.org/wiki/The_Son_of_Tarzan"
 

@@ -300,9 +300,21 @@
     );
   }
 
+  // The fields that say which book this is come first; image, caption, catalogue
+  // numbers and the rest wait behind "All infobox fields".
+  const IDENTIFYING = ["author", "authors", "editor", "published", "pub_date", "release_date",
+    "genre", "series", "preceded_by", "followed_by", "publisher", "country", "language", "pages"];
+
   function fieldList(fields) {
     if (!fields.length) return el("p", { class: "hint" }, "No infobox fields (the model's build was not found).");
-    return el("dl", { class: "infobox", id: "infobox" }, fields.map(([name, value]) => [el("dt", {}, name.replace(/_/g, " ")), el("dd", {}, value)]));
+    const rows = (list) => list.map(([name, value]) => [el("dt", {}, name.replace(/_/g, " ")), el("dd", {}, value)]);
+    const first = fields.filter(([name]) => IDENTIFYING.includes(name.toLowerCase()));
+    return [
+      first.length ? el("dl", { class: "infobox", id: "infobox" }, rows(first)) : null,
+      el("details", { class: "all-fields", id: "all-fields" },
+        el("summary", {}, "All infobox fields (" + fields.length + ")"),
+        el("dl", { class: "infobox" }, rows(fields)))
+    ];
   }
 
   function mapLink(title, kind) {
