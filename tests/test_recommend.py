@@ -27,7 +27,8 @@ from wikirec.recommend import (
     UnknownTitleError,
     format_table,
 )
-from wikirec.trained import find_redirects
+from wikirec.titles import TitleIndex
+from wikirec.trained import find_redirects, read_trained
 
 TARZAN = "The Son of Tarzan"
 LIKED = ["Tarzan the Terrible", "The Beasts of Tarzan"]
@@ -213,12 +214,21 @@ def test_all_most_similar_agrees_with_single_queries(rec):
 # --------------------------------------------------------------------------- CLI
 
 
+def cli_table(model_dir, answers) -> str:
+    """The table `wikirec recommend` prints for book ``answers``: with their bylines."""
+    trained = read_trained(model_dir)
+    rows = TitleIndex(trained.titles[BOOKS]).exact
+    return format_table(answers, bylines=[trained.byline(rows[t]) for t, _ in answers])
+
+
 def test_cli_table(p15_model, rec, capsys):
     assert main(["recommend", str(p15_model), TARZAN.lower(), "-k", "4"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["rank", "title", "similarity"]
+    assert lines[0].split() == ["rank", "title", "by", "similarity"]
     expected = rec.most_similar(TARZAN, topn=4)
-    assert lines[1:] == format_table(expected).splitlines()[1:]
+    assert lines[1:] == cli_table(p15_model, expected).splitlines()[1:]
+    # Issue 26: who wrote each answer, and when, read from its infobox
+    assert "Edgar Rice Burroughs, 19" in lines[1]
     assert len(lines) == 5
     ends = {len(line) for line in lines}
     assert len(ends) == 1  # similarities right-aligned in one column
@@ -236,7 +246,7 @@ def test_a_run_folder_reads_as_its_train_folder(p15_model, rec, tmp_path, capsys
     (run / "manifest.json").write_text("{}", encoding="utf-8")
     assert main(["recommend", str(run), TARZAN, "-k", "4"]) == 0
     expected = rec.most_similar(TARZAN, topn=4)
-    assert capsys.readouterr().out.splitlines()[1:] == format_table(expected).splitlines()[1:]
+    assert capsys.readouterr().out.splitlines()[1:] == cli_table(run, expected).splitlines()[1:]
     (run / "manifest.json").unlink()  # a folder of folders, not a run: refused as before
     assert main(["recommend", str(run), TARZAN]) == 2
     assert "not a finished `wikirec train` folder" in capsys.readouterr().err
@@ -252,7 +262,7 @@ def test_cli_says_when_the_title_is_a_page_not_a_book(p15_graph_model, capsys):
     assert f"{PAGE!r} is a page of this model, not one of its books" in err
     assert "this query has no book" in err
     expected = rec.most_similar(Link(PAGE), topn=3)
-    assert out.splitlines()[1:] == format_table(expected).splitlines()[1:]
+    assert out.splitlines()[1:] == cli_table(p15_graph_model, expected).splitlines()[1:]
     assert main(["recommend", str(p15_graph_model), PAGE, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["query"]["kind"] == "page"
     assert main(["recommend", str(p15_graph_model), TARZAN, "--json"]) == 0
@@ -330,7 +340,7 @@ def test_book_links_sides_and_weights_by_hand():
 def test_cli_why(p15_graph_model, graph_rec, capsys):
     assert main(["recommend", str(p15_graph_model), TARZAN, "-k", "3", "--why"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["rank", "title", "similarity"]
+    assert lines[0].split() == ["rank", "title", "by", "similarity"]
     assert [line.split()[0] for line in lines[2::2]] == ["why:"] * 3
     first = graph_rec.most_similar(TARZAN, topn=1)[0][0]
     page = graph_rec.why(TARZAN, first, topn=1)[0][0]
@@ -339,5 +349,6 @@ def test_cli_why(p15_graph_model, graph_rec, capsys):
     assert main(argv) == 0
     answer = json.loads(capsys.readouterr().out)
     assert {"page", "query", "book", "weight"} <= set(answer["results"][0]["why"][0])
+    assert answer["results"][0]["byline"]["author"] == "Edgar Rice Burroughs"
     assert main(["recommend", str(p15_graph_model), TARZAN, "--links", "--json"]) == 0
     assert "score" in json.loads(capsys.readouterr().out)["results"][0]

@@ -521,7 +521,8 @@ def run(args: argparse.Namespace) -> int:
     if not positive and not args.minus:
         return fail("recommend", "give a TITLE, --about PAGE or --liked BOOK")
     among = LINKS if args.links else BOOKS
-    rec = Recommender.load(args.model, redirects=args.redirects)
+    trained = read_trained(args.model)
+    rec = Recommender.from_trained(trained, redirects=args.redirects)
     kind = None
     if args.title:  # a book, else a page: say which when it is not the book asked for
         kind = rec.resolve(args.title)[0]
@@ -539,12 +540,16 @@ def run(args: argparse.Namespace) -> int:
               "has no book", file=sys.stderr)  # fmt: skip
     # Pages ranked for books by a model with biases carry its score, not a cosine.
     measure = rec.scorer.measure if among == LINKS else "similarity"
+    bylines = None
+    if among == BOOKS and trained.has_metadata:  # who wrote each answer, and when
+        rows = [rec.titles[BOOKS].exact[title] for title, _ in answers]
+        bylines = [trained.byline(row) for row in rows]
     if args.json:
-        answer = answer_json(args, among, answers, reasons, measure, kind)
+        answer = answer_json(args, among, answers, reasons, measure, kind, bylines)
         # Strict JSON: a NaN would print as NaN, which no JSON reader accepts.
         print(json.dumps(answer, indent=2, ensure_ascii=False, allow_nan=False))
     else:
-        print(format_table(answers, reasons, measure))
+        print(format_table(answers, reasons, measure, bylines))
     return 0
 
 
@@ -554,14 +559,17 @@ ARROWS = {"out": "->", "in": "<-", "both": "<->"}
 
 def answer_json(
     args: argparse.Namespace, among: str, answers: list[tuple[str, float]], reasons=None,
-    measure: str = "similarity", kind: str | None = None,
+    measure: str = "similarity", kind: str | None = None, bylines: list[dict] | None = None,
 ) -> dict:  # fmt: skip
-    """The query and its answers as one JSON object (with ``why`` when ``reasons``);
-    ``kind``: what the title was found as, ``"book"`` or ``"page"`` (None: no title)."""
+    """The query and its answers as one JSON object (with ``why`` when ``reasons``, a
+    ``byline`` each with ``bylines``); ``kind``: what the title was found as, ``"book"``
+    or ``"page"`` (None: no title)."""
     results = [
         {"rank": rank, "title": title, measure: round(score, 6)}
         for rank, (title, score) in enumerate(answers, 1)
     ]
+    for result, byline in zip(results, bylines or [], strict=False):
+        result["byline"] = byline
     for result, shared in zip(results, reasons or [], strict=False):
         result["why"] = [{"page": page, "query": side, "book": book_side, "weight": round(w, 6)}
                          for page, side, book_side, w in shared]  # fmt: skip
@@ -576,16 +584,22 @@ def answer_json(
 
 
 def format_table(
-    answers: list[tuple[str, float]], reasons=None, measure: str = "similarity"
-) -> str:
-    """An aligned table: rank, title, similarity (or score; 4 decimals); with
-    ``reasons``, a line under each answer naming the pages it shares with the query."""
-    rows = [(str(rank), title, f"{score:.4f}") for rank, (title, score) in enumerate(answers, 1)]
-    header = ("rank", "title", measure)
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    answers: list[tuple[str, float]], reasons=None, measure: str = "similarity",
+    bylines: list[dict] | None = None,
+) -> str:  # fmt: skip
+    """An aligned table: rank, title, author and year (with ``bylines``: one dict per
+    answer), similarity (or score; 4 decimals); with ``reasons``, a line under each
+    answer naming the pages it shares with the query."""
+    by = [", ".join(filter(None, (b.get("author"), b.get("year")))) for b in bylines or []]
+    rows = [(str(rank), title, by[rank - 1] if by else "", f"{score:.4f}")
+            for rank, (title, score) in enumerate(answers, 1)]  # fmt: skip
+    header = ("rank", "title", "by" if by else "", measure)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
     lines = []
     for i, r in enumerate([header, *rows]):
-        lines.append(f"{r[0]:>{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}".rstrip())
+        middle = f"  {r[2]:<{widths[2]}}" if by else ""
+        lines.append(f"{r[0]:>{widths[0]}}  {r[1]:<{widths[1]}}{middle}  {r[3]:>{widths[3]}}"
+                     .rstrip())  # fmt: skip
         if reasons is not None and i > 0:
             lines.append(" " * (widths[0] + 2) + "why: " + describe_shared(reasons[i - 1]))
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,17 @@ MODEL_FILES = (
     "link_titles.json",
 )
 BIAS_FILES = ("book_bias.npy", "link_bias.npy")
+NOT_FIELDS = ("index", "title", "infobox", "n_pairs", "link_index")  # books.parquet columns
+# Infobox book's fields for each part of a byline, in the order they are tried.
+BYLINE_FIELDS = {
+    "author": ("author", "authors", "editor", "editors"),
+    "year": ("pub_date", "published", "release_date", "first_published", "publication_date",
+             "english_pub_date", "date"),
+    "genre": ("genre", "genres", "subject"),
+    "pages": ("pages",),
+}  # fmt: skip
+YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?!\d)")
+BYLINE_CHARS = 80  # a byline part longer than this is a list, not a name
 # No training comes near it; beyond it a vector's squared length overflows float32 and
 # the vector would rank as a row of zeros.
 MAX_MAGNITUDE = 1e15
@@ -156,6 +168,36 @@ class TrainedModel:
                 book_pages=self.book_pages() if weight > 0 else None,
             )  # fmt: skip
         return self._scorer
+
+    def fields(self, row: int) -> list[list[str]]:
+        """Book ``row``'s infobox fields, ``[[name, value], ...]`` in the infobox's order,
+        empty values left out (the build's columns, for an infobox that cannot be read
+        as JSON); needs metadata."""
+        self.require_metadata("a book's infobox fields")
+        record = self.books.iloc[row]
+        try:
+            infobox = json.loads(record.get("infobox") or "{}")
+        except (TypeError, ValueError):
+            infobox = {}
+        if not isinstance(infobox, dict) or not infobox:
+            infobox = {name: record[name] for name in record.index if name not in NOT_FIELDS}
+        return [[str(name), str(value)] for name, value in infobox.items()
+                if value is not None and str(value).strip()]  # fmt: skip
+
+    def byline(self, row: int) -> dict[str, str]:
+        """What a reader looks for under book ``row``'s title: ``author``, ``year`` (the
+        first year of the publication date), ``genre`` and ``pages``, those its infobox
+        has (:data:`BYLINE_FIELDS`); needs metadata."""
+        fields = {name.lower(): value for name, value in self.fields(row)}
+        byline = {}
+        for key, names in BYLINE_FIELDS.items():
+            value = next((fields[n] for n in names if fields.get(n, "").strip()), "")
+            if key == "year":
+                found = YEAR.search(value)
+                value = found[0] if found else ""
+            if value.strip():
+                byline[key] = " ".join(value.split())[:BYLINE_CHARS]
+        return byline
 
     def book_pages(self):
         """scipy CSR (n_books, n_links), int8, nonzero where a book meets a page in the

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -45,7 +44,6 @@ MAX_TITLE = 300  # characters: a Wikipedia title is at most 255 bytes
 EXAMPLES = 5  # books suggested on the start page
 WIKIPEDIA = "https://en.wikipedia.org/wiki/"
 WIKIPEDIA_SEARCH = "https://en.wikipedia.org/w/index.php?"
-NOT_FIELDS = ("index", "title", "infobox", "n_pairs", "link_index")  # books.parquet columns
 KIND_BY_NAME = {"book": (BOOKS,), "page": (LINKS,), "any": KINDS}
 
 
@@ -288,33 +286,12 @@ class ModelService:
         return results
 
     def _byline(self, row: int) -> dict[str, str]:
-        """What a reader looks for under a title: ``author``, ``year`` (the first year of
-        the publication date), ``genre`` and ``pages``, those the infobox has."""
-        fields = {name.lower(): value for name, value in self._fields(row)}
-        byline = {}
-        for key, names in BYLINE_FIELDS.items():
-            value = next((fields[n] for n in names if fields.get(n, "").strip()), "")
-            if key == "year":
-                found = YEAR.search(value)
-                value = found[0] if found else ""
-            if value.strip():
-                byline[key] = " ".join(value.split())[:BYLINE_CHARS]
-        return byline
+        model = self.model
+        return model.byline(row) if model is not None and model.has_metadata else {}
 
     def _fields(self, row: int) -> list[list[str]]:
         model = self.model
-        if model is None or not model.has_metadata:
-            return []
-        record = model.books.iloc[row]
-        try:
-            infobox = json.loads(record.get("infobox") or "{}")
-        except (TypeError, ValueError):
-            infobox = {}
-        if not isinstance(infobox, dict) or not infobox:
-            # The build's columns, for an infobox that cannot be read as JSON.
-            infobox = {name: record[name] for name in record.index if name not in NOT_FIELDS}
-        return [[str(name), str(value)] for name, value in infobox.items()
-                if value is not None and str(value).strip()]  # fmt: skip
+        return model.fields(row) if model is not None and model.has_metadata else []
 
     def _examples(self) -> list[str]:
         titles = self.rec.titles[BOOKS].titles
@@ -361,18 +338,6 @@ def _page_link_style(model: TrainedModel | None) -> str:
     if params.get("links") == "external_links":
         return "url"
     return "article" if params.get("keep_case") else "search"
-
-
-# Infobox book's fields for each part of a byline, in the order they are tried.
-BYLINE_FIELDS = {
-    "author": ("author", "authors", "editor", "editors"),
-    "year": ("pub_date", "published", "release_date", "first_published", "publication_date",
-             "english_pub_date", "date"),
-    "genre": ("genre", "genres", "subject"),
-    "pages": ("pages",),
-}  # fmt: skip
-YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?!\d)")
-BYLINE_CHARS = 80  # a byline part longer than this is a list, not a name
 
 
 def _check_count(value: int, name: str, most: int) -> None:
