@@ -61,6 +61,18 @@ def write_json(path: Path, value) -> None:
     path.write_text(json.dumps(value, allow_nan=True), encoding="utf-8")
 
 
+def read_or_one_line(path: Path, document, read, error: type[Exception]):
+    """``read(folder)`` after ``document`` is written as JSON at ``path`` in the folder;
+    None when it is refused with ``error``, whose message must be one line naming the
+    folder."""
+    write_json(path, document)
+    try:
+        return read(path.parent)
+    except error as exc:
+        assert one_line(str(exc)) and str(path.parent) in str(exc)
+        return None
+
+
 def one_part_replaced(document: dict, paths: list[tuple]):
     """``document`` (valid) with the part at one of ``paths`` (keys from the top)
     replaced by hostile JSON, or removed; or any JSON at all. One bad part at a time
@@ -147,13 +159,8 @@ def test_any_manifest_is_read_or_refused_in_one_line(tmp_path, manifest):
     read, the run's own look-ups of it (is each stage still valid?) do not raise."""
     from wikirec.pipeline import STAGE_ORDER, _still_valid
 
-    write_json(tmp_path / "manifest.json", manifest)
-    try:
-        read = read_manifest(tmp_path)
-    except PipelineError as exc:
-        assert one_line(str(exc)) and str(tmp_path) in str(exc)
-        return
-    for name in STAGE_ORDER:
+    read = read_or_one_line(tmp_path / "manifest.json", manifest, read_manifest, PipelineError)
+    for name in STAGE_ORDER if read is not None else ():
         _still_valid(read["stages"].get(name), "a key", tmp_path / name)
 
 
@@ -173,11 +180,8 @@ STATE_PARTS = [("config",), ("file",), ("history",), ("data_id",), ("history", 0
 def test_any_checkpoint_state_is_read_or_refused_in_one_line(tmp_path, state):
     """A checkpoint's state.json is read, naming a weights file inside its folder and a
     history of finished epochs, or refused with one line naming it."""
-    write_json(tmp_path / "state.json", state)
-    try:
-        read = read_state(tmp_path)
-    except TrainError as exc:
-        assert one_line(str(exc)) and str(tmp_path) in str(exc)
+    read = read_or_one_line(tmp_path / "state.json", state, read_state, TrainError)
+    if read is None:
         return
     assert (tmp_path / read["file"]).resolve().parent == tmp_path.resolve()
     for entry in read["history"]:  # a loss of Infinity would reach the run's summary
