@@ -211,7 +211,7 @@ def test_link_map_and_bars_are_drawn(model, tmp_path):
         params=FAST_PARAMS,
         size=(700, 500),
     )
-    assert len(fig.legends[0].get_texts()) == 5 + 1
+    assert len(fig.legends[0].get_texts()) == 5 + 1 + 1  # values, other, the stars
     assert png_size(save_figure(fig, tmp_path / "links.png")) == (700, 500)
     bars = similarity_bars(model, "science fiction", kind=LINKS, k=7, size=(800, 600))
     most, least = bars.axes[:2]
@@ -381,3 +381,22 @@ def test_genres_are_coloured_by_their_groups(model):
     # Genres asked for by name are coloured as written, not grouped.
     chosen = colour_groups(model, books, "genre", values=["Science fiction novel"])
     assert chosen.names == ["Science fiction novel"]
+
+
+def test_the_legend_says_what_the_stars_are(model):
+    """Issue 26: a starred map's legend has an entry for the star saying what is
+    starred: the books asked for, the most linked-to, or both."""
+    from wikirec.plot.points import star_label
+
+    fig = embedding_map(model, method="tsne", highlight=[TARZAN], highlight_top=3,
+                        params=FAST_PARAMS, size=(900, 700))  # fmt: skip
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts[-1] == "starred: the books asked for and the 3 most linked-to"
+    points = fig.wikirec["points"]
+    assert star_label(points, (), 5) == "starred: the 5 most linked-to books"
+    assert star_label(points, [TARZAN]) == "starred: the books asked for"
+    assert star_label(points) == ""
+    plain = embedding_map(model, method="tsne", color_by=None, highlight_top=2,
+                          params=FAST_PARAMS, size=(900, 700))  # fmt: skip
+    assert [t.get_text() for t in plain.legends[0].get_texts()] == [
+        "starred: the 2 most linked-to books"]

@@ -157,10 +157,12 @@ def map_figure(
     title: str = "",
     subtitle: str = "",
     size: tuple[int, int] = DEFAULT_SIZE,
+    stars_are: str = "",
 ):
     """A 2-D map: "other" in light grey behind, each group in its colour (largest drawn
     first), the legend outside the axes on the right, ``highlight`` positions starred
-    and labelled. Returns a matplotlib Figure."""
+    and labelled (``stars_are``: what they are, the star's entry in the legend).
+    Returns a matplotlib Figure."""
     fig = new_figure(size)
     ax = fig.add_subplot()
     s = marker_size(len(coords))
@@ -181,8 +183,9 @@ def map_figure(
         mask = groups.codes == i
         ax.scatter(*coords[mask].T, s=s * 1.3, c=PALETTE[i], alpha=0.85, linewidths=0, zorder=2)
     _draw_highlights(ax, coords, titles, highlight)
-    if groups.field is not None:
-        _legend(fig, groups)
+    stars_are = stars_are if len(highlight) else ""
+    if groups.field is not None or stars_are:
+        _legend(fig, groups, stars_are)
     _titles(ax, title, subtitle)
     _bare(ax)
     if len(highlight):
@@ -207,7 +210,7 @@ def _draw_highlights(ax, coords, titles, highlight) -> None:
         )
 
 
-def _legend(fig, groups: Groups) -> None:
+def _legend(fig, groups: Groups, stars_are: str = "") -> None:
     from matplotlib.lines import Line2D
 
     labels = groups.legend_labels()
@@ -229,6 +232,10 @@ def _legend(fig, groups: Groups) -> None:
                 markeredgewidth=0,
             )
         )
+    if stars_are:
+        proxies.append(Line2D([], [], ls="", marker="*", markersize=13, markerfacecolor="#ffd700",
+                              markeredgecolor="black", markeredgewidth=0.8))  # fmt: skip
+        labels = [*labels, stars_are]
     fig.legend(
         proxies,
         labels,

@@ -37,6 +37,7 @@ from wikirec.plot.points import (
     highlight_positions,
     load_trained,
     select_points,
+    star_label,
 )
 from wikirec.plot.reduce import METHOD_NAMES, METHODS, ReduceParams, Reduction, reduce_points
 from wikirec.trained import BOOKS, TrainedModel
@@ -67,7 +68,8 @@ def embedding_map(
     reduction = reduce_points(
         trained, points, replace(params or ReduceParams(), method=method), cache
     )
-    fig = _coloured_map(reduction, groups, points, stars, size)
+    fig = _coloured_map(reduction, groups, points, stars, size,
+                        star_label(points, highlight, highlight_top))  # fmt: skip
     fig.wikirec = {"reduction": reduction, "groups": groups, "points": points}
     return fig
 
@@ -111,9 +113,11 @@ def similarity_bars(
 
 
 def _coloured_map(
-    reduction: Reduction, groups: Groups, points: Points, stars, size: tuple[int, int]
-):
-    """The map of ``points`` as reduced, coloured by ``groups``, ``stars`` starred."""
+    reduction: Reduction, groups: Groups, points: Points, stars, size: tuple[int, int],
+    stars_are: str = "",
+):  # fmt: skip
+    """The map of ``points`` as reduced, coloured by ``groups``, ``stars`` starred (what
+    they are: ``stars_are``, in the legend)."""
     return map_figure(
         reduction.coords,
         groups,
@@ -122,6 +126,7 @@ def _coloured_map(
         _map_title(points, reduction, groups),
         reduction.subtitle(),
         size,
+        stars_are,
     )
 
 
@@ -278,7 +283,8 @@ def _draw_method(trained, options, plan, reduction: Reduction, out: Path, manife
     if groups.field and options.values:
         colour += "-" + slug("-".join(options.values), 40)
     name = f"{points.label}-{method}-{colour}"
-    fig = _coloured_map(reduction, groups, points, stars, options.size)
+    stars_are = star_label(points, options.highlight, options.highlight_top)
+    fig = _coloured_map(reduction, groups, points, stars, options.size, stars_are)
     path = _save(fig, out, name, options.fmt, manifest)
     manifest["maps"].append(
         {

@@ -104,6 +104,14 @@ def most_linked(trained: TrainedModel, points: Points, n: int) -> list[int]:
     return [position[r] for r in score.tolist() if r in position][:n]
 
 
+def star_label(points: Points, titles: Sequence[str] = (), top: int = 0) -> str:
+    """What the stars of :func:`highlight_positions` are, for a legend ("" if none)."""
+    parts = [f"the {points.noun} asked for"] if titles else []
+    if top:
+        parts.append(f"the {top} most linked-to" + ("" if titles else f" {points.noun}"))
+    return "starred: " + " and ".join(parts) if parts else ""
+
+
 def highlight_positions(
     trained: TrainedModel, points: Points, titles: Sequence[str] = (), top: int = 0
 ) -> list[int]:
