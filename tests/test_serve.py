@@ -518,3 +518,13 @@ def test_a_book_and_each_recommended_book_carry_a_byline(client, rec):
     assert sum("author" in r["byline"] for r in results) >= 8
     liked = get(client, "/api/liked", liked="The Son of Tarzan")["results"]
     assert all("byline" in r for r in liked)
+
+
+def test_books_about_a_page_say_whether_they_meet_it(client, rec):
+    """Issue 26: "books most about a page" mixed the books that link to the page with
+    books merely near it; each answer now says how it meets the page in the build."""
+    answer = get(client, "/api/about", page="science fiction", k=20)
+    column = rec.index("science fiction", "links")
+    sides = [rec.book_links.side(rec.index(r["title"], "books"), column) for r in answer["results"]]
+    assert [r["meets"] for r in answer["results"]] == sides
+    assert "" in sides and any(sides)  # both kinds among the 20

@@ -127,6 +127,17 @@ def wait_for_book(browser, title: str) -> None:
          f"the book page of {title!r} never showed")  # fmt: skip
 
 
+def wait_for_about(browser, rec, page: str) -> None:
+    """Issue 26: a page's books, the 20 most about it, in two lists: those that meet
+    the page in the build (link to it, or are linked from it), then the others."""
+    about = names(rec.books_about(page, topn=20))
+    column = rec.index(page, "links")
+    meets = {t: rec.book_links.side(rec.index(t, "books"), column) != "" for t in about}
+    assert any(meets.values())
+    wait_for_titles(browser, "#about-linking li.result", [t for t in about if meets[t]])
+    wait_for_titles(browser, "#about-near li.result", [t for t in about if not meets[t]])
+
+
 def shown_why(browser, selector: str) -> list[list[str]]:
     """The why-links under each result of a list, as the pages they name."""
     rows = css(browser, f"{selector} li.result")
@@ -191,7 +202,7 @@ def test_keyboard_picks_a_page_and_shows_the_books_about_it(browser, server, rec
 
     box.send_keys(Keys.ARROW_DOWN * (position + 1), Keys.ENTER)
     wait(browser, lambda d: [e.text for e in css(d, "#page-title")] == ["science fiction"])
-    wait_for_titles(browser, "#about li.result", names(rec.books_about("science fiction", 20)))
+    wait_for_about(browser, rec, "science fiction")
 
 
 def test_open_a_recommendation_and_follow_its_why_links(browser, server, rec):
@@ -208,7 +219,7 @@ def test_open_a_recommendation_and_follow_its_why_links(browser, server, rec):
     assert chip.get_attribute("title").startswith(TARZAN)  # says how each book meets the page
     chip.click()
     wait(browser, lambda d: [e.text for e in css(d, "#page-title")] == [pages[0]])
-    wait_for_titles(browser, "#about li.result", names(rec.books_about(pages[0], topn=20)))
+    wait_for_about(browser, rec, pages[0])
 
     browser.back()
     wait_for_book(browser, TARZAN)
@@ -396,7 +407,7 @@ def test_hostile_titles_and_fields_render_as_text(browser, hostile_server):
     assert page.startswith("<svg")
     browser.get(server.url + "#/page/" + quote(page, safe=""))
     wait(browser, lambda d: [e.text for e in css(d, "#page-title")] == [page])
-    wait_for_titles(browser, "#about li.result", names(rec.books_about(page, topn=20)))
+    wait_for_about(browser, rec, page)
 
     # Nothing ran and nothing was parsed as markup: no payload's counter, no element
     # but the page's own, no script but app.js, no policy violation reported.

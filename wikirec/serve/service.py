@@ -182,13 +182,22 @@ class ModelService:
         }
 
     def about(self, page: str, k: int = 10) -> dict:
-        """The books most about a page (closest to it)."""
+        """The books most about a page (closest to it), each saying whether it meets the
+        page in the build (``meets``: "out" it links to the page, "in" the page links to
+        it, "both", or "": only near it; absent when the build is not found)."""
         page = self._title(page, "page")
         _check_count(k, "k", MAX_K)
         _, resolved = self._resolve(page, (LINKS,))
         answers = self._call(lambda: self.rec.books_about(page, topn=k))
+        results = self._book_results(answers)
+        links = self.rec.book_links
+        if links is not None:
+            column = self.rec.index(resolved, LINKS)
+            rows = self.rec.titles[BOOKS].exact
+            for result in results:
+                result["meets"] = links.side(rows[result["title"]], column)
         return {"query": {"page": resolved, "k": k}, "measure": "similarity",
-                "results": self._book_results(answers)}  # fmt: skip
+                "results": results}  # fmt: skip
 
     def links(self, title: str, k: int = 10) -> dict:
         """The pages for a book, ranked as the model ranks them (a score, for a model

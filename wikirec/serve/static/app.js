@@ -268,7 +268,8 @@
     }
     if (token !== state.route) return;
     document.title = page.title + " \u00b7 wikirec";
-    const about = el("ol", { id: "about", class: "results" });
+    const linking = el("ol", { id: "about-linking", class: "results" });
+    const near = el("ol", { id: "about-near", class: "results" });
     show(
       el(
         "article",
@@ -283,10 +284,16 @@
           mapLink(page.title, "page"),
           page.also_book ? el("a", { href: bookHref(page.title) }, "As a book") : null
         ),
-        el("section", {}, el("h2", {}, "Books most about it"), about)
+        el("section", {}, el("h2", {}, "Books that link to it, or it links to"), linking),
+        el("section", {}, el("h2", {}, "Other books near it"), near)
       )
     );
-    fillBooks(about, api("about", { page: page.title, k: 20 }), null, token);
+    // One answer, the books most about the page, shown in two lists: those that meet
+    // the page in the build, then those the model only puts near it.
+    const answer = api("about", { page: page.title, k: 20 });
+    const part = (meets) => answer.then((body) => ({ ...body, results: body.results.filter(meets) }));
+    fillBooks(linking, part((r) => Boolean(r.meets)), null, token, "None of the nearest books meets it.");
+    fillBooks(near, part((r) => !r.meets), null, token);
   }
 
   function showError(error, href) {
@@ -337,7 +344,7 @@
 
   // ------------------------------------------------------------------ result lists
 
-  async function fillBooks(list, answer, whyQuery, token) {
+  async function fillBooks(list, answer, whyQuery, token, empty = "Nothing left to recommend.") {
     let results;
     try {
       results = (await answer).results;
@@ -347,7 +354,7 @@
     }
     if (token !== undefined && token !== state.route) return;
     list.replaceChildren(...results.map((r) => bookRow(r)));
-    if (!results.length) list.append(el("li", { class: "hint" }, "Nothing left to recommend."));
+    if (!results.length) list.append(el("li", { class: "hint" }, empty));
     if (whyQuery && whyQuery.length && results.length) addWhy(list, whyQuery, results);
   }
 
