@@ -90,7 +90,18 @@ def test_books_pipeline_end_to_end(books_run):
     assert all((out / "plot" / f).stat().st_size > 1000 for f in files)
 
 
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+def _figures_script():
+    """docs/figures.py as a module: the README and docs/ files it knows, and its
+    figures."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("figures", ROOT / "docs" / "figures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FIGURES = _figures_script()
 
 
 def fenced_blocks(text: str) -> list[tuple[str, str]]:
@@ -116,7 +127,7 @@ def demo_examples(kind: str) -> list[tuple[str, str]]:
                          r"(?:  +#.*)?$", re.M)  # fmt: skip
     curl = re.compile(r"^curl '(http://127\.0\.0\.1:8000/[^']*)'$", re.M)
     found = []
-    for path in DOCUMENTS:
+    for path in FIGURES.DOCUMENTS:
         for language, body in fenced_blocks(path.read_text(encoding="utf-8")):
             if kind == "python" and language == "python" and "artifacts/demo" in body:
                 found.append((path.name, body))
@@ -503,11 +514,7 @@ def test_the_quoted_figures_are_those_of_docs_figures_json(books_run):
     counts, the demo's output) are written there from docs/figures.json by
     docs/figures.py, which takes them from fresh clones: applying it changes nothing,
     every figure it knows is quoted somewhere, and its counts are the bundled data's."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("figures", ROOT / "docs" / "figures.py")
-    figures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(figures)
+    figures = FIGURES
     quoted = json.loads(figures.FIGURES.read_text(encoding="utf-8"))
     marked = set()
     for path in figures.DOCUMENTS:

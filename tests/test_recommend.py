@@ -27,7 +27,6 @@ from wikirec.recommend import (
     UnknownTitleError,
     format_table,
 )
-from wikirec.titles import TitleIndex
 from wikirec.trained import find_redirects, read_trained
 
 TARZAN = "The Son of Tarzan"
@@ -217,8 +216,7 @@ def test_all_most_similar_agrees_with_single_queries(rec):
 def cli_table(model_dir, answers) -> str:
     """The table `wikirec recommend` prints for book ``answers``: with their bylines."""
     trained = read_trained(model_dir)
-    rows = TitleIndex(trained.titles[BOOKS]).exact
-    return format_table(answers, bylines=[trained.byline(rows[t]) for t, _ in answers])
+    return format_table(answers, bylines=[trained.byline(trained.find(t)) for t, _ in answers])
 
 
 def test_cli_table(p15_model, rec, capsys):

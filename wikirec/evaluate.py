@@ -1023,7 +1023,7 @@ def report_table(
 
 def leaders_line(report: dict, columns: Sequence[str] = SUMMARY_COLUMNS) -> str:
     """Which method is best in which of ``columns``, in a line: ``best: link_mean
-    (out+in, default) in recall@50, auc, ...; tfidf (out) in category p@5``."""
+    (out+in, default) in recall@50, author p@5, ...; tfidf (out) in category p@5``."""
     best = _best_values(report["rows"], columns)
     leaders: dict[str, list[str]] = {}
     for column, value in best.items():

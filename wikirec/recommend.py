@@ -542,8 +542,7 @@ def run(args: argparse.Namespace) -> int:
     measure = rec.scorer.measure if among == LINKS else "similarity"
     bylines = None
     if among == BOOKS and trained.has_metadata:  # who wrote each answer, and when
-        rows = [rec.titles[BOOKS].exact[title] for title, _ in answers]
-        bylines = [trained.byline(row) for row in rows]
+        bylines = [trained.byline(trained.find(title)) for title, _ in answers]
     if args.json:
         answer = answer_json(args, among, answers, reasons, measure, kind, bylines)
         # Strict JSON: a NaN would print as NaN, which no JSON reader accepts.

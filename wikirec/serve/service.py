@@ -284,7 +284,6 @@ class ModelService:
         except RecommendError as exc:
             raise ApiError(400, str(exc)) from exc
 
-
     def _book_results(self, answers: list[tuple[str, float]]) -> list[dict]:
         """Ranked books, each with its byline (author and year, where known)."""
         rows = self.rec.titles[BOOKS].exact
