@@ -28,6 +28,8 @@ FRAGMENT = (
 )
 INFOBOX = b"{{Infobox book"
 AUTHOR = b"| author"
+LEAD = b"'''''Animal Farm'''''"  # where the article's lead starts
+LEAD_TEXT = b" is an [[allegory|allegorical]]"  # inside its first sentence
 
 # (name, where the payload goes, payload as it stands in the dump: XML-escaped)
 CASES = [
@@ -42,6 +44,15 @@ CASES = [
     ("infobox field: 300 unclosed <ref>", AUTHOR, b"| x = " + b"&lt;ref&gt;" * 300),
     ("infobox field: 5,000 bold quotes", AUTHOR, b"| x = " + b"'''" * 5_000),
     ("infobox field: 300 unclosed tables", AUTHOR, b"| x = " + b"{| x\n" * 300),
+    # The lead (its first sentences): found by skipping what opens a page, then read by
+    # mwparserfromhell within the infobox's bounds.
+    ('lead: 20,000 unclosed "{{" before it', LEAD, b"{{" * 20_000),
+    ("lead: 10,000 closed templates before it", LEAD, b"{{x}}\n" * 10_000),
+    ('lead: 5,000 nested unclosed "[[File:"', LEAD, b"[[File:x|" * 5_000),
+    ("lead: 10,000 list lines before it", LEAD, b"* x\n" * 10_000),
+    ('lead: 2,000 unclosed "<ref " in it', LEAD_TEXT, b"&lt;ref " * 2_000),
+    ("lead: 1,000 unclosed {{lang|x| in it", LEAD_TEXT, b"{{lang|x|" * 1_000),
+    ("lead: 5,000 bold quotes in it", LEAD_TEXT, b"'''" * 5_000),
 ]
 
 

@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ from wikirec.build import (
 )
 from wikirec.built import BuildError, load_training_data
 from wikirec.cli import main
+from wikirec.titles import normalize_title
 
 REFERENCE_STOP_LINKS = {
     "hardcover",
@@ -58,6 +59,7 @@ def test_p15_counts(p15_build):
         "duplicate_titles": 0,
         "kept": 1411,
         "without_pairs": 29,
+        "with_lead": 0,  # records hold no article text
     }
     assert summary["link_occurrences"]["read"] == 40749
     assert summary["distinct_links"]["read"] == 20052
@@ -164,10 +166,40 @@ def test_redirects_merge_links(p15_articles, tmp_path):
     loop = {"Fantasy fiction": "Fantasy", "Fantasy": "Fantasy"}
     recount = books_per_link(p15_articles, rename={**rename, **loop})
     assert "new york times" not in links and "fantasy fiction" not in links
+    shown = load_training_data(tmp_path / "build").links.set_index("title")["display"]
+    assert shown["the new york times"] == "The New York Times"  # the redirect's target
     assert links["the new york times"] == len(recount["the new york times"]) == 96
     assert links["fantasy"] == len(recount["fantasy"]) == 159
     assert summary["distinct_links"]["redirects_used"] == 3  # "Fantasy" wins its loop
     assert summary["distinct_links"]["redirect_loops"] == 1
+
+
+def test_links_are_shown_by_wikipedias_titles(p15_articles, p15_build):
+    """Keys stay case-folded; ``display`` is a book's own title where the link is a book,
+    else the spelling most of its links use (recounted from the parse's wikilinks)."""
+    data = load_training_data(p15_build)
+    links = data.links.set_index("title")["display"]
+    assert (links.index == links.str.lower()).all()  # each display folds to its key
+    books = set(data.books["title"])
+    book_keys = {book.lower(): book for book in books}
+    for key, display in links.items():
+        assert display == book_keys.get(key, display)
+    spellings: dict[str, Counter] = {}
+    articles = pq.read_table(p15_articles / "articles.parquet", columns=["wikilinks"])
+    for page_links in articles.column("wikilinks").to_pylist():
+        for raw in page_links:
+            title = normalize_title(raw)
+            spellings.setdefault(title.lower(), Counter())[title] += 1
+    varied = [key for key in links.index if len(spellings.get(key, ())) > 1]
+    assert len(varied) >= 20  # "Science Fiction" 11 times, "Science fiction" 274, ...
+    for key in varied:
+        counts = spellings[key]
+        if links[key] not in books:
+            best = max(counts.values())
+            tied = [t for t, n in counts.items() if n == best]
+            assert links[key] == min(tied, key=lambda t: (sum(c.isupper() for c in t), t))
+    assert links["science fiction"] == "Science fiction" and links["imdb"] == "IMDb"
+    assert links["judge dee at work"] == "Judge Dee at Work"  # a book, linked from others
 
 
 def test_keep_case_and_min_link_count(p15_articles, tmp_path):

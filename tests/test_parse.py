@@ -727,3 +727,43 @@ def test_links_agree_with_mwparserfromhell_on_every_real_article(fragment):
         ours_total += sum(ours.values())
     assert theirs_total > 30_000
     assert ours_total - theirs_total < 0.005 * theirs_total
+
+
+def test_the_lead_of_every_real_article_is_its_first_sentences_as_plain_text(fragment):
+    """On each of the fragment's 106 real articles (not only the three books): the lead
+    is prose without markup, whole sentences within LEAD_CHARS, and it begins as the
+    article does (its first words after the bold title)."""
+    from wikirec.wikitext import LEAD_CHARS, WIKITEXT, lead_sentences
+
+    _, pages, _ = fragment_parts(fragment)
+    leads = {}
+    for page in pages:
+        if b"<redirect" in page.xml:
+            continue
+        xml = page.xml
+        raw = xml[xml.index(b">", xml.index(b"<text")) + 1 : xml.index(b"</text>")]
+        title = unescape(extract_tag(xml, b"title"))
+        leads[title] = lead_sentences(WIKITEXT.visible(unescape(raw)))
+    assert len(leads) >= 100
+    found = {title: lead for title, lead in leads.items() if lead}
+    assert len(found) >= 0.9 * len(leads)  # a page opening on a heading or a list has none
+    for title, lead in found.items():
+        assert len(lead) <= LEAD_CHARS, title
+        markup = ("{{", "}}", "[[", "]]", "<ref", "</", "'''", "|")
+        assert not any(mark in lead for mark in markup), (title, lead)
+        assert lead[-1] in ".!?\u2026)\"':", (title, lead)  # ":" ends "X may refer to:"
+    assert found["Animal Farm"].startswith("Animal Farm is an allegorical and dystopian novella")
+    assert found["Anarchism"].startswith("Anarchism is a political philosophy")
+
+
+def test_a_book_keeps_its_lead_through_parse_and_build(fragment_out, tmp_path):
+    articles, _ = read(fragment_out)
+    lead = articles.set_index("title").loc["Animal Farm", "lead"]
+    assert lead.startswith("Animal Farm is a") and "George Orwell" in lead
+    from wikirec.build import build_training_data
+    from wikirec.built import load_training_data
+
+    summary = build_training_data(fragment_out, tmp_path / "build", min_link_count=1)
+    books = load_training_data(tmp_path / "build").books.set_index("title")
+    assert books.loc["Animal Farm", "lead"] == lead
+    assert summary["books"]["with_lead"] == 3

@@ -7,8 +7,10 @@ hard-coded model outputs); titles are facts of the bundled data.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -41,12 +43,16 @@ def rec(p15_model) -> Recommender:
 
 @pytest.fixture(scope="module")
 def raw(p15_model):
-    """Unit book and link vectors and titles, read straight from the files."""
+    """Unit book and link vectors and titles, read straight from the files: the pages
+    as answers show them, the build's Wikipedia titles (its ``display`` column)."""
     books = unit_rows(np.load(p15_model / "book_vectors.npy"))
     links = unit_rows(np.load(p15_model / "link_vectors.npy"))
     book_titles = json.loads((p15_model / "book_titles.json").read_text())
-    link_titles = json.loads((p15_model / "link_titles.json").read_text())
-    return books, links, book_titles, link_titles
+    link_keys = json.loads((p15_model / "link_titles.json").read_text())
+    build = Path(json.loads((p15_model / "train.json").read_text())["data"]["dir"])
+    shown = pd.read_parquet(build / "links.parquet", columns=["title", "display"])
+    assert shown["title"].tolist() == link_keys
+    return books, links, book_titles, shown["display"].tolist()
 
 
 def brute_force(query, items, titles, skip=(), least=False):
@@ -96,7 +102,7 @@ def test_titles_are_found_case_insensitively_and_in_normal_form(rec):
 
 def test_links_like_a_link_and_books_about_a_link(rec, raw):
     books, links, book_titles, link_titles = raw
-    row = link_titles.index(PAGE)
+    row = link_titles.index("Science fiction")  # the key "science fiction", as shown
     similar = rec.similar_links(PAGE, topn=8)
     assert similar == rec.most_similar(Link(PAGE), topn=8, among=LINKS)
     assert_same(similar, brute_force(links[row], links, link_titles, skip=[row]), 8)
@@ -115,7 +121,7 @@ def test_links_for_a_book(rec, raw):
 def test_arithmetic_over_books_and_links(rec, raw):
     books, links, book_titles, link_titles = raw
     a, b = book_titles.index(TARZAN), book_titles.index(LIKED[0])
-    page = link_titles.index(PAGE)
+    page = rec.index(PAGE, LINKS)
     found = rec.most_similar(positive=[TARZAN, Link(PAGE)], negative=[LIKED[0]], topn=10)
     query = (books[a] + links[page] - books[b]) / 3
     assert_same(found, brute_force(query, books, book_titles, skip=[a, b]), 10)
@@ -308,14 +314,18 @@ def test_why_names_the_pages_two_books_share_strongest_first(graph_rec, p15_grap
 
     data = load_training_data(p15_graph_build)
     a, b = graph_rec.index(TARZAN), graph_rec.index(LIKED[0])
-    titles = data.links["title"].tolist()
+    titles = data.links["display"].tolist()
     pairs = {(int(x), int(y)) for x, y in data.graph_pairs().tolist()}
     shared = {titles[k] for k in range(len(titles)) if (a, k) in pairs and (b, k) in pairs}
     found = graph_rec.why(TARZAN, LIKED[0], topn=1000)
-    assert {page for page, *_ in found} == shared and "edgar rice burroughs" in shared
-    weights = [w for *_, w in found]
-    assert weights == sorted(weights, reverse=True) and weights[0] > weights[-1] > 0
-    assert dict((page, side) for page, side, _, _ in found)["edgar rice burroughs"] == "out"
+    assert {page for page, *_ in found} == shared and "Edgar Rice Burroughs" in shared
+    hubs = graph_rec.book_links.hubs
+    is_hub = [bool(hubs[graph_rec.index(page, LINKS)]) for page, *_ in found]
+    assert is_hub == sorted(is_hub)  # the hubs last
+    for hub in (False, True):  # each part strongest first
+        weights = [w for (*_, w), h in zip(found, is_hub, strict=True) if h == hub]
+        assert weights == sorted(weights, reverse=True) and min(weights, default=1) > 0
+    assert dict((page, side) for page, side, _, _ in found)["Edgar Rice Burroughs"] == "out"
     with pytest.raises(RecommendError, match="No book"):
         graph_rec.why(TARZAN, "The Son of Tarzn")
 

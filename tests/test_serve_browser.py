@@ -71,6 +71,24 @@ def server(p15_graph_model):
         yield running
 
 
+@pytest.fixture(scope="module")
+def reader(p15_records, fragment, tmp_path_factory):
+    """The demo's data: the p15 records and the real dump fragment (whose three books
+    carry their article's text, so a lead), parsed, built with in-links and trained
+    small; its server and its service."""
+    from wikirec.build import build_training_data
+    from wikirec.parse import parse_dumps
+    from wikirec.train import train
+
+    folder = tmp_path_factory.mktemp("reader")
+    parse_dumps([p15_records, fragment], folder / "parse", workers=1)
+    build_training_data(folder / "parse", folder / "build")
+    train(folder / "build", folder / "train", epochs=10, dim=32, seed=0, overwrite=True)
+    service = ModelService.load(folder / "train")
+    with BackgroundServer(create_app(service, allowed_hosts("127.0.0.1"))) as running:
+        yield running, service
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -177,7 +195,8 @@ def test_search_pick_a_suggestion_and_see_the_book(browser, server, rec, p15_gra
     wait_for_titles(browser, "#least li.result", names(rec.most_similar(TARZAN, least=True)))
     assert css(browser, "#least-section")[0].get_attribute("open") is None
     assert not css(browser, "#least li.result")[0].is_displayed()
-    wait_for_titles(browser, "#pages li.result", names(rec.links_for(TARZAN)))
+    pages = ModelService.load(p15_graph_model).links(TARZAN)["results"]  # hubs last
+    wait_for_titles(browser, "#pages li.result", [r["title"] for r in pages])
 
     fields = dict(zip([e.text for e in css(browser, "#infobox dt")],
                       [e.text for e in css(browser, "#infobox dd")], strict=True))  # fmt: skip
@@ -194,15 +213,16 @@ def test_keyboard_picks_a_page_and_shows_the_books_about_it(browser, server, rec
     open_page(browser, server.url)
     box = css(browser, "#search")[0]
     box.send_keys("SCIENCE FICTIO")
-    wait(browser, lambda d: "science fiction" in titles_in(d, "#suggestions li.suggestion"))
+    page = "Science fiction"  # Wikipedia's title of the build's key "science fiction"
+    wait(browser, lambda d: page in titles_in(d, "#suggestions li.suggestion"))
     items = css(browser, "#suggestions li.suggestion")
-    position = [i.get_attribute("data-title") for i in items].index("science fiction")
+    position = [i.get_attribute("data-title") for i in items].index(page)
     assert items[position].get_attribute("data-kind") == "page"
     from selenium.webdriver.common.keys import Keys
 
     box.send_keys(Keys.ARROW_DOWN * (position + 1), Keys.ENTER)
-    wait(browser, lambda d: [e.text for e in css(d, "#page-title")] == ["science fiction"])
-    wait_for_about(browser, rec, "science fiction")
+    wait(browser, lambda d: [e.text for e in css(d, "#page-title")] == [page])
+    wait_for_about(browser, rec, page)
 
 
 def test_open_a_recommendation_and_follow_its_why_links(browser, server, rec):
@@ -295,6 +315,50 @@ def test_a_view_never_prints_a_left_out_part_as_null(browser, server, rec):
     open_page(browser, server.url, "#/book/" + quote(title))
     wait(browser, lambda d: [e.text for e in css(d, "#error")] == [str(caught.value)])
     assert "null" not in css(browser, "#view")[0].text
+
+
+def test_a_book_reads_as_wikipedia_writes_it(browser, reader):
+    """Issue 26: a byline and the article's first sentences under the title; the why
+    chips and the pages closest in Wikipedia's titles, not the build's folded keys;
+    categories as tags without their namespace; hubs (pages many books meet) last."""
+    server, service = reader
+    farm = service.book("Animal Farm")
+    assert farm["lead"].startswith("Animal Farm is an allegorical and dystopian novella")
+    open_page(browser, server.url, "#/book/" + quote("Animal Farm"))
+    wait_for_book(browser, "Animal Farm")
+    wait(browser, lambda d: [e.text for e in css(d, "#lead")] == [farm["lead"]])
+    assert "George Orwell" in css(browser, "#byline")[0].text
+
+    open_page(browser, server.url, "#/book/" + quote(TARZAN))
+    wait_for_book(browser, TARZAN)
+    assert not css(browser, "#lead")  # a record holds no text: no lead, and no "null"
+    similar = [r["title"] for r in service.similar(TARZAN, k=10)["results"]]
+    wait(browser, lambda d: len(css(d, "#similar .why")) == len(similar))
+    why = service.why([TARZAN], similar, k=5)["results"]
+    shared = [s for result in why for s in result["shared"]]
+    tags = [s["page"] for s in shared if s["category"]]
+    assert tags and not any(s["page"].startswith("category:") for s in shared)
+    chips = css(browser, "#similar .why-link")
+    assert [c.get_attribute("data-page") for c in chips] == [s["page"] for s in shared]
+    for chip, page in zip(chips, shared, strict=True):
+        is_tag = "tag" in chip.get_attribute("class").split()
+        assert is_tag == page["category"]
+        # a tag shows the category's name: "Category:Tarzan novels" reads "Tarzan novels"
+        assert chip.text.split("\n")[0].rstrip("\u2190\u2192\u2194") == (
+            page["page"].split(":", 1)[1] if is_tag else page["page"])  # fmt: skip
+    assert any(c != c.lower() for c in [chip.text for chip in chips])  # not folded keys
+
+    # pages closest to a book whose best pages include hubs: the hubs come last
+    candidates = ["Animal Farm", *service.rec.titles["books"].titles]
+    answers = ((b, service.links(b, k=10)["results"]) for b in candidates)
+    book, pages = next((b, r) for b, r in answers if any(x["hub"] for x in r))
+    hubs = [r["hub"] for r in pages]
+    assert hubs == sorted(hubs) and not all(hubs)
+    open_page(browser, server.url, "#/book/" + quote(book))
+    wait_for_book(browser, book)
+    wait_for_titles(browser, "#pages li.result", [r["title"] for r in pages])
+    rows = css(browser, "#pages li.result")
+    assert ["hub" in row.get_attribute("class").split() for row in rows] == hubs
 
 
 def test_the_page_follows_the_readers_dark_mode(browser, server):

@@ -35,10 +35,14 @@ Writes to ``OUT``::
 
     books.parquet   index, title, author, genre, country, language, publisher, series,
                     preceded_by, followed_by (infobox fields, "" when absent), infobox
-                    (JSON text of every field), n_pairs
+                    (JSON text of every field), lead (the parse's first sentences of
+                    the article, "" when it has none), n_pairs
                     , link_index (the book's own row in links.parquet when some book
                     meets it as a link, else -1)
-    links.parquet   index, title, count (distinct books it meets either way),
+    links.parquet   index, title (the link's key: case-folded unless keep_case),
+                    display (Wikipedia's spelling after redirects: a page's own title
+                    where the dump has it, else the spelling most links use), count
+                    (distinct books it meets either way),
                     occurrences (out-link pairs), out_books, in_books (distinct books
                     linking to it, and linked from it)
     pairs.npy       int32, shape (n_pairs, 2): (book index, link index), one row per link
@@ -296,7 +300,9 @@ def _read_articles(
     if not path.is_file():
         raise BuildError(f"{articles_dir}: no articles.parquet (run `wikirec parse` first)")
     try:
-        articles = pq.read_table(path, columns=["title", "infobox", links])
+        # "lead" is absent from parse folders made before it
+        wanted = ["title", "infobox", "lead", links]
+        articles = pq.read_table(path, columns=[c for c in wanted if c in _columns(path)])
         redirects = _optional_table(articles_dir / "redirects.parquet")
         found_inlinks = _optional_table(articles_dir / "inlinks.parquet") if inlinks else None
     except (pa.ArrowException, OSError, KeyError) as exc:
@@ -304,6 +310,10 @@ def _read_articles(
     if articles.num_rows == 0:
         raise BuildError(f"{path}: no articles")
     return articles, redirects, found_inlinks
+
+
+def _columns(path: Path) -> list[str]:
+    return pq.read_schema(path).names
 
 
 def _optional_table(path: Path) -> pa.Table | None:
@@ -333,8 +343,9 @@ def _select_books(titles: list[str]) -> tuple[np.ndarray, dict[str, int]]:
 
 
 def _book_table(
-    titles: list[str], infoboxes: list[str | None], n_pairs: np.ndarray, own_links: np.ndarray
-) -> pa.Table:
+    titles: list[str], infoboxes: list[str | None], leads: list[str | None],
+    n_pairs: np.ndarray, own_links: np.ndarray,
+) -> pa.Table:  # fmt: skip
     fields = [infobox_fields(raw) for raw in infoboxes]
     columns: dict[str, object] = {
         "index": np.arange(len(titles), dtype=np.int64),
@@ -343,6 +354,7 @@ def _book_table(
     for name in INFOBOX_COLUMNS:
         columns[name] = [f.get(name, "") for f in fields]
     columns["infobox"] = [raw or "{}" for raw in infoboxes]
+    columns["lead"] = pa.array([lead or "" for lead in leads], pa.string())
     columns["n_pairs"] = n_pairs.astype(np.int64)
     columns["link_index"] = own_links.astype(np.int64)
     return pa.table(columns)
@@ -412,12 +424,14 @@ def build_training_data(
         in_books, in_sources = _inlink_books(inlink_table, book_titles, redirects)
         extra = [*in_sources, *book_titles]
         if links == "wikilinks":
+            raw_counts = np.bincount(raw_codes, minlength=len(raw_titles))
             link_of_raw, counts = _clean_links(raw_titles, redirects, stops, keep_case, extra,
-                                               category_links)  # fmt: skip
+                                               category_links, raw_counts)  # fmt: skip
         else:
-            link_of_raw, counts = _clean_urls(raw_titles)
+            (urls, url_code), counts = _clean_urls(raw_titles)
+            link_of_raw = (urls, url_code, urls)  # a URL is shown as it is kept
         bar.update()
-        link_title, link_code = link_of_raw
+        link_title, link_code, link_display = link_of_raw
         codes = link_code[raw_codes]
         on_book = occurrence_book >= 0
         n_raw, n_in = len(raw_titles), len(in_sources)
@@ -425,7 +439,7 @@ def build_training_data(
         own_codes = link_code[n_raw + n_in :] if links == "wikilinks" else None
         pairs, in_pairs, link_table, new_code, steps = _filter_pairs(
             occurrence_book[on_book], codes[on_book], in_books, in_codes, link_title,
-            min_link_count,
+            min_link_count, link_display,
         )  # fmt: skip
         bar.update()
         summary = _summary(
@@ -452,11 +466,14 @@ def build_training_data(
         summary["version"] = __version__
         summary["redirects_available"] = 0 if redirects is None else redirects.num_rows
         infoboxes = pc.take(articles.column("infobox"), pa.array(book_rows)).to_pylist()
+        leads = (pc.take(articles.column("lead"), pa.array(book_rows)).to_pylist()
+                 if "lead" in articles.column_names else [""] * len(book_rows))  # fmt: skip
         n_pairs = np.bincount(pairs[:, 0], minlength=len(book_rows))
         own_links = _own_links(own_codes, new_code, len(book_rows))
         summary["books"]["without_pairs"] = int((n_pairs == 0).sum())
+        summary["books"]["with_lead"] = sum(1 for lead in leads if lead)
         summary["seconds"] = round(time.perf_counter() - started, 3)
-        books = _book_table(book_titles, infoboxes, n_pairs, own_links)
+        books = _book_table(book_titles, infoboxes, leads, n_pairs, own_links)
         write_build(out, books, link_table, pairs, in_pairs, summary)
         bar.update()
     return summary
@@ -500,14 +517,17 @@ def _clean_links(
     keep_case: bool,
     extra: Sequence[str] = (),
     categories: bool = True,
-) -> tuple[tuple[list[str], np.ndarray], dict[str, int]]:
+    raw_counts: np.ndarray | None = None,
+) -> tuple[tuple[list[str], np.ndarray, list[str]], dict[str, int]]:
     """Map each distinct raw link target to a cleaned link, or -1 when dropped.
 
-    Returns ``((titles, code))``: ``code[i]`` is the position in ``titles`` of raw
-    target ``i`` (int64, -1 if dropped), and counts of distinct targets per step.
+    Returns ``((titles, code, display))``: ``code[i]`` is the position in ``titles`` of
+    raw target ``i`` (int64, -1 if dropped), ``display[j]`` is Wikipedia's spelling of
+    link ``j`` (:func:`_display_title`), and counts of distinct targets per step.
     ``extra`` titles (pages that are not link targets: in-link sources, the books'
     own titles) are cleaned the same way and coded after the raw targets, but neither
-    counted nor given a title of their own unless cleaning keeps them."""
+    counted nor given a title of their own unless cleaning keeps them. ``raw_counts``:
+    occurrences of each raw target (int, len(raw_titles)), which spelling wins."""
     every = [*raw_titles, *extra]
     content = [is_content_link(t, categories) for t in every]
     kept_positions = np.flatnonzero(np.asarray(content, dtype=bool))
@@ -525,6 +545,7 @@ def _clean_links(
     after_redirects: set[str] = set()
     after_namespaces: set[str] = set()
     stopped: set[str] = set()
+    spellings: list[dict[str, float]] = []
     for position, title in zip(kept_positions, resolved, strict=True):
         counted = position < n_raw
         if counted:
@@ -541,7 +562,10 @@ def _clean_links(
         if folded not in index:
             index[folded] = len(titles)
             titles.append(folded)
+            spellings.append({})
         code[position] = index[folded]
+        votes = spellings[index[folded]]
+        votes[title] = votes.get(title, 0.0) + _spelling_vote(position, n_raw, raw_counts)
     counts = {
         "read": n_raw,
         "content_namespaces": int(np.count_nonzero(kept_positions < n_raw)),
@@ -552,7 +576,33 @@ def _clean_links(
         "redirects_used": redirect_counts["redirects_used"],
         "redirect_loops": redirect_counts["loops"],
     }
-    return (titles, code), counts
+    return (titles, code, [_display_title(votes) for votes in spellings]), counts
+
+
+# A page's own title (a book's, an in-link's source page) outvotes any number of links
+# spelled otherwise: it is how Wikipedia names the page.
+PAGE_TITLE_VOTE = 1e12
+
+
+def _spelling_vote(position: int, n_raw: int, raw_counts: np.ndarray | None) -> float:
+    """How much the spelling at ``position`` counts towards its link's display title:
+    a raw target its occurrences (1 without ``raw_counts``), a page's own title
+    :data:`PAGE_TITLE_VOTE`."""
+    if position >= n_raw:
+        return PAGE_TITLE_VOTE
+    return 1.0 if raw_counts is None else float(raw_counts[position])
+
+
+def _display_title(votes: dict[str, float]) -> str:
+    """The spelling with the most votes, after redirects: ``The New York Times`` for a
+    key ``the new york times``. Ties go to the fewest capitals (``IMDb`` over ``IMDB``,
+    ``Time`` over ``TIME``: shouting is the rarer style of a title), then code-point
+    order."""
+    return min(votes, key=lambda spelling: (-votes[spelling], _capitals(spelling), spelling))
+
+
+def _capitals(text: str) -> int:
+    return sum(ch.isupper() for ch in text)
 
 
 def _filter_pairs(
@@ -562,6 +612,7 @@ def _filter_pairs(
     in_codes: np.ndarray,
     titles: list[str],
     min_count: int,
+    display: list[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, pa.Table, np.ndarray, dict[str, int]]:
     """Remove the dropped and the rare links; number the kept links by count.
 
@@ -570,12 +621,13 @@ def _filter_pairs(
     books, codes : int64 arrays, shape (n_occurrences,): book index, cleaned link code
         (-1 for a dropped link)
     in_books, in_codes : int64 arrays, shape (n_in,): the same for the in-links
+    titles, display : each code's link key and how it is shown (None: as its key)
 
     Returns
     -------
     pairs : int32 array, shape (n_pairs, 2)
     in_pairs : int32 array, shape (n_in_kept, 2), distinct, sorted
-    links : table ``index, title, count, occurrences, out_books, in_books``
+    links : table ``index, title, display, count, occurrences, out_books, in_books``
     new_code : int64 (n_codes,): each code's kept link index, or -1
     steps : occurrence counts after each step
     """
@@ -608,6 +660,7 @@ def _filter_pairs(
         {
             "index": np.arange(len(order), dtype=np.int64),
             "title": pa.array(title_array[order].tolist(), pa.string()),
+            "display": pa.array([(display or titles)[code] for code in order], pa.string()),
             "count": book_count[order].astype(np.int64),
             "occurrences": occurrences[order].astype(np.int64),
             "out_books": out_books[order].astype(np.int64),

@@ -47,7 +47,8 @@ class TrainingData:
     Attributes
     ----------
     books : DataFrame, one row per book, row ``i`` has ``index == i``
-    links : DataFrame, one row per link, row ``j`` has ``index == j``
+    links : DataFrame, one row per link, row ``j`` has ``index == j``; ``title`` is its
+        key, ``display`` how it is shown (the key for a build made before displays)
     pairs : ndarray of int32, shape (n_pairs, 2)
         ``(book index, link index)``, one row per link occurrence (repeats kept).
     summary : dict, the contents of ``build.json``
@@ -174,10 +175,21 @@ def load_training_data(data_dir: str | os.PathLike, mmap: bool = False) -> Train
         raise BuildError(f"{folder}: cannot read the build ({exc})") from exc
     if in_pairs is None:
         in_pairs = np.zeros((0, 2), np.int32)
+    if "title" in links.columns:
+        links["display"] = _display_titles(links)
     _check_build(folder, books, links, pairs, summary)
     _check_pairs(folder, "in_pairs.npy", in_pairs, len(books), len(links))
     return TrainingData(books=books, links=links, pairs=pairs, summary=summary,
                         in_pairs=in_pairs)  # fmt: skip
+
+
+def _display_titles(links: pd.DataFrame) -> pd.Series:
+    """How each link is shown: the build's ``display`` column, its key where that is
+    missing or empty (builds made before it had none)."""
+    if "display" not in links.columns:
+        return links["title"]
+    shown = links["display"].map(lambda value: value if isinstance(value, str) and value else None)
+    return shown.fillna(links["title"])
 
 
 def _check_build(folder: Path, books, links, pairs: np.ndarray, summary: dict) -> None:

@@ -5,7 +5,9 @@ keeps the main-namespace pages that carry one of the chosen templates (``Infobox
 book`` and its aliases by default), plus every redirect. Writes::
 
     OUT/articles.parquet   title, page_id, timestamp, text_length, template, infobox
-                           (JSON text), wikilinks, categories, external_links (lists)
+                           (JSON text), lead (the article's first sentences as plain
+                           text, at most 320 characters; "" for NDJSON records),
+                           wikilinks, categories, external_links (lists)
     OUT/redirects.parquet  source, target (every redirect; main-namespace titles unprefixed)
     OUT/inlinks.parquet    source, target: a main-namespace page of the dump (kept or
                            not) and a link of it to a kept page, the target as written
@@ -113,6 +115,7 @@ ARTICLE_SCHEMA = pa.schema(
         ("text_length", pa.int64()),
         ("template", pa.string()),
         ("infobox", pa.string()),
+        ("lead", pa.string()),
         ("wikilinks", pa.list_(pa.string())),
         ("categories", pa.list_(pa.string())),
         ("external_links", pa.list_(pa.string())),
@@ -204,6 +207,7 @@ def read_records(
                     "infobox": json.dumps(
                         {str(k): str(v) for k, v in dict(infobox).items()}, ensure_ascii=False
                     ),
+                    "lead": "",  # a record holds no text to read it from
                     "wikilinks": wikilinks,
                     "categories": [
                         t.split(":", 1)[1] for t in wikilinks if namespace_of(t) == "Category"
@@ -407,7 +411,8 @@ def _fingerprint(
         digest.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
     # "links" names the chunk files' format: chunks written before in-links existed
     # have no link files, and are not reused.
-    params = [__version__, sorted(templates), limit, chunk_bytes, {"links": inlinks}]
+    params = [__version__, sorted(templates), limit, chunk_bytes, {"links": inlinks},
+              ARTICLE_SCHEMA.names]  # chunks of another table's columns are not reused
     digest.update(json.dumps(params).encode())
     return digest.hexdigest()[:16]
 

@@ -166,6 +166,13 @@ class Redirects:
 # --------------------------------------------------------------------------- why
 
 
+# A hub: a page so many books meet (a newspaper that reviews them all, "Novel", a
+# language, a large publisher) that sharing it says little about two books. Explanations
+# list hubs after every other page a book shares (docs/pipeline.md, "Why").
+HUB_SHARE = 0.03  # of the books
+HUB_MIN_BOOKS = 20  # and at least this many: on a small build no page is a hub
+
+
 class BookLinks:
     """Which pages each book links to and which pages link to it (a build's pairs), to
     explain a recommendation by what two books share.
@@ -175,6 +182,11 @@ class BookLinks:
     out_pairs : int (n, 2), (book, page) the book links to (repeats allowed)
     in_pairs : int (m, 2), (book, page) linking to the book, or None
     n_books, n_links : the sizes of the two vocabularies
+
+    Attributes
+    ----------
+    hubs : bool (n_links,), the pages more than :data:`HUB_SHARE` of the books (and at
+        least :data:`HUB_MIN_BOOKS`) meet either way
     """
 
     SIDES = {1: "out", 2: "in", 3: "both"}
@@ -184,6 +196,8 @@ class BookLinks:
     ) -> None:
         self.sides = link_sides(out_pairs, in_pairs, n_books, n_links)
         self.weights = tfidf_matrix((self.sides > 0).astype(np.float32))
+        met_by = np.asarray((self.sides > 0).sum(0)).ravel()
+        self.hubs = (met_by > HUB_SHARE * n_books) & (met_by >= HUB_MIN_BOOKS)
 
     def side(self, book: int, link: int) -> str:
         """``"out"``, ``"in"``, ``"both"`` (or ``""``: the book does not meet the page)."""
@@ -191,13 +205,14 @@ class BookLinks:
 
     def shared(self, books: Sequence[int], other: int, topn: int) -> list[tuple[int, str, float]]:
         """The pages ``other`` shares with ``books``: ``(page row, side of the first of
-        books that meets it, weight)``, strongest first (ties: lower row first)."""
+        books that meets it, weight)``, strongest first, :attr:`hubs` after the others
+        (ties: lower row first)."""
         if not books:
             return []
         query = self.weights[list(books)].sum(0)
         common = self.weights[other].multiply(query).toarray().ravel()
         rows = np.flatnonzero(common > 0)
-        rows = rows[np.lexsort((rows, -common[rows]))][:topn]
+        rows = rows[np.lexsort((rows, -common[rows], self.hubs[rows]))][:topn]
         out = []
         for link in rows:
             side = next(s for s in (self.side(b, link) for b in books) if s)
@@ -224,6 +239,9 @@ class Recommender:
         vote), or None
     neighbour_weight : pages for books: the weight of the nearest books' vote against
         the model's score (:class:`wikirec.scoring.LinkScorer`; needs ``book_links``)
+    link_display : list of str, length n_links: how each page is shown, Wikipedia's
+        title (the build's ``display``), or None: as its title. Answers give these; a
+        query may use either (titles are found case-insensitively).
     """
 
     def __init__(
@@ -237,15 +255,20 @@ class Recommender:
         scale: float = 1.0,
         book_links: BookLinks | None = None,
         neighbour_weight: float = 0.0,
+        link_display: Sequence[str] | None = None,
     ) -> None:
         if len(book_titles) != len(book_vectors) or len(link_titles) != len(link_vectors):
             raise RecommendError("the titles do not match the vectors")
+        if link_display is not None and len(link_display) != len(link_titles):
+            raise RecommendError("the pages' display titles do not match the pages")
         if np.ndim(book_vectors) != 2 or np.shape(book_vectors)[1:] != np.shape(link_vectors)[1:]:
             raise RecommendError("book and link vectors must be 2-d with the same width")
         if link_bias is not None and np.shape(link_bias) != (len(link_titles),):
             raise RecommendError("the page biases do not match the pages")
         self.vectors = {BOOKS: unit_rows(book_vectors), LINKS: unit_rows(link_vectors)}
         self.titles = {BOOKS: TitleIndex(book_titles), LINKS: TitleIndex(link_titles)}
+        # what an answer shows for each row
+        self.shown = {BOOKS: list(book_titles), LINKS: list(link_display or link_titles)}
         self.redirects = redirects
         self.book_links = book_links
         self.scorer = LinkScorer(  # holds the page biases and the scale
@@ -284,6 +307,7 @@ class Recommender:
             trained.titles[LINKS], trained.vectors[LINKS],
             redirects=table, link_bias=trained.link_bias, scale=trained.scale,
             book_links=book_links, neighbour_weight=trained.neighbour_weight,
+            link_display=trained.display_titles(LINKS),
         )  # fmt: skip
 
     @property
@@ -335,9 +359,10 @@ class Recommender:
 
     def _unknown(self, title: str, kinds: Sequence[str]) -> UnknownTitleError:
         matches = sorted(
-            (match for kind in kinds for match in self.titles[kind].close_matches(title)),
+            ((score, self.shown[kind][self.titles[kind].exact[found]])
+             for kind in kinds for score, found in self.titles[kind].close_matches(title)),
             key=lambda pair: (-pair[0], pair[1]),
-        )
+        )  # fmt: skip
         unique = list(dict.fromkeys(t for _, t in matches))[:MAX_SUGGESTIONS]
         return UnknownTitleError(title, kinds, unique)
 
@@ -432,7 +457,7 @@ class Recommender:
         rows = [row for kind, row in (self.resolve(t, (BOOKS,)) for t in _as_terms(query))
                 if kind == BOOKS]  # fmt: skip
         other = self.index(book, BOOKS)
-        titles = self.titles[LINKS].titles
+        titles = self.shown[LINKS]
         return [
             (titles[link], side, self.book_links.side(other, link), weight)
             for link, side, weight in self.book_links.shared(rows, other, topn)
@@ -465,7 +490,7 @@ class Recommender:
             scores[skip] = np.inf if least else -np.inf
         n_left = len(scores) - len(set(skip))
         rows = top_k(scores, min(topn, n_left), least=least)
-        titles = self.titles[among].titles
+        titles = self.shown[among]
         return [(titles[r], float(scores[r])) for r in rows]
 
 
@@ -605,12 +630,15 @@ def format_table(
 
 
 def describe_shared(shared: list[tuple[str, str, str, float]]) -> str:
-    """``george orwell (-> both), list of dystopian novels (<- both)``: each shared page
-    with how the query's book and this book meet it."""
+    """``George Orwell, List of dystopian novels (<- both)``: each shared page, with how
+    the query's book and this book meet it unless both link to it (the common case)."""
     if not shared:
         return "no page in common (near by the learned vectors only)"
     parts = []
     for page, side, book_side, _ in shared:
+        if side == book_side == "out":
+            parts.append(page)
+            continue
         how = f"{ARROWS[side]} both" if side == book_side else (
             f"{ARROWS[side]} query, {ARROWS[book_side]} this")  # fmt: skip
         parts.append(f"{page} ({how})")

@@ -52,7 +52,7 @@ MODEL_FILES = (
     "link_titles.json",
 )
 BIAS_FILES = ("book_bias.npy", "link_bias.npy")
-NOT_FIELDS = ("index", "title", "infobox", "n_pairs", "link_index")  # books.parquet columns
+NOT_FIELDS = ("index", "title", "infobox", "lead", "n_pairs", "link_index")  # books.parquet
 # Infobox book's fields for each part of a byline, in the order they are tried.
 BYLINE_FIELDS = {
     "author": ("author", "authors", "editor", "editors"),
@@ -169,6 +169,15 @@ class TrainedModel:
             )  # fmt: skip
         return self._scorer
 
+    def display_titles(self, kind: str) -> list[str] | None:
+        """How each of ``kind``'s rows is shown: the build's Wikipedia titles for pages
+        (``display``), the titles for books; None without the build (pages: their keys)."""
+        if kind == BOOKS:
+            return list(self.titles[BOOKS])
+        if not self.has_metadata or "display" not in self.links:
+            return None
+        return self.links["display"].tolist()
+
     def fields(self, row: int) -> list[list[str]]:
         """Book ``row``'s infobox fields, ``[[name, value], ...]`` in the infobox's order,
         empty values left out (the build's columns, for an infobox that cannot be read
@@ -198,6 +207,13 @@ class TrainedModel:
             if value.strip():
                 byline[key] = " ".join(value.split())[:BYLINE_CHARS]
         return byline
+
+    def lead(self, row: int) -> str:
+        """Book ``row``'s first sentences, as the parse read them from its article (""
+        for a build made before leads, or from records without text); needs metadata."""
+        self.require_metadata("a book's lead")
+        value = self.books.iloc[row].get("lead")
+        return value if isinstance(value, str) else ""
 
     def book_pages(self):
         """scipy CSR (n_books, n_links), int8, nonzero where a book meets a page in the

@@ -355,10 +355,163 @@ def extract_article(title: str, text: str, matcher: TemplateMatcher) -> dict[str
         "title": title,
         "template": name,
         "infobox": json.dumps(fields, ensure_ascii=False),
+        "lead": lead_sentences(visible),
         "wikilinks": wikilinks,
         "categories": categories,
         "external_links": external_links(visible),
     }
+
+
+# --------------------------------------------------------------------------- the lead
+
+# What a book page shows under its title: the article's first sentences as plain text.
+LEAD_CHARS = 320  # at most this much text is kept (whole sentences when they fit)
+# The lead paragraph is looked for in the page's first characters only, and read through
+# mwparserfromhell within the infobox's bounds (parse_cost): no page can stall a worker.
+LEAD_SEARCH_CHARS = 60_000
+LEAD_PARAGRAPH_CHARS = 4_000
+LEAD_PARSED_CHARS = 1_500  # of it, without references: plenty for LEAD_CHARS of text
+_ANY_TAG = re.compile(r"<[^<>]*>")
+# Each try stops at the next "<", so a run of unclosed "<ref " costs linear time.
+_REFERENCES = re.compile(r"<ref\b[^<>]*/>|<ref\b[^<>]*>(?:(?!</?ref\b).)*</ref\s*>", re.I | re.S)
+# what a left-out template leaves behind: "( ; )", "(; born 1903)", " ,"
+_EMPTY_BRACKETS = re.compile(r"\(\s*[;,]*\s*\)")
+_BRACKET_OPENING = re.compile(r"\(\s*(?:[;,]\s*)+")
+_BRACKET_CLOSING = re.compile(r"(?:\s*[;,])+\s*\)")
+_SPACE_BEFORE_MARK = re.compile(r"\s+([,.;:)])")
+_LEAD_SKIPPED_LINKS = re.compile(r"\[\[\s*:?\s*(file|image|category)\s*:", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(])")
+
+
+def lead_sentences(visible: str) -> str:
+    """The article's first sentences as plain text, at most :data:`LEAD_CHARS`
+    characters: the first paragraph of prose (after the templates, tables, files and
+    magic words that come before it), read as :func:`plain_text` reads a field, then
+    cut after the last whole sentence that fits (or at a word, with an ellipsis). ``""``
+    when the page opens with no prose before its first heading, or the paragraph is
+    refused as too costly to parse."""
+    paragraph = _lead_paragraph(visible[:LEAD_SEARCH_CHARS])
+    # References are most of a lead's markup and none of its text.
+    # Then every other tag is dropped, its text kept (<small>, <span>, <br>): a lead
+    # needs none, and a run of unclosed ones costs mwparserfromhell quadratic time.
+    paragraph = _ANY_TAG.sub("", _REFERENCES.sub("", paragraph)).replace("<", "")
+    paragraph = paragraph[:LEAD_PARSED_CHARS]
+    if not paragraph or parse_cost(paragraph) > MAX_PARSE_COST:
+        return ""
+    try:
+        text = _lead_text(mwparserfromhell.parse(paragraph))
+    except RecursionError:
+        return ""
+    return _first_sentences(text, LEAD_CHARS)
+
+
+def _lead_paragraph(text: str) -> str:
+    """The first paragraph of prose of ``text``: from its first line that is no
+    template, table, file, category, list, indent, heading or magic word, to the
+    next blank line, heading, table or list (at most :data:`LEAD_PARAGRAPH_CHARS`)."""
+    position = 0
+    while position < len(text):
+        while position < len(text) and text[position].isspace():
+            position += 1
+        rest = text[position : position + 2]
+        if rest == "{{" and not _is_prose_template(text, position):
+            end = _template_end(text, position)
+            if end is None:
+                return ""
+            position = end
+        elif rest == "{|":
+            end = text.find("\n|}", position)
+            if end < 0:
+                return ""
+            position = end + 3
+        elif _LEAD_SKIPPED_LINKS.match(text, position):
+            end = _link_end(text, position)
+            if end is None:
+                return ""
+            position = end
+        elif rest == "__" or rest[:1] in ("*", "#", ":", ";", "<"):
+            end = text.find("\n", position)
+            position = len(text) if end < 0 else end
+        elif rest[:1] == "=":
+            return ""  # a section before any lead
+        else:
+            end = len(text)
+            for stop in ("\n\n", "\n=", "\n{|", "\n*", "\n#", "\n:", "\n;"):
+                found = text.find(stop, position, position + LEAD_PARAGRAPH_CHARS)
+                end = min(end, found if found >= 0 else end)
+            return text[position : min(end, position + LEAD_PARAGRAPH_CHARS)].strip()
+    return ""
+
+
+def _is_prose_template(text: str, start: int) -> bool:
+    """Whether the template at ``start`` is one a sentence may begin with
+    (``{{nihongo|Aikido|...}} is a ...``): one :func:`_rendered` gives text."""
+    match = _TEMPLATE_START.match(text, start)
+    if match is None:
+        return False
+    name = canonical_template_name(match.group(1)).lower()
+    return bool(_LAST_ARGUMENT.match(name) or _FIRST_ARGUMENT.match(name))
+
+
+def _link_end(text: str, start: int) -> int | None:
+    """Index just past the ``]]`` closing the ``[[`` at ``start`` (links nest in a
+    file's caption), or None."""
+    return _balanced_end(text, start, _BRACKETS, "[[")
+
+
+_BRACKETS = re.compile(r"\[\[|\]\]")
+
+
+def _lead_text(code: Wikicode) -> str:
+    """:func:`plain_text`, but the templates of running prose give the text they render
+    (:func:`_rendered`), and the others (pronunciations, citations needed, ...) none."""
+    for template in code.filter_templates(recursive=False):
+        code.replace(template, _rendered(template))
+    return plain_text(code)
+
+
+# Templates that stand for a character in running prose.
+_CHARACTER_TEMPLATES = {"ndash": "\u2013", "mdash": "\u2014", "snd": " \u2013 ",
+                        "spaced ndash": " \u2013 ", "nbsp": " ", "'": "'", "sndash": " \u2013 "}
+# Templates whose text is one of their arguments: the last ({{lang|fr|Le Petit Prince}}),
+# the first ({{nihongo|Aikido|合気道|aikidō}}), or the value and its unit
+# ({{convert|44579000|km2}}).
+_LAST_ARGUMENT = re.compile(r"^(lang(-[\w-]+)?|transl|langx)$")
+_FIRST_ARGUMENT = re.compile(r"^(nihongo[23]?|nowrap|small|em|abbr|lang-x)$")
+
+
+def _rendered(template: Template) -> str:
+    """What a template of a lead renders as plain text, or "" (most render markup,
+    footnotes or pronunciations: nothing a reader's sentence needs)."""
+    name = canonical_template_name(str(template.name)).lower()
+    args = [str(p.value).strip() for p in template.params if not p.showkey]
+    if name in _CHARACTER_TEMPLATES:
+        return _CHARACTER_TEMPLATES[name]
+    if not args:
+        return ""
+    if _LAST_ARGUMENT.match(name):
+        return args[-1]
+    if _FIRST_ARGUMENT.match(name):
+        return args[0]
+    if name in ("convert", "cvt"):
+        return " ".join(args[:2])
+    if name in ("circa", "c."):
+        return "c. " + args[0]
+    return ""
+
+
+def _first_sentences(text: str, limit: int) -> str:
+    """``text`` cut after its last whole sentence within ``limit`` characters; a first
+    sentence longer than that is cut at a word, with an ellipsis."""
+    text = _BRACKET_CLOSING.sub(")", _BRACKET_OPENING.sub("(", text))
+    text = _SPACE_BEFORE_MARK.sub(r"\1", " ".join(_EMPTY_BRACKETS.sub("", text).split()))
+    if len(text) <= limit:
+        return text
+    ends = [m.start() for m in _SENTENCE_END.finditer(text) if m.start() <= limit]
+    if ends:
+        return text[: ends[-1]].rstrip()
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > 0 else limit].rstrip(" ,;:") + "\u2026"
 
 
 def find_infobox(text: str, matcher: TemplateMatcher) -> tuple[str, dict[str, str]] | None:
@@ -641,11 +794,17 @@ def parse_cost(span: str) -> int:
 def _template_end(text: str, start: int) -> int | None:
     """Index just past the ``}}`` that closes the template opening at ``start``, or
     ``None`` if it never closes."""
+    return _balanced_end(text, start, _BRACES, "{{")
+
+
+def _balanced_end(text: str, start: int, marks: re.Pattern, opening: str) -> int | None:
+    """Index just past the closing mark that balances the ``opening`` mark at
+    ``start`` (``marks`` finds both kinds), or None if it never closes."""
     depth = 0
-    for brace in _BRACES.finditer(text, start):
-        depth += 1 if brace.group() == "{{" else -1
+    for mark in marks.finditer(text, start):
+        depth += 1 if mark.group() == opening else -1
         if depth == 0:
-            return brace.end()
+            return mark.end()
     return None
 
 

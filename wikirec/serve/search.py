@@ -27,7 +27,7 @@ class Suggestion:
 
     Attributes
     ----------
-    title : the title as the model knows it
+    title : the title as answers show it (a page: Wikipedia's, where the build has it)
     kind : "books" or "links"
     match : how it was found: "exact" (the text is the title, in any case or normal
         form), "redirect" (the text redirects to it), "prefix", "contains" or "fuzzy"
@@ -69,7 +69,7 @@ class TitleSearch:
 
         def add(kind: str, row: int, match: str) -> None:
             if len(found) < limit and (kind, row) not in found:
-                found[kind, row] = Suggestion(self.rec.titles[kind].titles[row], kind, match)
+                found[kind, row] = Suggestion(self.rec.shown[kind][row], kind, match)
 
         fuzzy: list[str] = []
         try:
@@ -93,10 +93,9 @@ class TitleSearch:
         # Fuzzy titles only for a text nothing starts with or contains (a misspelling):
         # beside real matches, they are noise ("animal f" -> "anime").
         for title in fuzzy if not found else []:
-            # A suggestion is a title of one of the kinds as written (a book and a
-            # case-folded page may differ only in case): find which.
+            # A suggestion is a title of one of the kinds as shown: find which.
             for kind in kinds:
-                row = self.rec.titles[kind].exact.get(title)
+                row = self.rec.titles[kind].find(title)
                 if row is not None:
                     add(kind, row, "fuzzy")
                     break

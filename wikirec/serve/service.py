@@ -35,10 +35,12 @@ from wikirec.recommend import (
 )
 from wikirec.serve.maps import MapFile, find_maps
 from wikirec.serve.search import KINDS, TitleSearch
+from wikirec.titles import is_category_link
 from wikirec.trained import BOOKS, KIND_NOUNS, LINKS, TrainedModel, read_trained
 
 MAX_K = 100  # answers per query
 MAX_WHY = 50  # shared pages per explained book
+HUB_ROOM = 10  # pages for a book: this many more are ranked, so hubs can give way
 MAX_TERMS = 100  # liked, pushed-away, query or explained books in one request
 MAX_TITLE = 300  # characters: a Wikipedia title is at most 255 bytes
 EXAMPLES = 5  # books suggested on the start page
@@ -140,8 +142,9 @@ class ModelService:
         return {"query": text, "results": [s.as_json() for s in found]}
 
     def book(self, title: str) -> dict:
-        """A book's title, Wikipedia address and infobox fields (``[[name, value], ...]``,
-        in the infobox's order, empty values left out)."""
+        """A book's title, Wikipedia address, byline, lead (the article's first
+        sentences, "" when the build has none) and infobox fields (``[[name, value],
+        ...]``, in the infobox's order, empty values left out)."""
         title = self._title(title, "title")
         row = self._call(lambda: self.rec.index(title, BOOKS))
         found = self.rec.titles[BOOKS].titles[row]
@@ -150,6 +153,7 @@ class ModelService:
             "kind": KIND_NOUNS[BOOKS],
             "wikipedia": wikipedia_url(found),
             "byline": self._byline(row),
+            "lead": self._lead(row),
             "fields": self._fields(row),
             "also_page": self.rec.titles[LINKS].find(found) is not None,
         }
@@ -159,7 +163,7 @@ class ModelService:
         external-link build)."""
         title = self._title(title, "title")
         row = self._call(lambda: self.rec.index(title, LINKS))
-        found = self.rec.titles[LINKS].titles[row]
+        found = self.rec.shown[LINKS][row]
         return {
             "title": found,
             "kind": KIND_NOUNS[LINKS],
@@ -201,13 +205,21 @@ class ModelService:
 
     def links(self, title: str, k: int = 10) -> dict:
         """The pages for a book, ranked as the model ranks them (a score, for a model
-        with biases: :mod:`wikirec.scoring`)."""
+        with biases: :mod:`wikirec.scoring`), hubs after the others: of the model's
+        best ``k + HUB_ROOM`` pages, the ``k`` first once the hubs are moved last (each
+        result says ``hub``; a model without its build has no hubs)."""
         title = self._title(title, "title")
         _check_count(k, "k", MAX_K)
         _, resolved = self._resolve(title, (BOOKS,))
-        answers = self._call(lambda: self.rec.links_for(title, topn=k))
+        answers = self._call(lambda: self.rec.links_for(title, topn=k + HUB_ROOM))
+        results = _results(answers)
+        for result in results:
+            result["hub"] = self._page_kind(result["title"])["hub"]
+        results = sorted(results, key=lambda r: r["hub"])[:k]  # stable: rank within each
+        for rank, result in enumerate(results, 1):
+            result["rank"] = rank
         return {"query": {"title": resolved, "k": k}, "measure": self.rec.scorer.measure,
-                "results": _results(answers)}  # fmt: skip
+                "results": results}  # fmt: skip
 
     def liked(self, liked: Sequence[str], minus: Sequence[str] = (), k: int = 10) -> dict:
         """Books for a reader who liked ``liked`` (books) and not ``minus`` (books or
@@ -254,10 +266,19 @@ class ModelService:
             shared = self._call(lambda book=book: self.rec.why([Book(t) for t in query], book, k))
             results.append({
                 "book": found,
-                "shared": [{"page": page, "query": side, "book": book_side, "weight": weight}
+                "shared": [{"page": page, "query": side, "book": book_side, "weight": weight,
+                            **self._page_kind(page)}
                            for page, side, book_side, weight in shared],
             })  # fmt: skip
         return {"query": resolved, "k": k, "results": results}
+
+    def _page_kind(self, page: str) -> dict[str, bool]:
+        """``category``: a ``Category:`` page (shown as a tag); ``hub``: a page so many
+        books meet that it explains little (:data:`wikirec.recommend.HUB_SHARE`)."""
+        row = self.rec.index(page, LINKS)
+        hubs = self.rec.book_links.hubs if self.rec.book_links is not None else None
+        return {"category": is_category_link(self.rec.titles[LINKS].titles[row]),
+                "hub": bool(hubs is not None and hubs[row])}  # fmt: skip
 
     # ---------------------------------------------------------------- helpers
 
@@ -271,7 +292,7 @@ class ModelService:
     def _resolve(self, title: str, kinds: Sequence[str]) -> tuple[str, str]:
         """``(kind, the title as the model knows it)``; 404 with suggestions if unknown."""
         kind, row = self._call(lambda: self.rec.resolve(title, kinds))
-        return kind, self.rec.titles[kind].titles[row]
+        return kind, self.rec.shown[kind][row]
 
     @staticmethod
     def _call(query):
@@ -296,6 +317,10 @@ class ModelService:
     def _byline(self, row: int) -> dict[str, str]:
         model = self.model
         return model.byline(row) if model is not None and model.has_metadata else {}
+
+    def _lead(self, row: int) -> str:
+        model = self.model
+        return model.lead(row) if model is not None and model.has_metadata else ""
 
     def _fields(self, row: int) -> list[list[str]]:
         model = self.model
@@ -335,7 +360,8 @@ def _model_name(model: TrainedModel | None) -> str:
 
 def _page_link_style(model: TrainedModel | None) -> str:
     """How a page title becomes an address: "url" (an external-links build), "article"
-    (a build that kept case) or "search" (case folded, the default build)."""
+    (a build that kept case, or that gives Wikipedia's titles: its ``display`` column)
+    or "search" (case-folded titles only, a build made before displays)."""
     params: dict = {}
     if model is not None and model.data_dir is not None:
         try:
@@ -345,7 +371,9 @@ def _page_link_style(model: TrainedModel | None) -> str:
             params = {}
     if params.get("links") == "external_links":
         return "url"
-    return "article" if params.get("keep_case") else "search"
+    shown = model.display_titles(LINKS) if model is not None else None
+    kept = shown is not None and shown != model.titles[LINKS]
+    return "article" if params.get("keep_case") or kept else "search"
 
 
 def _check_count(value: int, name: str, most: int) -> None:

@@ -232,6 +232,7 @@
         { class: "book", "data-title": book.title },
         el("h1", { id: "book-title" }, book.title),
         bylineLine(book.byline),
+        book.lead ? el("p", { class: "lead", id: "lead" }, book.lead) : null,
         el(
           "p",
           { class: "actions" },
@@ -246,7 +247,9 @@
         el(
           "div",
           { class: "columns" },
-          el("section", {}, el("h2", {}, "Pages closest to it"), pages),
+          el("section", {}, el("h2", {}, "Pages closest to it"),
+            el("p", { class: "legend" }, "The pages the model would link this book to, best first; common pages last."),
+            pages),
           el("details", { id: "least-section" }, el("summary", {}, "Least similar books"), least)
         )
       )
@@ -336,9 +339,12 @@
     return el(
       "p",
       { class: "legend" },
-      "Why: the pages a recommendation shares with the query, strongest first. ",
-      ARROW.out + " both books link to the page, " + ARROW.in + " the page links to both, " +
-        ARROW.both + " both ways; two arrows: the query's side, then the recommendation's."
+      "Why: what each book has in common with this one, strongest first: the pages both link to, ",
+      el("span", { class: "why-link tag" }, "categories"),
+      " both are in, and ",
+      el("span", { class: "why-link hub" }, "common pages"),
+      " (linked from many books, so they say little) last. An arrow marks another way of meeting a page: " +
+        ARROW.in + " the page links to the book, " + ARROW.both + " both ways (two arrows: this book's, then the other's)."
     );
   }
 
@@ -407,11 +413,12 @@
       ...body.results.map((r) =>
         el(
           "li",
-          { class: "result", "data-title": r.title },
+          { class: "result" + (r.hub ? " hub" : ""), "data-title": r.title },
           el(
             "div",
             { class: "row" },
             el("a", { class: "title", href: pageHref(r.title) }, r.title),
+            r.hub ? el("span", { class: "byline" }, "common page") : null,
             el("span", { class: "score", title: what }, r.score.toFixed(3))
           )
         )
@@ -444,20 +451,24 @@
     });
   }
 
+  // A shared page as a pill (a category as an outlined tag, without its "Category:"; a
+  // hub faded); arrows only where a book does not simply link to the page.
   function whyLink(shared, query) {
     const who = query.length === 1 ? query[0] : "the liked books";
+    const plain = shared.query === "out" && shared.book === "out";
     const arrows = shared.query === shared.book ? ARROW[shared.query] : ARROW[shared.query] + ARROW[shared.book];
+    const kind = shared.category ? " tag" : shared.hub ? " hub" : "";
     return el(
       "a",
       {
-        class: "why-link",
+        class: "why-link" + kind,
         href: pageHref(shared.page),
         "data-page": shared.page,
         title: who + " " + SIDE[shared.query] + "; this book " + SIDE[shared.book] +
-          " (weight " + shared.weight.toFixed(3) + ")",
+          (shared.hub ? "; a page many books link to" : "") + " (weight " + shared.weight.toFixed(3) + ")",
       },
-      shared.page,
-      el("span", { class: "arrows" }, arrows)
+      shared.category ? shared.page.replace(/^[^:]*:/, "") : shared.page,
+      plain ? null : el("span", { class: "arrows" }, arrows)
     );
   }
 
