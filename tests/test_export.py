@@ -71,6 +71,9 @@ def test_projector_round_trip(model, tmp_path):
     assert tarzan[1] == "Edgar Rice Burroughs"
     links = read_tsv_rows(out / "link_metadata.tsv")
     assert links[0] == ["title", "type", "books"] and len(links) == 1 + 812
+    # a page is labelled by Wikipedia's title, not the build's case-folded key
+    assert [r[0] for r in links[1:]] == model.display_titles(LINKS)
+    assert links[1 + model.find("science fiction", LINKS)][:2] == ["Science fiction", "page"]
     link_vectors = np.loadtxt(out / "link_vectors.tsv", delimiter="\t", dtype=np.float32)
     np.testing.assert_array_equal(link_vectors, model.vectors[LINKS])
     config = json.loads((out / "projector_config.json").read_text())
@@ -100,7 +103,7 @@ def test_tensorboard_log_folder_reads_back(model, tmp_path):
     for kind, embedding in zip((BOOKS, LINKS), config.embeddings, strict=True):
         np.testing.assert_array_equal(reader.get_tensor(embedding.tensor_name), model.vectors[kind])
         metadata = read_tsv_rows(out / embedding.metadata_path)
-        assert [r[0] for r in metadata[1:]] == model.titles[kind]
+        assert [r[0] for r in metadata[1:]] == model.display_titles(kind)
 
 
 def test_word2vec_loads_in_gensim_and_agrees_with_the_recommender(model, tmp_path):

@@ -60,20 +60,18 @@ BOOK_METADATA = ("title", "author", "genre", "country", "language", "publisher",
 MANIFEST = "export.json"
 
 
-# --------------------------------------------------------------------------- titles
-
-
 # --------------------------------------------------------------------------- metadata
 
 
 def metadata_table(trained: TrainedModel, kind: str) -> pd.DataFrame:
     """One row per vector of ``kind``: books get title and infobox columns, links get
-    title, type ("category" or "page") and books (how many books link to it)."""
+    title (Wikipedia's, with the build; else the key), type ("category" or "page") and
+    books (how many books link to it)."""
     if kind == BOOKS:
         if not trained.has_metadata:
             return pd.DataFrame({"title": trained.titles[BOOKS]})
         return trained.books.loc[:, list(BOOK_METADATA)].reset_index(drop=True)
-    table = pd.DataFrame({"title": trained.titles[LINKS]})
+    table = pd.DataFrame({"title": trained.display_titles(LINKS) or trained.titles[LINKS]})
     table["type"] = np.where(trained.is_category(), "category", "page")
     if trained.has_metadata:
         table["books"] = trained.links["count"].to_numpy()
