@@ -400,3 +400,38 @@ def test_the_legend_says_what_the_stars_are(model):
                           params=FAST_PARAMS, size=(900, 700))  # fmt: skip
     assert [t.get_text() for t in plain.legends[0].get_texts()] == [
         "starred: the 2 most linked-to books"]
+
+
+def test_star_labels_meet_no_other_label_and_no_star(model):
+    """Issue 26: on a small t-SNE map with the 20 most linked-to books starred, where
+    stars crowd and pile up, no label's box (as the renderer measures it) meets another
+    label's or any star, and every label lies inside the map; a label that found no room
+    is a number, listed under the legend with its title."""
+    from itertools import combinations
+
+    from matplotlib.text import Annotation, Text
+
+    fig = embedding_map(model, method="tsne", highlight_top=20, params=FAST_PARAMS,
+                        size=(600, 450))  # fmt: skip
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if isinstance(t, Annotation)]
+    boxes = [Text.get_window_extent(label, renderer) for label in labels]
+    assert len(labels) == 20
+    assert not [(a, b) for a, b in combinations(boxes, 2) if a.overlaps(b)]
+    assert all(ax.bbox.x0 <= b.x0 and b.x1 <= ax.bbox.x1 and ax.bbox.y0 <= b.y0
+               and b.y1 <= ax.bbox.y1 for b in boxes)  # fmt: skip
+    stars = ax.collections[-1]  # drawn last, over the groups
+    centres = ax.transData.transform(stars.get_offsets())
+    radius = np.sqrt(stars.get_sizes()[0]) / 2 * fig.dpi / 72  # sizes: points²
+    assert len(centres) == 20
+    for box in boxes:
+        nearest = np.clip(centres, [box.x0, box.y0], [box.x1, box.y1])
+        assert np.hypot(*(nearest - centres).T).min() >= radius
+    numbers = sorted(int(t.get_text()) for t in labels if t.get_text().isdigit())
+    listed = [leg for leg in fig.legends if leg.get_title().get_text() == "numbered on the map"]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert len(listed) == (1 if numbers else 0)
+    if numbers:
+        assert len(listed[0].get_texts()) == len(numbers)
