@@ -315,7 +315,8 @@ def test_plotly_draws_hostile_titles_and_fields_as_text():
     hover = pd.DataFrame({"author": ["<a href='https://x.example/'>A</a>", None, "B"]})
     html = interactive_html(np.zeros((3, 2)), groups, titles, hover, highlight=[0], title="<b>t")
     call = html.index("Plotly.newPlot(")  # ("wikirec-map", [traces], {layout}, ...)
-    figure, _ = json.JSONDecoder().raw_decode(html, html.index("[", call))
+    figure, end = json.JSONDecoder().raw_decode(html, html.index("[", call))
+    layout, _ = json.JSONDecoder().raw_decode(html, html.index("{", end))
     shown = [row[:2] for trace in figure if "customdata" in trace for row in trace["customdata"]]
     assert [
         "&lt;b&gt;Bold&lt;/b&gt; &amp; co",
@@ -324,8 +325,9 @@ def test_plotly_draws_hostile_titles_and_fields_as_text():
     assert ["&lt;br&gt;Broken", ""] in shown
     names = [trace["name"] for trace in figure]
     assert "&lt;i&gt;Slanted&lt;/i&gt; (2)" in names
-    starred = next(trace for trace in figure if trace["name"] == "starred")
-    assert starred["text"] == ["&lt;b&gt;Bold&lt;/b&gt; &amp; co"]
+    assert [label["text"] for label in layout["annotations"]] == [
+        "&lt;b&gt;Bold&lt;/b&gt; &amp; co"
+    ]  # the star's label
 
 
 def test_a_failure_while_drawing_leaves_the_earlier_plots_whole(model_dir, tmp_path, monkeypatch):

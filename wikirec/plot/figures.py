@@ -128,6 +128,32 @@ def place_labels(
     return numbered
 
 
+def label_places(
+    coords: np.ndarray,
+    rows: Sequence[int],
+    texts: Sequence[str],
+    size: tuple[int, int],
+    font_px: float,
+    radius_px: float,
+) -> dict[int, tuple[str, float, float, str, str, bool]]:
+    """Where :func:`place_labels` would set the labels ``texts`` of the points
+    ``coords[rows]`` on a map of all ``coords`` filling ``size`` pixels at equal aspect
+    (text ``font_px`` high, markers of radius ``radius_px``), for a map drawn by another
+    library: by position in ``rows``, ``(text, dx, dy, ha, va, leader)`` with the
+    offsets in pixels, y up. Labels with no room are left out."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(size[0] / DPI, size[1] / DPI), dpi=DPI)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.scatter(*np.asarray(coords, dtype=float).reshape(-1, 2).T, s=0)
+    ax.set_aspect("equal", adjustable="datalim")
+    room = _Room(ax, np.asarray(coords)[list(rows)], radius_px * 72 / DPI)
+    room.fill(texts, [{"fontsize": font_px * 72 / DPI}] * len(texts))
+    return {i: (text, *spot) for i, text, _, spot in room.placed}
+
+
 class _Room:
     """What labels in ``ax`` must keep clear of, in pixels: the labelled points' markers
     (``clear``: radii in points), the labels placed (boxes grown by the halo) and their
