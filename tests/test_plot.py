@@ -437,3 +437,27 @@ def test_star_labels_meet_no_other_label_and_no_star(model):
     assert len(listed) == (1 if numbers else 0)
     if numbers:
         assert len(listed[0].get_texts()) == len(numbers)
+
+
+def test_the_bars_value_axis_hugs_the_similarities(model):
+    """Issue 26: a bar chart's value axis is fitted to its similarities, not -1 to 1: on
+    the p15 model, the bars and the values printed beyond their ends span at least 90% of
+    each panel's width, every printed value inside the panel and clear of the bars; bars
+    that do not start at zero say where they start, the axis marked broken there."""
+    fig = similarity_bars(model, TARZAN, k=10, size=(900, 700))
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes[:2]:
+        bars = [patch.get_window_extent(renderer) for patch in ax.patches]
+        values = [text.get_window_extent(renderer) for text in ax.texts]
+        assert len(bars) == len(values) == 10
+        used = max(b.x1 for b in bars + values) - min(b.x0 for b in bars + values)
+        assert used >= 0.9 * ax.bbox.width
+        frame = ax.bbox
+        for value in values:
+            assert frame.x0 <= value.x0 and value.x1 <= frame.x1
+            assert not any(value.overlaps(bar) for bar in bars)
+        (base,) = {round(patch.get_x(), 9) for patch in ax.patches}  # where every bar starts
+        if base:
+            assert f"start at {base:.2f}, not at 0" in ax.get_xaxis().get_label().get_text()
+            assert [line for line in ax.lines if line.get_transform() is ax.transAxes]

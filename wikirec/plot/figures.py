@@ -652,37 +652,106 @@ def similarity_figure(
     size: tuple[int, int] = DEFAULT_SIZE,
 ):
     """Horizontal bars: the ``k`` most similar items to ``query`` (left) and the ``k``
-    least similar (right), by cosine of unit ``vectors``. Returns a matplotlib Figure."""
+    least similar (right), by cosine of unit ``vectors``, each panel's value axis
+    fitted to its values (see BAR_ZERO_SHARE). Returns a matplotlib Figure."""
     k = check_k(k, len(titles))
     sims, ranked = _ranked(vectors, query)
     fig = new_figure(size)
     most_ax, least_ax = fig.subplots(1, 2)
-    _bars(most_ax, ranked[:k], sims, titles, "#2ca02c", f"Most similar {noun}")
-    _bars(least_ax, ranked[::-1][:k], sims, titles, "#d62728", f"Least similar {noun}")
+    panels = [
+        (most_ax, ranked[:k], "#2ca02c", f"Most similar {noun}"),
+        (least_ax, ranked[::-1][:k], "#d62728", f"Least similar {noun}"),
+    ]
+    for ax, rows, colour, heading in panels:
+        _bars(ax, sims[rows], [titles[i] for i in rows], colour, heading)
     fig.suptitle(
         f"{short_label(titles[query], 60)}: cosine similarity in {vectors.shape[1]}-D", fontsize=13
     )
+    for ax, rows, _, _ in panels:
+        _fit_values(ax, sims[rows])
     return fig
 
 
-def _bars(ax, rows: list[int], sims: np.ndarray, titles, colour: str, heading: str) -> None:
-    values = sims[rows]
-    ax.barh(range(len(rows)), values, color=colour, alpha=0.85)
-    ax.set_yticks(range(len(rows)), [short_label(titles[i], 38) for i in rows], fontsize=9)
+# Where bars start. Zero, when it is near the values (within BAR_ZERO_SHARE of the
+# largest one from zero) or among them: then a bar's length is its value. Otherwise a
+# zero-based axis would be mostly empty (the most similar books to one are often all
+# between 0.3 and 0.6), so the bars start just short of the values and their lengths
+# show the differences: the axis is marked broken where they start, and its label says
+# at what value. Values closer than BAR_MIN_SPAN are not spread further apart.
+BAR_ZERO_SHARE = 0.25
+BAR_MIN_SPAN = 0.1
+
+
+def _bar_base(values: np.ndarray) -> float:
+    """Where the bars of ``values`` start (the comment above says why)."""
+    lo, hi = float(np.min(values)), float(np.max(values))
+    near, far = (lo, hi) if lo > 0 else (hi, lo)
+    if lo <= 0 <= hi or abs(near) <= BAR_ZERO_SHARE * abs(far):
+        return 0.0
+    short = 0.15 * max(hi - lo, BAR_MIN_SPAN)  # the shortest bar's length
+    if near > 0:
+        return max(np.floor((near - short) * 100) / 100, 0.0)
+    return min(np.ceil((near + short) * 100) / 100, 0.0)
+
+
+def _bars(ax, values: np.ndarray, titles: Sequence[str], colour: str, heading: str) -> None:
+    """Bars of ``values`` from :func:`_bar_base`, each value printed beyond its bar's end;
+    the axis limits come later (:func:`_fit_values`)."""
+    base = _bar_base(values)
+    ax.barh(range(len(values)), values - base, left=base, color=colour, alpha=0.85)
+    ax.set_yticks(range(len(values)), [short_label(t, 38) for t in titles], fontsize=9)
     ax.invert_yaxis()
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlim(-1.05, 1.05)
-    ax.set_xlabel("cosine similarity")
     ax.set_title(heading, loc="left", fontsize=11)
     for y, v in enumerate(values):
-        ax.text(
-            v + (0.02 if v >= 0 else -0.02),
-            y,
+        ax.annotate(
             f"{v:.2f}",
+            (v, y),
+            xytext=(3 if v >= base else -3, 0),
+            textcoords="offset points",
             va="center",
-            ha="left" if v >= 0 else "right",
+            ha="left" if v >= base else "right",
             fontsize=8,
         )
+    if base == 0:
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_xlabel("cosine similarity")
+    else:
+        _broken_at(ax, 0 if base < values.min() else 1)
+        ax.set_xlabel(f"cosine similarity\n(the bars start at {base:.2f}, not at 0)")
+
+
+def _broken_at(ax, side: float) -> None:
+    """Broken-axis marks (//) on the bottom and top spines at ``side`` (axes fraction)."""
+    ax.plot(
+        [side, side],
+        [0, 1],
+        transform=ax.transAxes,
+        marker=[(-1, -1.5), (1, 1.5)],
+        markersize=10,
+        linestyle="none",
+        color="black",
+        markeredgewidth=1,
+        clip_on=False,
+    )
+
+
+def _fit_values(ax, values: np.ndarray) -> None:
+    """Set the value axis to the bars' extent and the printed values beyond their ends
+    (measured with the renderer), once the layout is known."""
+    base = _bar_base(values)
+    lo, hi = min(float(np.min(values)), base), max(float(np.max(values)), base)
+    if hi - lo < BAR_MIN_SPAN / 2:  # all at the base (zero): bars of no length
+        lo, hi = (lo - BAR_MIN_SPAN / 2, hi) if values.max() < base else (lo, hi + BAR_MIN_SPAN / 2)
+    fig = ax.figure
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    room = {"left": 0.0, "right": 0.0}  # pixels the printed values need on each side
+    for text in ax.texts:
+        extent = text.get_window_extent(renderer)
+        side = "right" if text.get_horizontalalignment() == "left" else "left"
+        room[side] = max(room[side], extent.width + 3 * fig.dpi / 72 + 2)
+    per_pixel = (hi - lo) / max(ax.bbox.width - room["left"] - room["right"], 1.0)
+    ax.set_xlim(lo - room["left"] * per_pixel, hi + room["right"] * per_pixel)
 
 
 def save_figure(fig, path: str | os.PathLike, fmt: str = "png") -> Path:
