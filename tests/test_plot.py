@@ -316,7 +316,8 @@ def test_plotly_draws_hostile_titles_and_fields_as_text():
     hover = pd.DataFrame({"author": ["<a href='https://x.example/'>A</a>", None, "B"]})
     html = interactive_html(np.zeros((3, 2)), groups, titles, hover, highlight=[0], title="<b>t")
     call = html.index("Plotly.newPlot(")  # ("wikirec-map", [traces], {layout}, ...)
-    figure, _ = json.JSONDecoder().raw_decode(html, html.index("[", call))
+    figure, end = json.JSONDecoder().raw_decode(html, html.index("[", call))
+    layout, _ = json.JSONDecoder().raw_decode(html, html.index("{", end))
     shown = [row[:2] for trace in figure if "customdata" in trace for row in trace["customdata"]]
     assert [
         "&lt;b&gt;Bold&lt;/b&gt; &amp; co",
@@ -325,8 +326,9 @@ def test_plotly_draws_hostile_titles_and_fields_as_text():
     assert ["&lt;br&gt;Broken", ""] in shown
     names = [trace["name"] for trace in figure]
     assert "&lt;i&gt;Slanted&lt;/i&gt; (2)" in names
-    starred = next(trace for trace in figure if trace["name"] == "starred")
-    assert starred["text"] == ["&lt;b&gt;Bold&lt;/b&gt; &amp; co"]
+    assert [label["text"] for label in layout["annotations"]] == [
+        "&lt;b&gt;Bold&lt;/b&gt; &amp; co"
+    ]  # the star's label
 
 
 def test_a_failure_while_drawing_leaves_the_earlier_plots_whole(model_dir, tmp_path, monkeypatch):
@@ -401,3 +403,62 @@ def test_the_legend_says_what_the_stars_are(model):
                           params=FAST_PARAMS, size=(900, 700))  # fmt: skip
     assert [t.get_text() for t in plain.legends[0].get_texts()] == [
         "starred: the 2 most linked-to books"]
+
+
+def test_star_labels_meet_no_other_label_and_no_star(model):
+    """Issue 26: on a small t-SNE map with the 20 most linked-to books starred, where
+    stars crowd and pile up, no label's box (as the renderer measures it) meets another
+    label's or any star, and every label lies inside the map; a label that found no room
+    is a number, listed under the legend with its title."""
+    from itertools import combinations
+
+    from matplotlib.text import Annotation, Text
+
+    fig = embedding_map(model, method="tsne", highlight_top=20, params=FAST_PARAMS,
+                        size=(600, 450))  # fmt: skip
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if isinstance(t, Annotation)]
+    boxes = [Text.get_window_extent(label, renderer) for label in labels]
+    assert len(labels) == 20
+    assert not [(a, b) for a, b in combinations(boxes, 2) if a.overlaps(b)]
+    assert all(ax.bbox.x0 <= b.x0 and b.x1 <= ax.bbox.x1 and ax.bbox.y0 <= b.y0
+               and b.y1 <= ax.bbox.y1 for b in boxes)  # fmt: skip
+    stars = ax.collections[-1]  # drawn last, over the groups
+    centres = ax.transData.transform(stars.get_offsets())
+    radius = np.sqrt(stars.get_sizes()[0]) / 2 * fig.dpi / 72  # sizes: points²
+    assert len(centres) == 20
+    for box in boxes:
+        nearest = np.clip(centres, [box.x0, box.y0], [box.x1, box.y1])
+        assert np.hypot(*(nearest - centres).T).min() >= radius
+    numbers = sorted(int(t.get_text()) for t in labels if t.get_text().isdigit())
+    listed = [leg for leg in fig.legends if leg.get_title().get_text() == "numbered on the map"]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert len(listed) == (1 if numbers else 0)
+    if numbers:
+        assert len(listed[0].get_texts()) == len(numbers)
+
+
+def test_the_bars_value_axis_hugs_the_similarities(model):
+    """Issue 26: a bar chart's value axis is fitted to its similarities, not -1 to 1: on
+    the p15 model, the bars and the values printed beyond their ends span at least 90% of
+    each panel's width, every printed value inside the panel and clear of the bars; bars
+    that do not start at zero say where they start, the axis marked broken there."""
+    fig = similarity_bars(model, TARZAN, k=10, size=(900, 700))
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes[:2]:
+        bars = [patch.get_window_extent(renderer) for patch in ax.patches]
+        values = [text.get_window_extent(renderer) for text in ax.texts]
+        assert len(bars) == len(values) == 10
+        used = max(b.x1 for b in bars + values) - min(b.x0 for b in bars + values)
+        assert used >= 0.9 * ax.bbox.width
+        frame = ax.bbox
+        for value in values:
+            assert frame.x0 <= value.x0 and value.x1 <= frame.x1
+            assert not any(value.overlaps(bar) for bar in bars)
+        (base,) = {round(patch.get_x(), 9) for patch in ax.patches}  # where every bar starts
+        if base:
+            assert f"start at {base:.2f}, not at 0" in ax.get_xaxis().get_label().get_text()
+            assert [line for line in ax.lines if line.get_transform() is ax.transAxes]

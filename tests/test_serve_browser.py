@@ -433,6 +433,47 @@ def test_the_map_opens_with_the_book_highlighted(browser, rec, p15_graph_model, 
             browser.switch_to.window(home)
 
 
+def test_the_maps_star_labels_meet_no_other_label_and_no_star(browser, p15_graph_model,
+                                                              tmp_path):  # fmt: skip
+    """Issue 26: the HTML map `wikirec plot` draws of the p15 model with its 20 most
+    linked-to books starred, as the browser lays it out: no star label's box meets
+    another's or covers a star, though stars pile up (same book series)."""
+    from wikirec.cli import main
+    from wikirec.plot.page import STAR_PX
+
+    model = tmp_path / "model"  # a copy: the plot caches its reduction in the folder
+    shutil.copytree(p15_graph_model, model, ignore=shutil.ignore_patterns("checkpoint"))
+    out = tmp_path / "plots"
+    argv = ["plot", str(model), "--out", str(out), "--method", "tsne", "--tsne-iter", "250"]
+    assert main([*argv, "--highlight-top", "20", "--quiet"]) == 0
+    browser.get((out / "books-tsne-genre.html").as_uri())
+    labels = "text.annotation-text"
+    wait(browser, lambda d: len(css(d, labels)) >= 15, "the star labels never drew")
+    boxes, stars = browser.execute_script(
+        """const boxes = [...document.querySelectorAll(arguments[0])].map(label => {
+             const r = label.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom];
+           });
+           const map = document.getElementById("wikirec-map"), page = map._fullLayout;
+           const origin = map.querySelector(".main-svg").getBoundingClientRect();
+           const starred = map._fullData.find(trace => trace.name === "starred");
+           const stars = Array.from(starred.x).map((x, i) => [
+             origin.left + page.xaxis._offset + page.xaxis.l2p(x),
+             origin.top + page.yaxis._offset + page.yaxis.l2p(starred.y[i])]);
+           return [boxes, stars];""",
+        labels,
+    )
+    assert len(stars) == 20
+    boxes = np.array(boxes)
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        others = boxes[i + 1 :]
+        meets = (
+            (others[:, 0] < x1) & (x0 < others[:, 2]) & (others[:, 1] < y1) & (y0 < others[:, 3])
+        )
+        assert not meets.any(), (boxes[i], others[meets])
+        nearest = np.clip(stars, [x0, y0], [x1, y1])
+        assert np.hypot(*(nearest - np.array(stars)).T).min() >= STAR_PX / 2
+
+
 # --------------------------------------------------------------------------- hostile data
 
 
@@ -487,6 +528,7 @@ def test_the_map_draws_hostile_titles_as_text_and_its_search_works(browser, tmp_
     import pandas as pd
 
     from wikirec.plot import Groups, interactive_html
+    from wikirec.plot.colours import short_label
 
     opener = "<!--<script>"  # left the map's last <script> unterminated: no search
     titles = [opener, *HOSTILE_TITLES, "<b>Bold</b> & co", "Plain"]
@@ -503,8 +545,8 @@ def test_the_map_draws_hostile_titles_as_text_and_its_search_works(browser, tmp_
     def texts(selector: str) -> list[str]:
         return [e.get_attribute("textContent") for e in css(browser, selector)]
 
-    wait(browser, lambda d: len(texts(".textpoint text")) == n, "the starred labels never drew")
-    assert texts(".textpoint text") == titles
+    wait(browser, lambda d: len(texts(".annotation-text")) == n, "the starred labels never drew")
+    assert texts(".annotation-text") == [short_label(title) for title in titles]
     assert "<i>Slanted</i> (3)" in texts(".legendtext") and texts(".gtitle") == ["<b>map"]
     browser.execute_script("Plotly.Fx.hover('wikirec-map', [{curveNumber: 2, pointNumber: 0}])")
     wait(browser, lambda d: texts(".hoverlayer .nums"), "no hover card")

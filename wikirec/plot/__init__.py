@@ -7,11 +7,12 @@ infobox fields and categories):
   openTSNE for large sets) and UMAP (umap-learn, cosine metric), coloured by an
   infobox field (genre, country, author, ...) or by categories, the most common ones
   or those asked for, with a legend naming the colours and the rest in light grey;
-  chosen items (or the most linked-to ones) starred and labelled
-  (:func:`embedding_map`, :func:`map_figure`);
+  chosen items (or the most linked-to ones) starred and labelled, no label over
+  another or over a star (:func:`embedding_map`, :func:`map_figure`, :func:`place_labels`);
 * one item and its nearest neighbours in the full embedding, on the map, coloured by
   similarity (:func:`neighbours_map`);
-* the most and least similar items to one, as horizontal bars (:func:`similarity_bars`);
+* the most and least similar items to one, as horizontal bars on an axis fitted to
+  the values (:func:`similarity_bars`);
 * an interactive HTML map (plotly, embedded: no network needed) whose points show
   their title and fields on hover, with a search box (:func:`interactive_html`).
 

@@ -26,10 +26,18 @@ import numpy as np
 import pandas as pd
 
 from wikirec.plot.colours import OTHER_COLOUR, PALETTE, SINGLE_COLOUR, Groups
+from wikirec.plot.figures import label_places
 from wikirec.plot.points import Points
 from wikirec.trained import BOOKS, TrainedModel
 
 PAGE = Template(Path(__file__).with_name("page.html").read_text(encoding="utf-8"))
+HEIGHT = 800
+# The plot area the star labels are placed for (pixels): the map in a window about
+# 1,280 px wide, HEIGHT less plotly's margins and title. The map keeps its aspect, so a
+# wider window mostly adds room at the sides; a narrower one shrinks the map.
+LABEL_AREA = (1000, 620)
+FONT_PX = 12  # plotly's default
+STAR_PX = 16  # the stars' size (across)
 
 
 def plotly_text(text: object) -> str:
@@ -70,9 +78,10 @@ def interactive_html(
     highlight: Sequence[int] = (),
     title: str = "",
 ) -> str:
-    """A self-contained HTML page (plotly.js embedded): the map, a hover card with the
-    title and ``hover``'s columns, a legend that toggles groups, and a search box that
-    stars and zooms to the titles it matches."""
+    """A self-contained HTML page (plotly.js embedded): the map, the ``highlight``
+    positions starred and labelled as on the PNG map, a hover card with the title and
+    ``hover``'s columns, a legend that toggles groups, and a search box that stars and
+    zooms to the titles it matches."""
     import plotly.graph_objects as go
     import plotly.io as pio
 
@@ -119,12 +128,15 @@ def interactive_html(
             go.Scatter(
                 x=coords[pos, 0],
                 y=coords[pos, 1],
-                mode="markers+text",
+                mode="markers",
                 name="starred",
-                text=[shown[i] for i in pos],
-                textposition="top center",
                 customdata=custom[pos],
-                marker={"symbol": "star", "size": 16, "color": "#ffd700", "line": {"width": 1}},
+                marker={
+                    "symbol": "star",
+                    "size": STAR_PX,
+                    "color": "#ffd700",
+                    "line": {"width": 1},
+                },
                 hovertemplate=template + "<extra>starred</extra>",
             )
         )
@@ -150,7 +162,8 @@ def interactive_html(
     fig.update_layout(
         template="plotly_white",
         title=plotly_text(title),
-        height=800,
+        height=HEIGHT,
+        annotations=_star_labels(coords, list(highlight), titles),
         legend={"itemsizing": "constant"},
         xaxis={"visible": False},
         yaxis={"visible": False, "scaleanchor": "x"},
@@ -170,6 +183,44 @@ def interactive_html(
         "searchTrace": len(fig.data) - 1,
     }
     return _page(title, div, data)
+
+
+def _star_labels(coords: np.ndarray, highlight: list[int], titles: Sequence[str]) -> list[dict]:
+    """The labels of the stars at ``highlight`` as plotly annotations, placed as the
+    PNG map places them (:func:`~wikirec.plot.figures.label_places`) on a plot area of
+    :data:`LABEL_AREA`: there no label meets another, a star or a leader line. The
+    offsets are pixels: zoomed, or in a much narrower window, the points move but the
+    offsets do not, so labels may meet again. A star whose label had no room has
+    none: its hover card names it."""
+    places = label_places(
+        coords, highlight, [titles[i] for i in highlight], LABEL_AREA, FONT_PX, STAR_PX / 2
+    )
+    labels = []
+    for n, (text, dx, dy, ha, va, leader) in sorted(places.items()):
+        x, y = coords[highlight[n]]
+        label = {
+            "x": float(x),
+            "y": float(y),
+            "text": plotly_text(text),
+            "font": {"size": FONT_PX},
+            "bgcolor": "rgba(255, 255, 255, 0.7)",  # legible over the points
+            "xanchor": ha,
+            "yanchor": "middle" if va == "center" else va,
+        }
+        if leader:  # the text at the arrow's tail (pixels, y down), the head at the star
+            label |= {
+                "showarrow": True,
+                "ax": dx,
+                "ay": -dy,
+                "arrowhead": 0,
+                "arrowwidth": 0.8,
+                "arrowcolor": "#777777",
+                "standoff": STAR_PX / 2,
+            }
+        else:
+            label |= {"showarrow": False, "xshift": dx, "yshift": dy}
+        labels.append(label)
+    return labels
 
 
 def _page(title: str, div: str, data: dict) -> str:
