@@ -528,6 +528,40 @@ def test_clicking_a_point_opens_its_book_and_back_returns_to_the_map(browser, ma
     assert browser.execute_script("return location.hash") == "#/map"
 
 
+def test_the_wheel_zooms_about_the_pointer_and_a_drag_pans(browser, map_server):
+    """Zoom keeps the point under the pointer where it is; a drag moves the map by as
+    much as the mouse, and opens no book."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    open_map(browser, map_server.url, "#/map")
+    points = api_get(map_server, "api/map")
+    before = map_state(browser)
+    book = isolated(before, on_screen(before, points))[0]
+    x, y = on_screen(before, points)[book]
+    dx, dy = round(x - before["width"] / 2), round(y - before["height"] / 2)
+    canvas = css(browser, "#map-canvas")[0]
+    origin = ScrollOrigin.from_element(canvas, dx, dy)
+    ActionChains(browser).scroll_from_origin(origin, 0, -300).perform()
+    wait(browser, lambda d: map_state(d)["view"]["scale"] > before["view"]["scale"], "no zoom")
+    zoomed = map_state(browser)
+    # The pointer stands within a pixel of the point, a distance the zoom multiplies.
+    assert np.hypot(*(on_screen(zoomed, points)[book] - (x, y))) < 3
+    assert zoomed["view"]["scale"] > 1.2 * before["view"]["scale"]
+    drag = ActionChains(browser).move_to_element_with_offset(canvas, dx, dy).click_and_hold()
+    drag.move_by_offset(40, 25).move_by_offset(40, 25).release().perform()
+
+    def shift(driver) -> tuple[float, float]:
+        moved = map_state(driver)["view"]
+        assert moved["scale"] == zoomed["view"]["scale"]
+        return moved["x"] - zoomed["view"]["x"], moved["y"] - zoomed["view"]["y"]
+
+    wait(browser, lambda d: shift(d) == pytest.approx((80, 50)), "the map did not follow the drag")
+    assert browser.execute_script("return location.hash") == "#/map"
+    click(browser, "#map-reset")
+    wait(browser, lambda d: map_state(d)["view"] == before["view"], "reset did not go back")
+
+
 def test_a_books_map_highlights_it_and_its_nearest_books(browser, map_server, rec):
     """Projector-style: the book (starred) and its 10 nearest books in the model (ringed,
     joined to it, labelled without overlaps, listed below) stand out, the rest dimmed."""
