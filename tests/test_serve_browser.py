@@ -528,7 +528,7 @@ def test_clicking_a_point_opens_its_book_and_back_returns_to_the_map(browser, ma
     assert browser.execute_script("return location.hash") == "#/map"
 
 
-def test_the_wheel_zooms_about_the_pointer_and_a_drag_pans(browser, map_server):
+def test_the_maps_wheel_zooms_about_the_pointer_and_a_drag_pans(browser, map_server):
     """Zoom keeps the point under the pointer where it is; a drag moves the map by as
     much as the mouse, and opens no book."""
     from selenium.webdriver.common.action_chains import ActionChains
