@@ -6,11 +6,11 @@ The page's map (``#/map``) is drawn from the reduction the plot stage cached in
 reads it, never computes one. Its points are coloured by genre group, as
 ``wikirec plot``'s book maps are (:func:`wikirec.plot.colours.colour_groups`).
 
-``wikirec plot MODEL_DIR`` writes them into ``MODEL_DIR/plots/`` (its ``--out``
-default), one ``*.html`` per map (e.g. ``books-umap-genre.html``); ``wikirec run``
-writes its plot stage beside the train stage, in ``RUN/plot/``. Each page stars and
-zooms to a title given in its address as ``#find=TITLE``, which is how the web app
-highlights the current book.
+The HTML maps: ``wikirec plot MODEL_DIR`` writes them into ``MODEL_DIR/plots/`` (its
+``--out`` default), one ``*.html`` per map (e.g. ``books-umap-genre.html``);
+``wikirec run`` writes its plot stage beside the train stage, in ``RUN/plot/``. Each
+page stars and zooms to a title given in its address as ``#find=TITLE``, which is how
+the web app's link to it stars the current book.
 """
 
 from __future__ import annotations
