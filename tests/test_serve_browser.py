@@ -624,35 +624,55 @@ def test_a_model_without_a_map_says_how_to_make_one(browser, server):
     wait_for_book(browser, TARZAN)
 
 
+def empty_spot(state: dict, xy: np.ndarray, away: float = 15.0) -> tuple[int, int]:
+    """A pixel of the map with no point within ``away`` pixels: the bare background."""
+    for x in range(10, int(state["width"]) - 10, 10):
+        for y in range(10, int(state["height"]) - 10, 10):
+            if np.hypot(*(xy - (x, y)).T).min() > away:
+                return x, y
+    raise AssertionError("no empty spot on the map")
+
+
+def luminance(rgb) -> float:
+    red, green, blue = rgb[:3]
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
 def test_the_map_follows_the_readers_dark_mode(browser, map_server):
     """The map's background, its "other" points and its labels take the page's colours:
     dark under a dark preference, light under a light one."""
-
-    def luminance(rgb) -> float:
-        red, green, blue = rgb
-        return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
-
     points = api_get(map_server, "api/map")
     try:
         for scheme in ("dark", "light"):
             browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {
                 "features": [{"name": "prefers-color-scheme", "value": scheme}]})  # fmt: skip
-            open_map(browser, map_server.url, "#/map/" + quote(TARZAN))
+            open_map(browser, map_server.url, "#/map")
             state = map_state(browser)
             xy = on_screen(state, points)
-            corner = luminance(pixel(browser, 1, 1))
+            paper = luminance(pixel(browser, *empty_spot(state, xy)))
             other = [i for i in isolated(state, xy) if points["group"][i] < 0]
             assert other
-            drawn_other = [luminance(pixel(browser, *xy[i])) for i in other]
+            grey = css_colour(browser, "--map-other")
+            assert all(near_colour(pixel(browser, *xy[i]), grey) for i in other)
             ink = browser.execute_script(
                 "return getComputedStyle(document.querySelector('#map-legend li')).color")
             ink = luminance([float(v) for v in ink[ink.index("(") + 1 : -1].split(",")[:3]])
+            # The book's label, drawn on the canvas: its brightest and darkest pixels.
+            open_map(browser, map_server.url, "#/map/" + quote(TARZAN))
+            x0, y0, x1, y1 = map_state(browser)["labels"][0][1:]
+            shades = [luminance(rgb) for rgb in browser.execute_script(
+                "const c = document.getElementById('map-canvas');"
+                "const r = c.width / c.getBoundingClientRect().width, [x0, y0, x1, y1] = arguments;"
+                "const d = c.getContext('2d').getImageData(Math.ceil(x0 * r), Math.ceil(y0 * r),"
+                " Math.floor((x1 - x0) * r), Math.floor((y1 - y0) * r)).data, rgb = [];"
+                "for (let i = 0; i < d.length; i += 4) rgb.push([d[i], d[i + 1], d[i + 2]]);"
+                "return rgb;", x0, y0, x1, y1)]  # fmt: skip
             if scheme == "dark":
-                assert corner < 0.2 and ink > 0.75
-                assert all(level < 0.3 for level in drawn_other)  # dimmed "other", dark
+                assert paper < 0.2 and luminance(grey) < 0.4 and ink > 0.75
+                assert max(shades) > 0.75  # light letters on the dark map
             else:
-                assert corner > 0.9 and ink < 0.25
-                assert all(level > 0.85 for level in drawn_other)
+                assert paper > 0.9 and luminance(grey) > 0.8 and ink < 0.25
+                assert min(shades) < 0.25  # dark letters on the light map
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
