@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -47,6 +48,27 @@ def make_hostile_model(folder: Path) -> Path:
     train(folder / "build", folder / "train", epochs=3, dim=8, batch_positives=8, seed=0,
           overwrite=True)
     return folder / "train"
+
+
+def model_with_map(source: Path, folder: Path, perplexity: float = 30.0) -> Path:
+    """A copy of the trained folder ``source`` in ``folder``, with its books' 2-D map
+    cached as ``wikirec plot`` caches it (its own code: t-SNE, kept to 250 iterations,
+    seconds); the copy's folder."""
+    model = folder / "model"
+    shutil.copytree(source, model, ignore=shutil.ignore_patterns("checkpoint", "reductions"))
+    add_reduction(model, perplexity)
+    return model
+
+
+def add_reduction(model: Path, perplexity: float = 30.0):
+    """Cache one more t-SNE map of ``model``'s books (another ``perplexity``: another
+    cache entry); the :class:`~wikirec.plot.Reduction`."""
+    from wikirec.plot import ReduceParams, reduce_points, select_points
+    from wikirec.trained import read_trained
+
+    trained = read_trained(model)
+    params = ReduceParams(method="tsne", tsne_iter=250, perplexity=perplexity)
+    return reduce_points(trained, select_points(trained), params)
 
 
 @dataclass

@@ -271,14 +271,14 @@ def server(p15_graph_model):
         yield running
 
 
-ENDPOINTS = ["similar", "least", "search", "about", "liked", "why", "book", "page", "links"]
+ENDPOINTS = ["similar", "least", "search", "about", "liked", "why", "book", "page", "links", "map"]
 query_text = st.one_of(
     st.text(max_size=30), st.sampled_from(["Dune", "The Son of Tarzan", "science fiction",
                                            "x" * 5000, "\x00", "%", "../", "<script>"]),
     st.integers(-(2**64), 2**64).map(str), st.floats(allow_nan=True).map(repr),
 )  # fmt: skip
 params = st.lists(st.tuples(st.sampled_from(["title", "q", "k", "page", "liked", "minus",
-                                             "query", "book", "limit", "least", "x"]),
+                                             "query", "book", "limit", "least", "method", "x"]),
                             query_text), max_size=4)  # fmt: skip
 
 

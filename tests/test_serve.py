@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -25,15 +26,20 @@ from serve_data import (
     HOSTILE_TITLES,
     SCRIPT_TITLE,
     Client,
+    add_reduction,
     make_hostile_model,
+    model_with_map,
 )
 
+import wikirec.plot.reduce
 from wikirec.cli import main
+from wikirec.plot import PALETTE, colour_groups, select_points
+from wikirec.plot.colours import genre_group
 from wikirec.recommend import Book, Recommender
 from wikirec.serve.app import MAP_POLICY, PAGE_POLICY, create_app, host_name
 from wikirec.serve.maps import find_maps
 from wikirec.serve.server import BackgroundServer, allowed_hosts, host_warning, is_loopback
-from wikirec.serve.service import HUB_ROOM, ModelService, wikipedia_url
+from wikirec.serve.service import HUB_ROOM, ApiError, ModelService, wikipedia_url
 from wikirec.trained import read_trained
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -228,6 +234,8 @@ def test_search_and_queries_follow_redirects(p15_graph_model, tmp_path):
         ("/api/nothing", {}, 404, "no such address"),
         ("/maps/../train.json", {}, 404, ""),
         ("/maps/books-umap-genre.html", {}, 404, "no map"),
+        ("/api/map", {"method": "pca"}, 400, "method must be one of tsne, umap, not 'pca'"),
+        ("/api/map", {"method": "p" * 5000}, 400, "... (5,000 characters)"),
     ],
 )
 def test_bad_input_is_a_json_4xx(client, path, params, status, words):
@@ -536,3 +544,81 @@ def test_books_about_a_page_say_whether_they_meet_it(client, rec):
     sides = [rec.book_links.side(rec.index(r["title"], "books"), column) for r in answer["results"]]
     assert [r["meets"] for r in answer["results"]] == sides
     assert "" in sides and any(sides)  # both kinds among the 20
+
+
+# --------------------------------------------------------------------------- the map
+
+
+@pytest.fixture(scope="module")
+def map_model(p15_graph_model, tmp_path_factory) -> Path:
+    """A copy of the model with its books' t-SNE map cached, as `wikirec plot` leaves it."""
+    return model_with_map(p15_graph_model, tmp_path_factory.mktemp("serve-map"))
+
+
+def test_the_map_is_the_cached_reduction_coloured_by_genre_group(map_model, monkeypatch):
+    """Issue 26: the page's own map. /api/map gives every book's point of the reduction
+    the plot stage cached, read and never computed, each with its genre group."""
+    trained = read_trained(map_model)
+    assert trained.has_metadata  # the copy still finds its build: genres to colour by
+    cached = add_reduction(map_model)  # the same call again: read from the cache
+    assert cached.cached
+
+    def computing(*args):
+        raise AssertionError("the server computed a reduction")
+
+    monkeypatch.setattr(wikirec.plot.reduce, "_compute", computing)
+    with BackgroundServer(create_app(ModelService.load(map_model))) as server:
+        answer = get(Client(server.url), "/api/map")
+        assert get(Client(server.url), "/api/map", method="tsne") == answer
+        missing = Client(server.url).get("/api/map", {"method": "umap"})
+    titles = trained.titles["books"]
+    assert answer["titles"] == titles and answer["count"] == len(titles)
+    assert answer["method"] == "tsne" and answer["method_name"] == "t-SNE"
+    assert answer["methods"] == ["tsne"]
+    assert answer["about"] == cached.subtitle()
+    assert answer["x"] == np.round(cached.coords[:, 0].astype(float), 4).tolist()
+    assert answer["y"] == np.round(cached.coords[:, 1].astype(float), 4).tolist()
+    # The groups are those `wikirec plot` colours a book map by, in its palette.
+    groups = colour_groups(trained, select_points(trained), "genre")
+    assert answer["field"] == "genre"
+    named = zip(groups.names, groups.counts, strict=True)
+    assert answer["groups"] == [{"name": n, "colour": PALETTE[i], "count": c}
+                                for i, (n, c) in enumerate(named)]  # fmt: skip
+    assert answer["group"] == groups.codes.tolist()
+    assert answer["other"] == answer["group"].count(-1) > 0
+    # Each book's group is the one its own infobox genre falls in.
+    genres = trained.books["genre"].fillna("").tolist()
+    names = [g["name"].casefold() for g in answer["groups"]]
+    for genre, code in zip(genres, answer["group"], strict=True):
+        assert (names[code] if code >= 0 else "") == genre_group(genre)
+    tarzan = titles.index(TARZAN)
+    assert names[answer["group"][tarzan]] == "historical and adventure"  # genre: Adventure
+    assert missing.status == 404 and missing.json()["methods"] == ["tsne"]
+    assert "`wikirec plot MODEL_DIR --method umap`" in missing.json()["error"]
+
+
+def test_without_a_cached_reduction_the_map_says_how_to_make_one(client):
+    response = client.get("/api/map")
+    assert response.status == 404 and response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["methods"] == []
+    assert "no map of the books yet" in body["error"] and "\n" not in body["error"]
+    assert "`wikirec plot MODEL_DIR`" in body["error"] and "`wikirec run`" in body["error"]
+
+
+def test_the_map_is_the_newest_reduction_of_these_vectors(map_model, tmp_path):
+    """A map made from other vectors (the model trained again since) is never served;
+    of two maps of these vectors, the newest is."""
+    model = tmp_path / "model"
+    shutil.copytree(map_model, model)
+    service = ModelService.load(model)
+    first = service.book_map()
+    newer = add_reduction(model, perplexity=10)
+    assert not newer.cached and "perplexity 10" in newer.subtitle()
+    assert service.book_map()["about"] == newer.subtitle() != first["about"]
+    for key_path in (model / "reductions").glob("*.json"):  # as if the vectors had changed
+        key = json.loads(key_path.read_text())
+        key_path.write_text(json.dumps({**key, "vectors": "0" * 64}))
+    with pytest.raises(ApiError) as caught:
+        service.book_map()
+    assert caught.value.status == 404 and caught.value.extra == {"methods": []}

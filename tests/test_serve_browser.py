@@ -14,7 +14,14 @@ from urllib.parse import quote
 
 import numpy as np
 import pytest
-from serve_data import HOSTILE_FIELD, HOSTILE_TITLES, SCRIPT_TITLE, make_hostile_model
+from serve_data import (
+    HOSTILE_FIELD,
+    HOSTILE_TITLES,
+    SCRIPT_TITLE,
+    add_reduction,
+    make_hostile_model,
+    model_with_map,
+)
 
 from wikirec.recommend import Book, Recommender, UnknownTitleError
 from wikirec.serve.app import create_app
@@ -402,7 +409,11 @@ def server_info(server) -> dict:
         return json.loads(answer.read())
 
 
-def test_the_map_opens_with_the_book_highlighted(browser, rec, p15_graph_model, tmp_path):
+def test_the_plotly_map_opens_from_the_map_view_with_the_book_starred(
+    browser, rec, p15_graph_model, tmp_path
+):
+    """The page `wikirec plot` wrote is still a link, second to the page's own map: here
+    a model with the HTML page but no cached reduction (drawn with --no-cache)."""
     from wikirec.plot import Groups, interactive_html
 
     model = tmp_path / "model"  # a copy: the session's model folder stays as trained
@@ -418,11 +429,15 @@ def test_the_map_opens_with_the_book_highlighted(browser, rec, p15_graph_model, 
         open_page(browser, server.url, "#/book/" + quote(TARZAN))
         wait_for_book(browser, TARZAN)
         link = css(browser, "#map-link")[0]
-        assert link.get_attribute("href") == (
+        assert link.get_attribute("href") == server.url + "#/map/" + quote(TARZAN, safe="")
+        link.click()
+        wait(browser, lambda d: css(d, "#map-missing"), "the map view never showed")
+        full = css(browser, "#map-page-link")[0]
+        assert full.get_attribute("href") == (
             server.url + "maps/books-umap-genre.html#find=" + quote(TARZAN, safe="")
         )
         home = browser.current_window_handle
-        link.click()
+        full.click()
         wait(browser, lambda d: len(d.window_handles) == 2)
         browser.switch_to.window(next(h for h in browser.window_handles if h != home))
         try:
@@ -474,12 +489,306 @@ def test_the_maps_star_labels_meet_no_other_label_and_no_star(browser, p15_graph
         assert np.hypot(*(nearest - np.array(stars)).T).min() >= STAR_PX / 2
 
 
+# --------------------------------------------------------------------------- the page's map
+
+
+@pytest.fixture(scope="module")
+def map_server(p15_graph_model, tmp_path_factory):
+    """The app over a copy of the model whose books' map `wikirec plot` cached."""
+    model = model_with_map(p15_graph_model, tmp_path_factory.mktemp("serve-map-browser"))
+    with BackgroundServer(create_app(ModelService.load(model))) as running:
+        yield running
+
+
+def api_get(server, path: str) -> dict:
+    import json
+    from urllib.request import urlopen
+
+    with urlopen(server.url + path, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def open_map(browser, url: str, fragment: str) -> None:
+    open_page(browser, url, fragment)
+    wait_for_map(browser)
+
+
+def wait_for_map(browser) -> None:
+    wait(browser, lambda d: css(d, "#map-canvas[data-drawn]"), "the map was never drawn")
+
+
+def map_state(browser) -> dict:
+    """What the page drew: its view (data to CSS pixels: x_px = x + scale * x_data,
+    y_px = y - scale * y_data), its labels ([index, x0, y0, x1, y1]) and its size."""
+    return browser.execute_script(
+        "const c = document.getElementById('map-canvas'), box = c.getBoundingClientRect();"
+        "return {view: JSON.parse(c.dataset.transform), labels: JSON.parse(c.dataset.labels),"
+        " width: box.width, height: box.height};"
+    )
+
+
+def on_screen(state: dict, points: dict) -> np.ndarray:
+    """Every point's position in CSS pixels from the canvas's top left, (n, 2)."""
+    view = state["view"]
+    return np.column_stack([view["x"] + view["scale"] * np.asarray(points["x"]),
+                            view["y"] - view["scale"] * np.asarray(points["y"])])  # fmt: skip
+
+
+def isolated(state: dict, xy: np.ndarray, among=None, apart: float = 18.0) -> list[int]:
+    """Points well inside the canvas with no other point within ``apart`` pixels (a
+    click or hover on them can mean no other), among ``among`` (default: all)."""
+    inside = (xy[:, 0] > 20) & (xy[:, 0] < state["width"] - 20)
+    inside &= (xy[:, 1] > 20) & (xy[:, 1] < state["height"] - 20)
+    found = []
+    for i in range(len(xy)) if among is None else among:
+        distance = np.hypot(*(xy - xy[i]).T)
+        distance[i] = np.inf
+        if inside[i] and distance.min() > apart:
+            found.append(int(i))
+    return found
+
+
+def pixel(browser, x: float, y: float) -> tuple[int, int, int]:
+    """The colour drawn at CSS pixel (x, y) of the map."""
+    return tuple(browser.execute_script(
+        "const c = document.getElementById('map-canvas');"
+        "const ratio = c.width / c.getBoundingClientRect().width;"
+        "const at = c.getContext('2d').getImageData(Math.floor(arguments[0] * ratio),"
+        " Math.floor(arguments[1] * ratio), 1, 1).data;"
+        "return [at[0], at[1], at[2]];", x, y)[:3])  # fmt: skip
+
+
+def css_colour(browser, variable: str) -> tuple[int, int, int]:
+    """A CSS variable's colour as the canvas draws it."""
+    return tuple(browser.execute_script(
+        "const c = document.createElement('canvas').getContext('2d');"
+        "c.fillStyle = getComputedStyle(document.documentElement).getPropertyValue(arguments[0]);"
+        "c.fillRect(0, 0, 1, 1); return Array.from(c.getImageData(0, 0, 1, 1).data.slice(0, 3));",
+        variable))  # fmt: skip
+
+
+def hex_colour(text: str) -> tuple[int, int, int]:
+    return tuple(int(text[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def near_colour(a, b, tolerance: int = 6) -> bool:
+    return all(abs(int(p) - int(q)) <= tolerance for p, q in zip(a, b, strict=True))
+
+
+def pointer(browser, state: dict, x: float, y: float, click: bool = False) -> None:
+    """Move the mouse to CSS pixel (x, y) of the map (and click there)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    canvas = css(browser, "#map-canvas")[0]
+    # Selenium's offsets are from the element's centre, in whole pixels.
+    dx, dy = round(x - state["width"] / 2), round(y - state["height"] / 2)
+    actions = ActionChains(browser).move_to_element_with_offset(canvas, dx, dy)
+    (actions.click() if click else actions).perform()
+
+
+def test_the_map_draws_every_book_in_its_genre_groups_colour(browser, map_server):
+    """Issue 26: the map inside the app. From the header's link, every book is a point
+    in its genre group's colour (the legend's), and hovering one names it."""
+    open_page(browser, map_server.url, "#/")
+    click(browser, "#nav-map")
+    wait_for_map(browser)
+    points = api_get(map_server, "api/map")
+    legend = [e.text for e in css(browser, "#map-legend li")]
+    assert legend == [f"{g['name']} ({g['count']:,})" for g in points["groups"]] + [
+        f"other or no genre ({points['other']:,})"
+    ]
+    state = map_state(browser)
+    xy = on_screen(state, points)
+    lonely = isolated(state, xy)
+    colours = [hex_colour(g["colour"]) for g in points["groups"]]
+    other = css_colour(browser, "--map-other")
+    checked = set()
+    for i in lonely:
+        group = points["group"][i]
+        expected = colours[group] if group >= 0 else other
+        assert near_colour(pixel(browser, *xy[i]), expected), points["titles"][i]
+        checked.add(group)
+    assert len(checked) >= 4  # several groups' colours seen where their books are
+
+    book = lonely[len(lonely) // 2]
+    pointer(browser, state, *xy[book])
+    tooltip = css(browser, "#map-tooltip")[0]
+    wait(browser, lambda d: tooltip.is_displayed(), "hovering a point showed no title")
+    assert tooltip.get_attribute("data-title") == points["titles"][book]
+    assert tooltip.find_element("css selector", "strong").text == points["titles"][book]
+
+
+def test_clicking_a_point_opens_its_book_and_back_returns_to_the_map(browser, map_server, rec):
+    open_map(browser, map_server.url, "#/map")
+    points = api_get(map_server, "api/map")
+    state = map_state(browser)
+    xy = on_screen(state, points)
+    book = isolated(state, xy)[0]
+    title = points["titles"][book]
+    pointer(browser, state, *xy[book], click=True)
+    wait_for_book(browser, title)
+    wait_for_titles(browser, "#similar li.result", names(rec.most_similar(title, topn=10)))
+    browser.back()
+    wait_for_map(browser)
+    assert browser.execute_script("return location.hash") == "#/map"
+
+
+def test_the_maps_wheel_zooms_about_the_pointer_and_a_drag_pans(browser, map_server):
+    """Zoom keeps the point under the pointer where it is; a drag moves the map by as
+    much as the mouse, and opens no book."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    open_map(browser, map_server.url, "#/map")
+    points = api_get(map_server, "api/map")
+    before = map_state(browser)
+    book = isolated(before, on_screen(before, points))[0]
+    x, y = on_screen(before, points)[book]
+    dx, dy = round(x - before["width"] / 2), round(y - before["height"] / 2)
+    canvas = css(browser, "#map-canvas")[0]
+    origin = ScrollOrigin.from_element(canvas, dx, dy)
+    ActionChains(browser).scroll_from_origin(origin, 0, -300).perform()
+    wait(browser, lambda d: map_state(d)["view"]["scale"] > before["view"]["scale"], "no zoom")
+    zoomed = map_state(browser)
+    # The pointer stands within a pixel of the point, a distance the zoom multiplies.
+    assert np.hypot(*(on_screen(zoomed, points)[book] - (x, y))) < 3
+    assert zoomed["view"]["scale"] > 1.2 * before["view"]["scale"]
+    drag = ActionChains(browser).move_to_element_with_offset(canvas, dx, dy).click_and_hold()
+    drag.move_by_offset(40, 25).move_by_offset(40, 25).release().perform()
+
+    def shift(driver) -> tuple[float, float]:
+        moved = map_state(driver)["view"]
+        assert moved["scale"] == zoomed["view"]["scale"]
+        return moved["x"] - zoomed["view"]["x"], moved["y"] - zoomed["view"]["y"]
+
+    wait(browser, lambda d: shift(d) == pytest.approx((80, 50)), "the map did not follow the drag")
+    assert browser.execute_script("return location.hash") == "#/map"
+    click(browser, "#map-reset")
+    wait(browser, lambda d: map_state(d)["view"] == before["view"], "reset did not go back")
+
+
+def test_a_books_map_highlights_it_and_its_nearest_books(browser, map_server, rec):
+    """Projector-style: the book (starred) and its 10 nearest books in the model (ringed,
+    joined to it, labelled without overlaps, listed below) stand out, the rest dimmed."""
+    open_page(browser, map_server.url, "#/book/" + quote(TARZAN))
+    wait_for_book(browser, TARZAN)
+    click(browser, "#map-link")
+    wait_for_map(browser)
+    assert browser.execute_script("return location.hash") == "#/map/" + quote(TARZAN, safe="")
+    nearest = names(rec.most_similar(TARZAN, topn=10))
+    highlighted = css(browser, "#map-highlighted")[0]
+    assert highlighted.get_attribute("data-title") == TARZAN
+    assert titles_in(browser, "#map-neighbours li") == nearest
+    assert [e.text for e in css(browser, "#map-neighbours li a.title")] == nearest
+
+    points = api_get(map_server, "api/map")
+    index = {title: i for i, title in enumerate(points["titles"])}
+    current = index[TARZAN]
+    assert highlighted.get_attribute("data-current") == str(current)
+    shown = {current, *(index[t] for t in nearest)}
+    state = map_state(browser)
+    labels = state["labels"]
+    assert labels[0][0] == current and {label[0] for label in labels} <= shown
+    assert len(labels) > len(shown) // 2
+    boxes = [label[1:] for label in labels]
+    for n, (x0, y0, x1, y1) in enumerate(boxes):
+        assert 0 <= x0 < x1 <= state["width"] and 0 <= y0 < y1 <= state["height"]
+        for a0, b0, a1, b1 in boxes[n + 1 :]:
+            assert x1 <= a0 or a1 <= x0 or y1 <= b0 or b1 <= y0, "two labels overlap"
+
+    xy = on_screen(state, points)
+    paper = css_colour(browser, "--surface")
+    colour = [hex_colour(g["colour"]) for g in points["groups"]]
+    colour.append(css_colour(browser, "--map-other"))  # group -1
+    apart = [i for i in isolated(state, xy, apart=30) if i not in shown]
+    far = [i for i in apart if np.hypot(*(xy[list(shown)] - xy[i]).T).min() > 60]
+    assert far
+    for i in far:  # dimmed: nearer the background than the group's colour
+        drawn, full = pixel(browser, *xy[i]), colour[points["group"][i]]
+        assert np.abs(np.subtract(drawn, paper)).sum() < np.abs(np.subtract(drawn, full)).sum()
+    ringed = [index[t] for t in nearest]
+    clear = isolated(state, xy, among=ringed, apart=0)
+    clear = [i for i in clear if np.hypot(*(xy[list(shown - {i})] - xy[i]).T).min() > 16]
+    assert clear
+    for i in clear:  # each neighbour in its own colour, undimmed
+        assert near_colour(pixel(browser, *xy[i]), colour[points["group"][i]])
+
+
+def test_a_model_without_a_map_says_how_to_make_one(browser, server):
+    """A model whose plot stage has not run: a sentence, never "null" or an empty box."""
+    open_page(browser, server.url, "#/book/" + quote(TARZAN))
+    wait_for_book(browser, TARZAN)
+    click(browser, "#map-link")
+    wait(browser, lambda d: css(d, "#map-missing"), "the map view never showed")
+    message = css(browser, "#map-missing")[0].text
+    assert message.startswith("no map of the books yet")
+    assert "wikirec plot MODEL_DIR" in message and "wikirec run" in message
+    assert "null" not in css(browser, "#view")[0].text
+    assert css(browser, "#map-canvas") == []
+    browser.back()
+    wait_for_book(browser, TARZAN)
+
+
+def empty_spot(state: dict, xy: np.ndarray, away: float = 15.0) -> tuple[int, int]:
+    """A pixel of the map with no point within ``away`` pixels: the bare background."""
+    for x in range(10, int(state["width"]) - 10, 10):
+        for y in range(10, int(state["height"]) - 10, 10):
+            if np.hypot(*(xy - (x, y)).T).min() > away:
+                return x, y
+    raise AssertionError("no empty spot on the map")
+
+
+def luminance(rgb) -> float:
+    red, green, blue = rgb[:3]
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+def test_the_map_follows_the_readers_dark_mode(browser, map_server):
+    """The map's background, its "other" points and its labels take the page's colours:
+    dark under a dark preference, light under a light one."""
+    points = api_get(map_server, "api/map")
+    try:
+        for scheme in ("dark", "light"):
+            browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+                "features": [{"name": "prefers-color-scheme", "value": scheme}]})  # fmt: skip
+            open_map(browser, map_server.url, "#/map")
+            state = map_state(browser)
+            xy = on_screen(state, points)
+            paper = luminance(pixel(browser, *empty_spot(state, xy)))
+            other = [i for i in isolated(state, xy) if points["group"][i] < 0]
+            assert other
+            grey = css_colour(browser, "--map-other")
+            assert all(near_colour(pixel(browser, *xy[i]), grey) for i in other)
+            ink = browser.execute_script(
+                "return getComputedStyle(document.querySelector('#map-legend li')).color")
+            ink = luminance([float(v) for v in ink[ink.index("(") + 1 : -1].split(",")[:3]])
+            # The book's label, drawn on the canvas: its brightest and darkest pixels.
+            open_map(browser, map_server.url, "#/map/" + quote(TARZAN))
+            x0, y0, x1, y1 = map_state(browser)["labels"][0][1:]
+            shades = [luminance(rgb) for rgb in browser.execute_script(
+                "const c = document.getElementById('map-canvas');"
+                "const r = c.width / c.getBoundingClientRect().width, [x0, y0, x1, y1] = arguments;"
+                "const d = c.getContext('2d').getImageData(Math.ceil(x0 * r), Math.ceil(y0 * r),"
+                " Math.floor((x1 - x0) * r), Math.floor((y1 - y0) * r)).data, rgb = [];"
+                "for (let i = 0; i < d.length; i += 4) rgb.push([d[i], d[i + 1], d[i + 2]]);"
+                "return rgb;", x0, y0, x1, y1)]  # fmt: skip
+            if scheme == "dark":
+                assert paper < 0.2 and luminance(grey) < 0.4 and ink > 0.75
+                assert max(shades) > 0.75  # light letters on the dark map
+            else:
+                assert paper > 0.9 and luminance(grey) > 0.8 and ink < 0.25
+                assert min(shades) < 0.25  # dark letters on the light map
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
+
 # --------------------------------------------------------------------------- hostile data
 
 
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory):
     model = make_hostile_model(tmp_path_factory.mktemp("serve-hostile-browser"))
+    add_reduction(model)  # its map too
     with BackgroundServer(create_app(ModelService.load(model))) as running:
         yield running, Recommender.load(model)
 
@@ -522,6 +831,27 @@ def test_hostile_titles_and_fields_render_as_text(browser, hostile_server):
     assert scripts == [server.url + "static/app.js"]
     logs = [entry["message"] for entry in browser.get_log("browser")]
     assert not [m for m in logs if "Content Security Policy" in m or "Uncaught" in m]
+
+
+def test_hostile_titles_on_the_page_map_are_text(browser, hostile_server):
+    """The page's map of the hostile model: titles in the heading, the list, the
+    tooltip and the labels (drawn on the canvas) run nothing and add no element."""
+    server, rec = hostile_server
+    open_map(browser, server.url, "#/map/" + quote(SCRIPT_TITLE, safe=""))
+    assert css(browser, "#view h1")[0].text == SCRIPT_TITLE + " on the map"
+    assert css(browser, "#map-highlighted")[0].get_attribute("data-title") == SCRIPT_TITLE
+    nearest = names(rec.most_similar(SCRIPT_TITLE, topn=10))
+    assert [e.text for e in css(browser, "#map-neighbours li a.title")] == nearest
+    assert css(browser, "#map-legend")[0].text.startswith("One colour")  # no genre groups
+    points = api_get(server, "api/map")
+    state = map_state(browser)
+    xy = on_screen(state, points)
+    for title in HOSTILE_TITLES:
+        pointer(browser, state, *xy[points["titles"].index(title)])
+        wait(browser, lambda d, t=title: css(d, "#map-tooltip")[0].get_attribute("data-title") == t)
+        assert css(browser, "#map-tooltip strong")[0].text == title
+    assert browser.execute_script("return window.__xss === undefined")
+    assert css(browser, "img, svg, b, textarea, iframe") == []
 
 
 def test_the_map_draws_hostile_titles_as_text_and_its_search_works(browser, tmp_path):

@@ -205,6 +205,36 @@ def reduce_vectors(
     return Reduction(coords, resolved, cache_path=saved, seconds=seconds, note=note)
 
 
+def cached_reductions(
+    vectors: np.ndarray, cache_dir: str | os.PathLike, label: str = "points"
+) -> list[Reduction]:
+    """The reductions of ``vectors`` (n, dim) already in ``cache_dir`` under ``label``,
+    whatever their method and parameters, the newest written first; nothing is computed.
+
+    An entry made from other vectors (a model trained again since), of another cache
+    version, or unreadable is left out. Each :attr:`Reduction.coords` is (n, 2)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    digest = vectors_digest(vectors)
+    found = []
+    for key_path in Path(cache_dir).glob(f"{label}-*.json"):
+        try:
+            key = json.loads(key_path.read_text(encoding="utf-8"))
+            written = key_path.with_suffix(".npy").stat().st_mtime_ns
+        except (OSError, ValueError):
+            continue
+        if not isinstance(key, dict) or key.get("version") != CACHE_VERSION:
+            continue
+        if key.get("vectors") != digest or key.get("method") not in METHODS:
+            continue
+        paths = (key_path.with_suffix(".npy"), key_path)
+        coords = _read_cache(paths, key, len(vectors))
+        if coords is not None:
+            params = {k: v for k, v in key.items() if k not in ("version", "vectors")}
+            found.append((written, Reduction(coords, params, cached=True, cache_path=paths[0])))
+    found.sort(key=lambda pair: (-pair[0], str(pair[1].cache_path)))
+    return [reduction for _, reduction in found]
+
+
 def _cache_paths(cache_dir, label: str, key: dict) -> tuple[Path, Path]:
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     stem = Path(cache_dir) / f"{label}-{key['method']}-{digest}"

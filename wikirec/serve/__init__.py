@@ -12,7 +12,8 @@ which imports Starlette and uvicorn only when it starts the server):
   answers as JSON-ready dicts, every ranking and lookup delegated to
   :class:`wikirec.recommend.Recommender` (no web framework imported);
 - :mod:`wikirec.serve.search`: suggestions as a title is typed;
-- :mod:`wikirec.serve.maps`: the interactive HTML maps ``wikirec plot`` wrote;
+- :mod:`wikirec.serve.maps`: the books' 2-D map ``wikirec plot`` cached, for the
+  page to draw, and the interactive HTML maps it wrote;
 - :mod:`wikirec.serve.app`: the Starlette app (routes, JSON errors, headers);
 - :mod:`wikirec.serve.server`: binding a socket and running uvicorn, in the
   foreground or in a thread (:class:`~wikirec.serve.server.BackgroundServer`);

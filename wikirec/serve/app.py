@@ -101,6 +101,9 @@ def create_app(service: ModelService, allowed_hosts: Iterable[str] | None = None
         k = _int(q, "k", min(5, MAX_WHY))
         return _json(service.why(q.getlist("query"), q.getlist("book"), k))
 
+    def book_map(request: Request) -> JSONResponse:
+        return _json(service.book_map(request.query_params.get("method")))
+
     def map_file(request: Request) -> Response:
         path = service.map_path(request.path_params["name"])
         headers = {**COMMON_HEADERS, "Content-Security-Policy": MAP_POLICY}
@@ -108,7 +111,7 @@ def create_app(service: ModelService, allowed_hosts: Iterable[str] | None = None
 
     api = [("info", info), ("search", search), ("book", book), ("page", page),
            ("similar", similar), ("least", least), ("about", about), ("links", links),
-           ("liked", liked), ("why", why)]  # fmt: skip
+           ("liked", liked), ("why", why), ("map", book_map)]  # fmt: skip
     routes = [
         Route("/", index, methods=["GET"]),
         *(Route(f"/api/{name}", endpoint, methods=["GET"]) for name, endpoint in api),

@@ -21,9 +21,10 @@ def add_command(subparsers) -> None:
         help="a local web app over a trained model (search, recommendations, why, map)",
         description="Serve a trained model as a web page and a JSON API under /api/: "
         "search with suggestions, a book's fields, nearest and farthest books with the "
-        "pages they share, a list of liked books, the books about a page, and the "
-        "interactive map of `wikirec plot` when it was drawn. Read-only; listens on "
-        "this machine only unless --host says otherwise.",
+        "pages they share, a list of liked books, the books about a page, and the books "
+        "on the 2-D map `wikirec plot` cached (a book's nearest ones highlighted), beside "
+        "its interactive HTML map. Read-only; listens on this machine only unless --host "
+        "says otherwise.",
     )
     parser.add_argument("model", metavar="MODEL_DIR", help="output folder of wikirec train")
     parser.add_argument(

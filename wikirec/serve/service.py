@@ -14,6 +14,9 @@ gives the same results as the Python API and the command line:
   ``--liked L --minus M``;
 - ``why(query, books)``: ``why([Book(q), ...], b, topn=k)`` for each book, as ``--why``.
 
+``book_map()`` gives the books' 2-D map from the reduction ``wikirec plot`` cached
+(:mod:`wikirec.serve.maps`), for the page to draw.
+
 Bad input raises :class:`ApiError` with an HTTP status: 404 for an unknown title (the
 message is the Recommender's one line, and ``suggestions`` its closest titles), 400
 for anything else.
@@ -27,13 +30,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from wikirec.plot.reduce import METHODS
 from wikirec.recommend import (
     Book,
     Recommender,
     RecommendError,
     UnknownTitleError,
 )
-from wikirec.serve.maps import MapFile, find_maps
+from wikirec.serve.maps import MapFile, book_map_json, book_reductions, find_maps, genre_colours
 from wikirec.serve.search import KINDS, TitleSearch
 from wikirec.titles import is_category_link
 from wikirec.trained import BOOKS, KIND_NOUNS, LINKS, TrainedModel, read_trained
@@ -47,6 +51,10 @@ EXAMPLES = 5  # books suggested on the start page
 WIKIPEDIA = "https://en.wikipedia.org/wiki/"
 WIKIPEDIA_SEARCH = "https://en.wikipedia.org/w/index.php?"
 KIND_BY_NAME = {"book": (BOOKS,), "page": (LINKS,), "any": KINDS}
+NO_MAP = (
+    "no map of the books yet: no 2-D reduction is cached for this model; "
+    "`wikirec plot MODEL_DIR` makes one (`wikirec run` does too, in its plot stage)"
+)
 
 
 class ApiError(Exception):
@@ -88,6 +96,7 @@ class ModelService:
         self.model = model
         self.searcher = TitleSearch(rec)
         self._page_links = _page_link_style(model)
+        self._genres = None  # the books' genre groups, found once the map is first asked for
 
     @classmethod
     def load(
@@ -127,6 +136,27 @@ class ModelService:
             if found.name == name:
                 return found.path
         raise ApiError(404, f"no map {quoted(name)}", maps=[m.name for m in self.maps()])
+
+    def book_map(self, method: str | None = None) -> dict:
+        """Every book on the 2-D map ``wikirec plot`` cached (:func:`book_map_json`):
+        the newest cached reduction, or the newest of ``method`` ("tsne", "umap").
+        Looked for on each call, as the maps are; 404 (:data:`NO_MAP`) when none is
+        cached."""
+        if method is not None and method not in METHODS:
+            raise ApiError(400, f"method must be one of {', '.join(METHODS)}, not {quoted(method)}")
+        found = book_reductions(self.model) if self.model is not None else []
+        methods = list(dict.fromkeys(r.params["method"] for r in found))
+        chosen = [r for r in found if method in (None, r.params["method"])]
+        if not chosen:
+            message = NO_MAP
+            if found:
+                message = (f"no {method} map is cached for this model; "
+                           f"`wikirec plot MODEL_DIR --method {method}` makes one")  # fmt: skip
+            raise ApiError(404, message, methods=methods)
+        if self._genres is None:
+            self._genres = genre_colours(self.model)
+        answer = book_map_json(self.model.titles[BOOKS], chosen[0], self._genres)
+        return {**answer, "methods": methods}
 
     # ---------------------------------------------------------------- lookups
 
