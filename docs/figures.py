@@ -8,8 +8,9 @@ two commands there as a new user would (``make demo``, then ``make test``), ``--
 times, each from a new clone, with ``--beside`` (a shell command, started again each
 time it ends) loading the machine meanwhile. From the last run it reads the times, the
 test count, the size of ``.venv``, the demo's counts and summary, a ``wikirec
-recommend --why`` and an ``/api/similar`` answer; it retakes the screenshot from the
-demo's model (``docs/screenshot.py``), writes ``docs/figures.json``, then applies it.
+recommend --why`` and an ``/api/similar`` answer; it retakes the screenshots from the
+demo's model (``docs/screenshot.py``: the book page, the map and the liked list, light
+and dark), writes ``docs/figures.json``, then applies it.
 A run that fails stops everything: no figure is written.
 
 ``apply`` writes the figures into the Markdown files where they are marked:
@@ -229,10 +230,22 @@ def measure(runs: int, beside: str | None, label: str | None) -> dict:
             "demo_output": demo_output(last["demo_out"]),
             "runs": [{k: v for k, v in r.items() if k != "demo_out"} for r in results],
         }  # fmt: skip
-        screenshot = [str(clone / ".venv/bin/python"), str(ROOT / "docs/screenshot.py"),
-                      str(clone / "artifacts/demo/train"), str(ROOT / "docs/serve-book.png")]
-        subprocess.run(screenshot, check=True)
+        take_screenshots(clone)
     return figures
+
+
+SCREENSHOTS = ("book", "map", "liked")  # docs/serve-VIEW.png and docs/serve-VIEW-dark.png
+
+
+def take_screenshots(clone: Path) -> None:
+    """Every view of ``docs/screenshot.py`` on the clone's demo model, light and dark."""
+    for view in SCREENSHOTS:
+        for dark in ("", "-dark"):
+            command = [str(clone / ".venv/bin/python"), str(ROOT / "docs/screenshot.py"),
+                       "--view", view, *(["--dark"] if dark else []),
+                       str(clone / "artifacts/demo/train"),
+                       str(ROOT / f"docs/serve-{view}{dark}.png")]  # fmt: skip
+            subprocess.run(command, check=True)
 
 
 def main() -> int:
