@@ -533,8 +533,9 @@ def add_command(subparsers) -> None:
     parser.add_argument("--redirects", metavar="FILE", help="redirects.parquet (default: found)")
     parser.add_argument(
         "--why", action="store_true",
-        help="for each book, the pages it shares with the query's books, strongest first "
-        "(-> X: links to X; <- X: X links to it; <-> X: both)",
+        help="for each book, the pages it shares with the query's books, strongest first, "
+        "pages many books meet last; where a book does not simply link to a page: "
+        "(<- ...) the page links to it, (<-> ...) both ways",
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(handler=run)
