@@ -245,7 +245,9 @@ def take_screenshots(clone: Path) -> None:
                        "--view", view, *(["--dark"] if dark else []),
                        str(clone / "artifacts/demo/train"),
                        str(ROOT / f"docs/serve-{view}{dark}.png")]  # fmt: skip
-            subprocess.run(command, check=True)
+            # from the clone: train.json names its build relative to the run's folder,
+            # found from the working folder first
+            subprocess.run(command, check=True, cwd=clone)
 
 
 def main() -> int:
