@@ -416,3 +416,18 @@ def test_a_full_disk_during_a_rebuild_keeps_the_earlier_build(p15_articles, tmp_
     monkeypatch.undo()
     build_training_data(p15_articles, out, min_link_count=5)
     assert load_training_data(out).summary["params"]["min_link_count"] == 5
+
+
+def test_a_parse_made_before_leads_still_builds(p15_articles, tmp_path):
+    """articles.parquet without the "lead" column (a parse folder of an older wikirec):
+    the books get "" as their lead; a table without a required column is still refused."""
+    folder = tmp_path / "old-parse"
+    folder.mkdir()
+    table = pq.read_table(p15_articles / "articles.parquet")
+    pq.write_table(table.drop(["lead"]), folder / "articles.parquet")
+    summary = build_training_data(folder, tmp_path / "build")
+    assert summary["books"]["with_lead"] == 0
+    assert set(load_training_data(tmp_path / "build").books["lead"]) == {""}
+    pq.write_table(table.drop(["lead", "infobox"]), folder / "articles.parquet")
+    with pytest.raises(BuildError, match="not an articles table"):
+        build_training_data(folder, tmp_path / "build2")

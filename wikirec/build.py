@@ -74,7 +74,7 @@ import pyarrow.parquet as pq
 from wikirec import __version__
 from wikirec.built import BuildError, infobox_fields, write_build
 from wikirec.cli import non_negative_int, positive_int
-from wikirec.io import CannotRead, read_small_text
+from wikirec.io import CannotRead, parquet_columns, read_small_text
 from wikirec.progress import progress_bar
 from wikirec.titles import namespace_of, normalize_title
 
@@ -300,9 +300,9 @@ def _read_articles(
     if not path.is_file():
         raise BuildError(f"{articles_dir}: no articles.parquet (run `wikirec parse` first)")
     try:
-        # "lead" is absent from parse folders made before it
-        wanted = ["title", "infobox", "lead", links]
-        articles = pq.read_table(path, columns=[c for c in wanted if c in _columns(path)])
+        # "lead" is absent from parse folders made before it; the others are required
+        optional = ["lead"] if "lead" in parquet_columns(path) else []
+        articles = pq.read_table(path, columns=["title", "infobox", links, *optional])
         redirects = _optional_table(articles_dir / "redirects.parquet")
         found_inlinks = _optional_table(articles_dir / "inlinks.parquet") if inlinks else None
     except (pa.ArrowException, OSError, KeyError) as exc:
@@ -310,10 +310,6 @@ def _read_articles(
     if articles.num_rows == 0:
         raise BuildError(f"{path}: no articles")
     return articles, redirects, found_inlinks
-
-
-def _columns(path: Path) -> list[str]:
-    return pq.read_schema(path).names
 
 
 def _optional_table(path: Path) -> pa.Table | None:

@@ -81,7 +81,7 @@ from wikirec.cli import (
     positive_int,
 )
 from wikirec.errors import WikirecError
-from wikirec.io import write_json_atomic, write_set_atomic, write_text_atomic
+from wikirec.io import parquet_columns, write_json_atomic, write_set_atomic, write_text_atomic
 from wikirec.nearest import SCORE_BUDGET, cosine_top_k, top_k
 from wikirec.progress import progress_bar
 from wikirec.recipes import (
@@ -344,7 +344,7 @@ def book_categories(data: TrainingData, articles_dir: str | os.PathLike | None =
     default: the one named in ``build.json``), else the build's ``category:`` links."""
     folder = articles_dir or data.summary.get("params", {}).get("articles_dir")
     path = Path(folder) / "articles.parquet" if folder else None
-    if path is not None and path.is_file() and "categories" in _columns(path):
+    if path is not None and path.is_file() and "categories" in parquet_columns(path):
         articles = pd.read_parquet(path, columns=["title", "categories"])
         articles = articles.drop_duplicates("title").set_index("title")["categories"]
         found = articles.reindex(data.books["title"])
@@ -367,12 +367,6 @@ def eligible_books(labels: Sequence[frozenset]) -> np.ndarray:
         for value in values:
             counts[value] = counts.get(value, 0) + 1
     return np.array([any(counts[v] >= 2 for v in values) for values in labels], dtype=bool)
-
-
-def _columns(path: Path) -> list[str]:
-    import pyarrow.parquet as pq
-
-    return pq.read_schema(path).names
 
 
 def precision_at_k(

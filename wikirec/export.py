@@ -71,7 +71,7 @@ def metadata_table(trained: TrainedModel, kind: str) -> pd.DataFrame:
         if not trained.has_metadata:
             return pd.DataFrame({"title": trained.titles[BOOKS]})
         return trained.books.loc[:, list(BOOK_METADATA)].reset_index(drop=True)
-    table = pd.DataFrame({"title": trained.display_titles(LINKS) or trained.titles[LINKS]})
+    table = pd.DataFrame({"title": trained.display_titles(LINKS)})
     table["type"] = np.where(trained.is_category(), "category", "page")
     if trained.has_metadata:
         table["books"] = trained.links["count"].to_numpy()

@@ -9,8 +9,9 @@ A file is written with the mode ``open`` would give it (0666 less the umask), no
 that cannot be written raises :class:`CannotWrite`, an ``OSError`` naming the file
 asked for (never its temporary), which ``wikirec`` prints as one line.
 
-Its one read, :func:`read_small_text`, is for the files a user may be handed by someone
-else (stop links, pipelines): a regular file of bounded size, or one line saying why not.
+Its reads: :func:`read_small_text`, for the files a user may be handed by someone else
+(stop links, pipelines): a regular file of bounded size, or one line saying why not; and
+:func:`parquet_columns`, which columns a table has, from its schema.
 """
 
 from __future__ import annotations
@@ -171,6 +172,14 @@ def write_set_atomic(
 
 class CannotRead(ValueError):
     """A small input file that is not one: its message names the file, on one line."""
+
+
+def parquet_columns(path: str | os.PathLike) -> list[str]:
+    """The column names of a Parquet file, read from its schema alone (a table made by
+    an older wikirec may lack a column a newer one reads)."""
+    import pyarrow.parquet as pq
+
+    return pq.read_schema(path).names
 
 
 def read_small_text(path: str | os.PathLike, max_bytes: int, what: str) -> str:

@@ -169,14 +169,13 @@ class TrainedModel:
             )  # fmt: skip
         return self._scorer
 
-    def display_titles(self, kind: str) -> list[str] | None:
+    def display_titles(self, kind: str) -> list[str]:
         """How each of ``kind``'s rows is shown: the build's Wikipedia titles for pages
-        (``display``), the titles for books; None without the build (pages: their keys)."""
-        if kind == BOOKS:
-            return list(self.titles[BOOKS])
-        if not self.has_metadata or "display" not in self.links:
-            return None
-        return self.links["display"].tolist()
+        (``display``), the titles for books, and for pages without the build their
+        keys."""
+        if kind == LINKS and self.has_metadata and "display" in self.links:
+            return self.links["display"].tolist()
+        return list(self.titles[kind])
 
     def fields(self, row: int) -> list[list[str]]:
         """Book ``row``'s infobox fields, ``[[name, value], ...]`` in the infobox's order,

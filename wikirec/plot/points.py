@@ -75,7 +75,7 @@ def select_points(trained: TrainedModel, kind: str = BOOKS, links: str = "all") 
         rows, label = np.flatnonzero(wanted), f"links-{links}"
     if len(rows) < MIN_POINTS:
         raise PlotError(f"only {len(rows)} {label} to map; at least {MIN_POINTS} are needed")
-    titles = trained.display_titles(kind) or trained.titles[kind]  # as a reader knows them
+    titles = trained.display_titles(kind)  # as a reader knows them
     return Points(kind, rows, [titles[i] for i in rows], trained.vectors[kind][rows], label)
 
 

@@ -401,8 +401,7 @@ def _page_link_style(model: TrainedModel | None) -> str:
             params = {}
     if params.get("links") == "external_links":
         return "url"
-    shown = model.display_titles(LINKS) if model is not None else None
-    kept = shown is not None and shown != model.titles[LINKS]
+    kept = model is not None and model.display_titles(LINKS) != model.titles[LINKS]
     return "article" if params.get("keep_case") or kept else "search"
 
 
