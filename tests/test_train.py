@@ -727,3 +727,36 @@ def test_tensorflow_is_imported_without_its_start_up_lines(tmp_path):
     assert done.stdout == "tensorflow\n"
     assert "absl::InitializeLog" not in done.stderr and "oneDNN" not in done.stderr
     assert "kept: a real warning" in done.stderr
+
+
+def test_a_second_process_reuses_the_compiled_kernel(tmp_path):
+    """The kernel was a closure over other compiled functions: numba gave it a new cache
+    key in every process, so each run compiled it again (3.5 s) and left new files in
+    wikirec/__pycache__ (600 after a few months here). Now the second process loads
+    what the first compiled and writes nothing."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from wikirec.kernel import AdamTable, train_steps\n"
+        "rng = np.random.default_rng(0)\n"
+        "table = lambda n: AdamTable(rng.normal(size=(n, 8)).astype(np.float32), 0.01)\n"
+        "books, links = rng.integers(0, 30, (2, 2, 16)).astype(np.int32)\n"
+        "labels = (rng.random((2, 16)) < 0.5).astype(np.float32)\n"
+        "train_steps(table(30), table(30), books, links, labels, t=0, learning_rate=0.01,\n"
+        "            scalars=AdamTable(np.ones((2, 1), np.float32), 0.01),\n"
+        "            train_scalars=True)\n"
+    )
+    cache = tmp_path / "numba-cache"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+
+    def cached_files() -> dict[str, int]:
+        return {p.name: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
+
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)
+    first = cached_files()
+    assert any(name.startswith("fused.kernel") for name in first)
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=300)
+    assert cached_files() == first
