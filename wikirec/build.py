@@ -74,6 +74,7 @@ import pyarrow.parquet as pq
 from wikirec import __version__
 from wikirec.built import BuildError, infobox_fields, write_build
 from wikirec.cli import non_negative_int, positive_int
+from wikirec.errors import one_line
 from wikirec.io import CannotRead, parquet_columns, read_small_text
 from wikirec.progress import progress_bar
 from wikirec.titles import namespace_of, normalize_title
@@ -299,14 +300,19 @@ def _read_articles(
     path = articles_dir / "articles.parquet"
     if not path.is_file():
         raise BuildError(f"{articles_dir}: no articles.parquet (run `wikirec parse` first)")
+    not_articles = f"{path}: not an articles table from `wikirec parse`"
     try:
+        columns = parquet_columns(path)
+        missing = [name for name in ("title", "infobox", links) if name not in columns]
+        if missing:
+            raise BuildError(f"{not_articles} (no column {', '.join(missing)})")
         # "lead" is absent from parse folders made before it; the others are required
-        optional = ["lead"] if "lead" in parquet_columns(path) else []
+        optional = ["lead"] if "lead" in columns else []
         articles = pq.read_table(path, columns=["title", "infobox", links, *optional])
         redirects = _optional_table(articles_dir / "redirects.parquet")
         found_inlinks = _optional_table(articles_dir / "inlinks.parquet") if inlinks else None
     except (pa.ArrowException, OSError, KeyError) as exc:
-        raise BuildError(f"{path}: not an articles table from `wikirec parse` ({exc})") from exc
+        raise BuildError(f"{not_articles} ({one_line(exc, 200)})") from exc
     if articles.num_rows == 0:
         raise BuildError(f"{path}: no articles")
     return articles, redirects, found_inlinks
