@@ -179,6 +179,31 @@ def test_redirects_are_found_from_the_model(p15_model, p15_articles):
     assert find_redirects(p15_model.parent) is None
 
 
+def test_a_model_finds_its_own_build_not_another_of_the_same_books(
+    p15_articles, tmp_path, monkeypatch
+):
+    """train.json names its build as it was given, relative to the project root. Read
+    from another project's folder, that name found the other project's build first;
+    when it held the same books and pages (an older run of the same data), the model
+    attached it without a word, and showed its tables (last stop, this hit the docs'
+    screenshots). Each build now has an id of its own, which the model keeps."""
+    from wikirec.build import build_training_data
+    from wikirec.train import train
+
+    project, other = tmp_path / "project", tmp_path / "other"
+    for root in (project, other):
+        build_training_data(p15_articles, root / "artifacts" / "build")
+    monkeypatch.chdir(project)
+    train("artifacts/build", "artifacts/model", epochs=1, dim=8, batch_positives=1024)
+    monkeypatch.chdir(other)
+    trained = read_trained(project / "artifacts" / "model")
+    assert trained.data_dir == project / "artifacts" / "build"
+    assert Recommender.from_trained(trained).book_links is not None
+    # a build given by hand is the user's choice: the same books and pages are enough
+    chosen = read_trained(project / "artifacts" / "model", data_dir="artifacts/build")
+    assert chosen.data_dir == Path("artifacts/build")
+
+
 # --------------------------------------------------------------------------- search
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,8 +121,13 @@ def write_build(
     summary: dict,
 ) -> Path:  # fmt: skip
     """Write a build into ``out``, its marker ``build.json`` last; an earlier build there
-    stays whole and loadable until every new file is written (:func:`write_set_atomic`)."""
+    stays whole and loadable until every new file is written (:func:`write_set_atomic`).
+
+    ``build.json`` gets a ``build_id`` of its own, which ``wikirec train`` copies into
+    ``train.json``: a model looking for its build by a relative path then tells its own
+    build from another one of the same books (an older run in the working folder)."""
     out = Path(out)
+    summary = {**summary, "build_id": uuid.uuid4().hex}
     if out.exists() and not out.is_dir():
         raise BuildError(f"{out}: exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)

@@ -296,7 +296,9 @@ class Recommender:
     ) -> Recommender:
         """:meth:`load` for a folder already read by :func:`wikirec.trained.read_trained`
         (``wikirec serve`` needs the build's tables too, and reads the folder once)."""
-        path = redirects if redirects is not None else find_redirects(trained.path)
+        path = redirects
+        if path is None:
+            path = find_redirects(trained.path, trained.data_dir)
         table = Redirects.read(path) if path is not None else None
         book_links = None
         if trained.has_metadata:

@@ -455,6 +455,7 @@ def _summary(config: TrainConfig, data, history: list[dict], data_dir, started_e
             "n_pairs": int(len(data.pairs)),
             "n_in_pairs": int(len(data.in_pairs)),
             "inputs": config.inputs,
+            "build_id": data.summary.get("build_id"),
         },
         "epochs_run": len(history),
         "resumed_after_epoch": started_epoch or None,

@@ -426,6 +426,7 @@ def _attach_metadata(trained: TrainedModel, data_dir: str | os.PathLike | None) 
     if not candidates:
         trained.metadata_note = f"{trained.path}/train.json names no build folder; pass --data DIR"
         return
+    built_by = trained.summary["data"].get("build_id")
     for candidate in candidates:
         try:
             data = load_training_data(candidate)
@@ -433,6 +434,9 @@ def _attach_metadata(trained: TrainedModel, data_dir: str | os.PathLike | None) 
             if data_dir is not None:
                 raise ModelError(str(exc)) from exc
             continue
+        found_id = data.summary.get("build_id")
+        if data_dir is None and built_by and found_id and found_id != built_by:
+            continue  # another build of the same name: a relative path found it elsewhere
         if data.books["title"].tolist() != trained.titles[BOOKS] or (
             data.links["title"].tolist() != trained.titles[LINKS]
         ):
@@ -459,12 +463,17 @@ def _build_candidates(trained: TrainedModel) -> list[Path]:
     return [p for p in found if (p / "build.json").is_file()]
 
 
-def find_redirects(model_dir: str | os.PathLike) -> Path | None:
-    """The ``redirects.parquet`` a model was built from: ``train.json`` names the
-    build, whose ``build.json`` names the parse folder. None when not found."""
+def find_redirects(
+    model_dir: str | os.PathLike, data_dir: str | os.PathLike | None = None
+) -> Path | None:
+    """The ``redirects.parquet`` a model was built from: the build (``data_dir``, the
+    one :func:`read_trained` attached; by default the one ``train.json`` names, as
+    written) names the parse folder in its ``build.json``. None when not found."""
     try:
-        train = json.loads((Path(model_dir) / "train.json").read_text(encoding="utf-8"))
-        data_dir = Path(train["data"]["dir"])
+        if data_dir is None:
+            train = json.loads((Path(model_dir) / "train.json").read_text(encoding="utf-8"))
+            data_dir = train["data"]["dir"]
+        data_dir = Path(data_dir)
         build = json.loads((data_dir / "build.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
