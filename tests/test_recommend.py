@@ -250,9 +250,19 @@ def cli_table(model_dir, answers) -> str:
     return format_table(answers, bylines=[trained.byline(trained.find(t)) for t, _ in answers])
 
 
+def under_the_book(out: str) -> list[str]:
+    """The table's lines of a book query's output: what follows the lines that name the
+    book asked about, and the blank line after them."""
+    lines = out.splitlines()
+    return lines[lines.index("") + 1 :]
+
+
 def test_cli_table(p15_model, rec, capsys):
     assert main(["recommend", str(p15_model), TARZAN.lower(), "-k", "4"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    out = capsys.readouterr().out
+    # the book asked about, as the web page opens it (records have no lead)
+    assert out.startswith(f"{TARZAN}: Edgar Rice Burroughs · 1915 · ")
+    lines = under_the_book(out)
     assert lines[0].split() == ["rank", "title", "by", "similarity"]
     expected = rec.most_similar(TARZAN, topn=4)
     assert lines[1:] == cli_table(p15_model, expected).splitlines()[1:]
@@ -275,7 +285,7 @@ def test_a_run_folder_reads_as_its_train_folder(p15_model, rec, tmp_path, capsys
     (run / "manifest.json").write_text("{}", encoding="utf-8")
     assert main(["recommend", str(run), TARZAN, "-k", "4"]) == 0
     expected = rec.most_similar(TARZAN, topn=4)
-    assert capsys.readouterr().out.splitlines()[1:] == cli_table(run, expected).splitlines()[1:]
+    assert under_the_book(capsys.readouterr().out) == cli_table(run, expected).splitlines()
     (run / "manifest.json").unlink()  # a folder of folders, not a run: refused as before
     assert main(["recommend", str(run), TARZAN]) == 2
     assert "not a finished `wikirec train` folder" in capsys.readouterr().err
@@ -296,6 +306,36 @@ def test_cli_says_when_the_title_is_a_page_not_a_book(p15_graph_model, capsys):
     assert json.loads(capsys.readouterr().out)["query"]["kind"] == "page"
     assert main(["recommend", str(p15_graph_model), TARZAN, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["query"]["kind"] == "book"
+
+
+@pytest.fixture(scope="module")
+def with_leads(p15_records, fragment, tmp_path_factory):
+    """The demo's data, small: the p15 records and the real dump fragment, whose three
+    books carry their article's first sentences."""
+    from wikirec.build import build_training_data
+    from wikirec.parse import parse_dumps
+    from wikirec.train import train
+
+    folder = tmp_path_factory.mktemp("with-leads")
+    parse_dumps([p15_records, fragment], folder / "parse", workers=1)
+    build_training_data(folder / "parse", folder / "build")
+    train(folder / "build", folder / "train", epochs=1, dim=8, seed=0)
+    return folder / "train"
+
+
+def test_cli_opens_with_the_book_asked_about(with_leads, capsys):
+    """The CLI showed the answers only; the web page opens with the book's byline and
+    its article's lead. Now both do, and --json carries them in its query."""
+    assert main(["recommend", str(with_leads), "animal farm", "-k", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Animal Farm: George Orwell · 1945 · Political satire"
+    lead = " ".join(line.strip() for line in lines[1 : lines.index("")])
+    assert lead.startswith("Animal Farm is ") and "George Orwell" in lead
+    assert all(len(line) <= 88 for line in lines[1 : lines.index("")])
+    assert lines[lines.index("") + 1].split() == ["rank", "title", "by", "similarity"]
+    assert main(["recommend", str(with_leads), "Animal Farm", "-k", "3", "--json"]) == 0
+    query = json.loads(capsys.readouterr().out)["query"]
+    assert query["lead"] == lead and query["byline"]["author"] == "George Orwell"
 
 
 def test_cli_json_with_about_liked_and_links(p15_model, rec, capsys):
@@ -372,7 +412,7 @@ def test_book_links_sides_and_weights_by_hand():
 
 def test_cli_why(p15_graph_model, graph_rec, capsys):
     assert main(["recommend", str(p15_graph_model), TARZAN, "-k", "3", "--why"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    lines = under_the_book(capsys.readouterr().out)
     assert lines[0].split() == ["rank", "title", "by", "similarity"]
     assert [line.split()[0] for line in lines[2::2]] == ["why:"] * 3
     first = graph_rec.most_similar(TARZAN, topn=1)[0][0]

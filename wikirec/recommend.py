@@ -553,7 +553,7 @@ def run(args: argparse.Namespace) -> int:
     rec = Recommender.from_trained(trained, redirects=args.redirects)
     kind = None
     if args.title:  # a book, else a page: say which when it is not the book asked for
-        kind = rec.resolve(args.title)[0]
+        kind, row = rec.resolve(args.title)
         positive[0] = Book(args.title) if kind == BOOKS else Link(args.title)
         if kind == LINKS and not args.json:
             print(f"{args.title!r} is a page of this model, not one of its books: "
@@ -571,13 +571,29 @@ def run(args: argparse.Namespace) -> int:
     bylines = None
     if among == BOOKS and trained.has_metadata:  # who wrote each answer, and when
         bylines = [trained.byline(trained.find(title)) for title, _ in answers]
+    asked = None
+    if kind == BOOKS and trained.has_metadata:  # the book asked about, as its page opens
+        asked = {"byline": trained.byline(row), "lead": trained.lead(row)}
     if args.json:
-        answer = answer_json(args, among, answers, reasons, measure, kind, bylines)
+        answer = answer_json(args, among, answers, reasons, measure, kind, bylines, asked)
         # Strict JSON: a NaN would print as NaN, which no JSON reader accepts.
         print(json.dumps(answer, indent=2, ensure_ascii=False, allow_nan=False))
     else:
+        if asked is not None:
+            print(describe_book(rec.shown[BOOKS][row], **asked))
         print(format_table(answers, reasons, measure, bylines))
     return 0
+
+
+def describe_book(title: str, byline: dict[str, str], lead: str, width: int = 88) -> str:
+    """The book asked about, above its answers: its title and byline on one line, its
+    article's first sentences wrapped under it (when the build has them), a blank line."""
+    import textwrap
+
+    by = " · ".join(byline[key] for key in ("author", "year", "genre") if byline.get(key))
+    lines = [f"{title}: {by}" if by else title]
+    lines += textwrap.wrap(lead, width, initial_indent="  ", subsequent_indent="  ")
+    return "\n".join(lines) + "\n"
 
 
 WHY_LINKS = 5  # shared pages shown per recommendation
@@ -587,10 +603,12 @@ ARROWS = {"out": "->", "in": "<-", "both": "<->"}
 def answer_json(
     args: argparse.Namespace, among: str, answers: list[tuple[str, float]], reasons=None,
     measure: str = "similarity", kind: str | None = None, bylines: list[dict] | None = None,
+    asked: dict | None = None,
 ) -> dict:  # fmt: skip
     """The query and its answers as one JSON object (with ``why`` when ``reasons``, a
     ``byline`` each with ``bylines``); ``kind``: what the title was found as, ``"book"``
-    or ``"page"`` (None: no title)."""
+    or ``"page"`` (None: no title); ``asked``: the asked book's ``byline`` and ``lead``,
+    added to the query."""
     results = [
         {"rank": rank, "title": title, measure: round(score, 6)}
         for rank, (title, score) in enumerate(answers, 1)
@@ -605,6 +623,7 @@ def answer_json(
             "title": args.title, "kind": KIND_NOUNS.get(kind),
             "about": args.about, "liked": args.liked,
             "minus": args.minus, "among": among, "least": args.least, "k": args.top,
+            **(asked or {}),
         },
         "results": results,
     }  # fmt: skip
