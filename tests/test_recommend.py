@@ -425,3 +425,19 @@ def test_cli_why(p15_graph_model, graph_rec, capsys):
     assert answer["results"][0]["byline"]["author"] == "Edgar Rice Burroughs"
     assert main(["recommend", str(p15_graph_model), TARZAN, "--links", "--json"]) == 0
     assert "score" in json.loads(capsys.readouterr().out)["results"][0]
+
+
+def test_a_reader_that_stops_reading_gets_no_error(p15_model):
+    """`wikirec recommend ... | head` printed "wikirec recommend: [Errno 32] Broken pipe"
+    and exited 2, as for input it cannot use."""
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "wikirec.cli", "recommend", str(p15_model), TARZAN,
+            "-k", "1400", "--json"]  # fmt: skip
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as run:
+        assert run.stdout.read(100).startswith(b"{")
+        run.stdout.close()  # the rest (about 200 kB) cannot all sit in the pipe
+        err = run.stderr.read().decode()
+        assert run.wait(timeout=120) == 1
+    assert err == ""

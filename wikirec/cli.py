@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import os
 import sys
 from collections.abc import Callable
 
@@ -76,6 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(command).parse_args(argv)
     try:
         return args.handler(args)
+    except BrokenPipeError:  # the reader stopped reading (`| head`): nothing to report
+        # Python flushes stdout again at exit: point it at nowhere so that it cannot fail
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except WikirecError as exc:
         return fail(args.command, exc)
     except OSError as exc:  # a file or folder the system refuses: the input cannot be used
