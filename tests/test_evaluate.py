@@ -310,6 +310,18 @@ def test_a_category_weight_goes_to_every_method_that_weighs_links():
                                    "tfidf": {"category_weight": 3}})  # fmt: skip
 
 
+def test_a_row_names_the_negatives_a_model_was_trained_with(p15_graph_build):
+    """`wikirec run books --set train.negatives=books` evaluates the [train] model with
+    its options: its row is not the default model's and says how it differs."""
+    report = ev.evaluate(p15_graph_build, ["link_mean"], seeds=1, epochs=1,
+                         options={"link_mean": {"negatives": "books", "dim": 8}})  # fmt: skip
+    row = report["rows"][-1]
+    assert row["info"]["negatives"] == "books"
+    assert ev.row_label(row) == "link_mean (out+in, books negatives)"
+    plain = {**row, "info": {**row["info"], "negatives": "uniform"}}
+    assert ev.row_label(plain) == "link_mean (out+in, default)"
+
+
 def test_cli_evaluate_gives_the_category_weight_to_link_mean_and_tfidf(
     p15_graph_build, tmp_path, capsys
 ):

@@ -141,3 +141,34 @@ def test_a_model_without_its_build_ranks_by_its_own_score(p15_graph_model, tmp_p
     np.testing.assert_allclose(alone.link_scores(book)[0], expected, atol=1e-5)
     found = Recommender.load(folder).links_for(TARZAN, topn=5)
     assert [t for t, _ in found] == [alone.titles[LINKS][i] for i in top_k(expected, 5)]
+
+
+def test_a_model_trained_against_books_ranks_pages_with_their_prior(
+    p15_graph_build, trained, tmp_path
+):
+    """negatives="books" teaches each page which books are its own, not how common the
+    page is (every page sees ten negatives a positive): its pages for a book add log(1 +
+    the books that meet the page in the build), counted here by a plain loop over the
+    build's pairs, in `recommend` as in the evaluation. The default model's biases are
+    its own."""
+    from wikirec.train import train
+
+    assert trained.page_bias is trained.link_bias
+    out = tmp_path / "books"
+    train(p15_graph_build, out, epochs=2, dim=16, seed=0, negatives="books")
+    model = read_trained(out)
+    pages = _book_pages(model)
+    books_met = [sum(link in met for met in pages) for link in range(len(model.link_bias))]
+    np.testing.assert_allclose(model.page_bias, model.link_bias + np.log1p(books_met),
+                               rtol=1e-6)  # fmt: skip
+    row = model.find(TARZAN)
+    book_list, link_list = model.vectors[BOOKS].tolist(), model.vectors[LINKS].tolist()
+    expected = link_scores_by_loops(
+        book_list[row], book_list, pages, link_list, model.page_bias.tolist(), model.scale,
+        model.neighbour_weight, exclude=[row],
+    )  # fmt: skip
+    found = model.link_scores(model.vectors[BOOKS][row], exclude=[[row]])[0]
+    np.testing.assert_allclose(found, expected, atol=2e-4)
+    titles = model.display_titles(LINKS)
+    answers = Recommender.from_trained(model).links_for(TARZAN, topn=10)
+    assert [t for t, _ in answers] == [titles[i] for i in top_k(found, 10)]

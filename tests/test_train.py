@@ -119,6 +119,38 @@ def test_frequency_negatives_follow_count_to_the_three_quarters(data):
     assert abs(np.corrcoef(observed, expected)[0, 1] - 1) < 0.01
 
 
+def test_books_negatives_pair_each_positives_page_with_other_books(data, pair_set):
+    """negatives="books": each positive's page, negative_ratio times, in its own batch,
+    each time with a random book that does not meet it."""
+    sampler = PairSampler(data.pairs, data.n_books, data.n_links, 3, negatives="books")
+    books_drawn = []
+    for epoch in range(10):
+        batches = sampler.epoch(epoch, 512)
+        for book, link, label in zip(batches.book, batches.link, batches.label, strict=True):
+            positive = label == 1
+            assert Counter(link[~positive].tolist()) == Counter(3 * link[positive].tolist())
+            negatives = zip(book[~positive].tolist(), link[~positive].tolist(), strict=True)
+            assert not any(pair in pair_set for pair in negatives)
+            books_drawn += book[~positive].tolist()
+    counts = np.bincount(books_drawn, minlength=data.n_books)  # about 240 a book
+    assert counts.min() > 0.5 * counts.mean() and counts.max() < 1.5 * counts.mean()
+
+
+def test_books_negatives_of_a_page_every_book_meets_are_random_pairs(data):
+    """The 20 books that link to the most common page: no book is left to pair it with,
+    so its negatives are random pairs, still never a true one."""
+    common = int(np.argmax(np.bincount(data.pairs[:, 1])))
+    chosen = np.unique(data.pairs[data.pairs[:, 1] == common, 0])[:20]
+    pairs = data.pairs[np.isin(data.pairs[:, 0], chosen)].copy()
+    pairs[:, 0] = np.searchsorted(chosen, pairs[:, 0])
+    truth = set(map(tuple, pairs.tolist()))
+    sampler = PairSampler(pairs, 20, data.n_links, 4, negatives="books")
+    pages = np.full(1000, common)
+    books, links = sampler.books_for_pages(np.random.default_rng(0), pages)
+    assert not any(pair in truth for pair in zip(books.tolist(), links.tolist(), strict=True))
+    assert common not in set(links.tolist())
+
+
 def test_sampler_is_seeded_and_regression_labels(data, sampler):
     again = PairSampler(data.pairs, data.n_books, data.n_links, seed=0).epoch(3, 512)
     assert np.array_equal(again.book, sampler.epoch(3, 512).book)
@@ -447,10 +479,14 @@ def test_compiled_steps_equal_the_numpy_statement_whatever_the_threads(data):
 # --------------------------------------------------------------------------- one way
 
 
-@pytest.mark.parametrize("model", ["link_mean", "reference"])
-def test_keras_path_equals_the_kernel(p15_graph_build, model):
+@pytest.mark.parametrize(
+    ("model", "negatives"),
+    [("link_mean", "uniform"), ("link_mean", "books"), ("reference", "uniform")],
+)
+def test_keras_path_equals_the_kernel(p15_graph_build, model, negatives):
     """The same model from the same start on the same 20 real batches: Keras' fit with
-    LazyAdam and the compiled kernel end with the same weights (float32 rounding)."""
+    LazyAdam and the compiled kernel end with the same weights (float32 rounding). With
+    "books" negatives a batch names each positive's page eleven times."""
     import keras
 
     from wikirec.batches import EpochBatches
@@ -466,7 +502,8 @@ def test_keras_path_equals_the_kernel(p15_graph_build, model):
         keras.utils.set_random_seed(0)
         trainers.append(kind.create(config, data.n_books, data.n_links, pairs))
     start = {name: array.copy() for name, array in trainers[1].weights().items()}
-    epoch = PairSampler(pairs, data.n_books, data.n_links, config.negative_ratio).epoch(0, 128)
+    epoch = PairSampler(pairs, data.n_books, data.n_links, config.negative_ratio,
+                        negatives=negatives).epoch(0, 128)  # fmt: skip
     steps = EpochBatches(epoch.book[:20], epoch.link[:20], epoch.label[:20])
     losses = [trainer.run_epoch(steps, lambda *_: None) for trainer in trainers]
     assert losses[0] == pytest.approx(losses[1], rel=1e-5)

@@ -12,7 +12,9 @@ pairs. :class:`PairSampler` keeps that recipe and makes it fast and exact:
 - negatives: ``negative_ratio`` per positive; books uniform over all books; links
   uniform (``negatives="uniform"``, the reference) or drawn with probability
   proportional to ``occurrences ** 0.75`` (``negatives="frequency"``, word2vec's
-  choice);
+  choice); or each positive's page with books uniform over all books
+  (``negatives="books"``: each page learns which books are its own, against the
+  others), in the positive's batch;
 - no false negatives: a candidate that is a real pair is rejected and drawn again
   until none is left. Pairs are encoded as int64 ``book * n_links + link`` and looked
   up by binary search in the sorted unique codes, so the check is exact;
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MODES = ("classification", "regression")
-NEGATIVES = ("uniform", "frequency")
+NEGATIVES = ("uniform", "frequency", "books")
 MAX_REJECTION_ROUNDS = 1000
 
 
@@ -75,7 +77,8 @@ class PairSampler:
     n_books, n_links : sizes of the two vocabularies
     negative_ratio : negatives per positive (int, >= 0)
     mode : "classification" (labels 1/0) or "regression" (labels 1/-1)
-    negatives : "uniform" or "frequency" (links by occurrences ** ``power``)
+    negatives : "uniform", "frequency" (links by occurrences ** ``power``) or "books"
+        (each positive's page with random books)
     seed : base seed; epoch ``e`` uses ``default_rng([seed, e])``
     """
 
@@ -139,6 +142,23 @@ class PairSampler:
             bad = bad[self.is_pair(books[bad], links[bad])]
         raise ValueError("could not draw negatives: nearly every candidate is a real pair")
 
+    def books_for_pages(
+        self, rng: np.random.Generator, links: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each of ``links`` with a random book it is not a pair with, as two int32
+        arrays (the negatives of ``negatives="books"``). Where nearly every book meets
+        the page, so that rejection gives up, a random pair stands in."""
+        links = np.array(links, dtype=np.int32)
+        books = rng.integers(0, self.n_books, len(links), dtype=np.int32)
+        bad = np.flatnonzero(self.is_pair(books, links))
+        for _ in range(MAX_REJECTION_ROUNDS):
+            if bad.size == 0:
+                return books, links
+            books[bad] = rng.integers(0, self.n_books, bad.size, dtype=np.int32)
+            bad = bad[self.is_pair(books[bad], links[bad])]
+        books[bad], links[bad] = self.draw_negatives(rng, bad.size)
+        return books, links
+
     def _draw_links(self, rng: np.random.Generator, n: int) -> np.ndarray:
         if self._link_cdf is None:
             return rng.integers(0, self.n_links, n, dtype=np.int32)
@@ -156,7 +176,11 @@ class PairSampler:
         rng = self.rng(epoch)
         chosen = rng.permutation(self.n_pairs)[: steps * batch_positives]
         n_negative = steps * batch_positives * self.negative_ratio
-        neg_books, neg_links = self.draw_negatives(rng, n_negative)
+        if self.negatives == "books":  # np.repeat keeps each one in its positive's batch
+            pages = np.repeat(self.pairs[chosen, 1], self.negative_ratio)
+            neg_books, neg_links = self.books_for_pages(rng, pages)
+        else:
+            neg_books, neg_links = self.draw_negatives(rng, n_negative)
         book = np.concatenate(
             [self.pairs[chosen, 0].reshape(steps, -1), neg_books.reshape(steps, -1)], axis=1
         )

@@ -944,15 +944,21 @@ def metric_columns() -> list[str]:
 
 
 def row_label(row: dict) -> str:
-    """``method (input)``, with ``default`` for the default model, or the weight of its
-    ``Category:`` pages when it is not 1, and the optimizer of a recipe trained with
-    another than its own (``reference (out, kernel)``)."""
+    """``method (input)``, with ``default`` for the default model as its recipe trains
+    it, else what differs: the weight of its ``Category:`` pages when it is not 1, its
+    negatives when they are not uniform (``link_mean (out+in, books negatives)``), and
+    the optimizer of a recipe trained with another than its own (``reference (out,
+    kernel)``)."""
     info = row.get("info", {})
-    weight = info.get("category_weight")
+    weight, negatives = info.get("category_weight"), info.get("negatives")
+    extras = []
     if weight is not None and weight != 1:
-        extra = f", categories x{weight:g}"
-    else:
-        extra = ", default" if row["method"] == DEFAULT_RECIPE else ""
+        extras.append(f"categories x{weight:g}")
+    if negatives not in (None, "uniform"):
+        extras.append(f"{negatives} negatives")
+    if not extras and row["method"] == DEFAULT_RECIPE:
+        extras.append("default")
+    extra = "".join(f", {e}" for e in extras)
     recipe = RECIPES.get(row["method"])
     optimizer = info.get("optimizer")
     if recipe is not None and optimizer not in (None, recipe.optimizer, "auto"):

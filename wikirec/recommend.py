@@ -307,7 +307,7 @@ class Recommender:
         return cls(
             trained.titles[BOOKS], trained.vectors[BOOKS],
             trained.titles[LINKS], trained.vectors[LINKS],
-            redirects=table, link_bias=trained.link_bias, scale=trained.scale,
+            redirects=table, link_bias=trained.page_bias, scale=trained.scale,
             book_links=book_links, neighbour_weight=trained.neighbour_weight,
             link_display=trained.display_titles(LINKS),
         )  # fmt: skip

@@ -153,7 +153,10 @@ def train(
         of links, against 1 for any other page (0: left out of it); unused by the others
     seed : seeds the initial weights and every epoch's batches
     mode : "classification" (labels 1/0) or "regression" (labels 1/-1, reference only)
-    negatives : "uniform" (the reference) or "frequency" (links by count ** 0.75)
+    negatives : "uniform" (the reference), "frequency" (links by count ** 0.75) or
+        "books" (each positive's page with random books: neighbours more by genre and
+        category, less by author; pages for a book then add the page's prior, see
+        :attr:`wikirec.trained.TrainedModel.page_bias`)
     optimizer : "auto", "kernel", "keras" or "adam" (see the module docstring)
     patience, min_delta : early stopping on the training loss
     steps_per_execution, jit_compile : passed to Keras (the Keras paths)
@@ -513,7 +516,9 @@ def add_command(subparsers) -> None:
     parser.add_argument("--mode", default=defaults.mode, choices=MODES, help="(classification)")
     parser.add_argument(
         "--negatives", default=defaults.negatives, choices=NEGATIVES,
-        help="links of negatives: uniform (the reference) or by frequency**0.75",
+        help="negatives: random pairs (uniform, the reference), links by frequency**0.75, "
+        "or each positive's page with random books (books: neighbours more by genre and "
+        "category, less by author; docs/quality.md)",
     )  # fmt: skip
     parser.add_argument("--optimizer", default=None, choices=list(OPTIMIZERS),
                         help=f"how it trains (see below; {recipe_help('optimizer')})")  # fmt: skip

@@ -158,12 +158,26 @@ class TrainedModel:
         recipe = RECIPES.get(self.recipe)
         return recipe.neighbour_weight if recipe is not None and self.has_metadata else 0.0
 
+    @property
+    def page_bias(self) -> np.ndarray | None:
+        """float32 (n_links,): the page biases its pages for a book are ranked with
+        (None for a model without biases). The model's own, but for a model trained
+        against each page's random books (``negatives="books"``), which learned how
+        likely a book is among a page's books and not how common the page is: there
+        Bayes' rule adds the page's prior, log(1 + the books that meet it in the
+        build), when the build is found (docs/quality.md)."""
+        trained_on = self.summary.get("params", {}).get("negatives")
+        if self.link_bias is None or trained_on != "books" or not self.has_metadata:
+            return self.link_bias
+        books_met = np.bincount(self.book_pages().indices, minlength=len(self.link_bias))
+        return (self.link_bias + np.log1p(books_met)).astype(np.float32)
+
     def link_scorer(self) -> LinkScorer:
         """The :class:`~wikirec.scoring.LinkScorer` of this model (made once)."""
         if self._scorer is None:
             weight = self.neighbour_weight
             self._scorer = LinkScorer(
-                unit_rows(self.vectors[LINKS]), self.link_bias, self.scale,
+                unit_rows(self.vectors[LINKS]), self.page_bias, self.scale,
                 book_vectors=unit_rows(self.vectors[BOOKS]), neighbour_weight=weight,
                 book_pages=self.book_pages() if weight > 0 else None,
             )  # fmt: skip
