@@ -8,6 +8,7 @@ installs the browser (.ci/run) and must run them.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from urllib.parse import quote
@@ -527,6 +528,11 @@ def map_state(browser) -> dict:
     )
 
 
+def map_draws(browser) -> int:
+    """How many times the page has drawn the map on its canvas."""
+    return int(css(browser, "#map-canvas")[0].get_attribute("data-draws"))
+
+
 def on_screen(state: dict, points: dict) -> np.ndarray:
     """Every point's position in CSS pixels from the canvas's top left, (n, 2)."""
     view = state["view"]
@@ -665,6 +671,50 @@ def test_the_maps_wheel_zooms_about_the_pointer_and_a_drag_pans(browser, map_ser
     assert browser.execute_script("return location.hash") == "#/map"
     click(browser, "#map-reset")
     wait(browser, lambda d: map_state(d)["view"] == before["view"], "reset did not go back")
+
+
+def wheel_view(view: dict, whole: float, px: float, py: float, delta_y: float) -> dict:
+    """The view one wheel event at CSS pixel (px, py) leads to, as the page computes it:
+    zoom about the pointer, between half the whole map's scale and MAP.maxZoom (40) times it."""
+    scale = min(whole * 40, max(whole / 2, view["scale"] * math.exp(-delta_y * 0.0015)))
+    f = scale / view["scale"]
+    return {"scale": scale, "x": px - (px - view["x"]) * f, "y": py - (py - view["y"]) * f}
+
+
+def test_wheel_events_within_a_frame_draw_the_map_once(browser, map_server):
+    """A wheel sends events faster than frames, and each drawing repaints every book:
+    twenty events in one go are one drawing, at the next frame, of the view all twenty
+    make (each zooming about the pointer), not twenty."""
+    open_map(browser, map_server.url, "#/map")
+    points = api_get(map_server, "api/map")
+    before = map_state(browser)  # the whole map: its scale is the zoom's unit
+    book = isolated(before, on_screen(before, points))[0]
+    x, y = on_screen(before, points)[book]
+    deltas = [-30.0] * 15 + [20.0] * 5  # in, then back out a little: within the zoom's bounds
+    sent = browser.execute_script(
+        "const [deltas, x, y] = arguments, c = document.getElementById('map-canvas');"
+        "const box = c.getBoundingClientRect();"
+        "const at = [Math.round(box.left + x), Math.round(box.top + y)];"
+        "const drawn = () => [Number(c.dataset.draws), JSON.parse(c.dataset.transform)];"
+        "const first = drawn();"
+        "for (const deltaY of deltas) c.dispatchEvent(new WheelEvent('wheel',"
+        " {clientX: at[0], clientY: at[1], deltaY, bubbles: true, cancelable: true}));"
+        "return {first, last: drawn(), pointer: [at[0] - box.left, at[1] - box.top]};",
+        deltas, float(x), float(y))  # fmt: skip
+    draws, drawn = sent["first"]
+    assert drawn == before["view"]
+    assert sent["last"] == [draws, drawn]  # the events drew nothing themselves
+    wait(browser, lambda d: map_draws(d) > draws, "the wheel events were never drawn")
+    assert map_draws(browser) == draws + 1  # one task's events: one frame, one drawing
+    px, py = sent["pointer"]
+    expected = before["view"]
+    for delta_y in deltas:
+        expected = wheel_view(expected, before["view"]["scale"], px, py, delta_y)
+    zoomed = map_state(browser)
+    assert zoomed["view"] == pytest.approx(expected, rel=1e-9)
+    assert zoomed["view"]["scale"] > 1.5 * before["view"]["scale"]
+    # The book under the pointer stays under it (within the pixel the pointer was rounded to).
+    assert np.hypot(*(on_screen(zoomed, points)[book] - (px, py))) < 2
 
 
 def test_a_books_map_highlights_it_and_its_nearest_books(browser, map_server, rec):

@@ -530,7 +530,7 @@
       el("div", { class: "map-frame", id: "map-frame" }, canvas, tooltip),
       answer ? mapHighlightList(answer, highlight) : null
     );
-    const map = { data, canvas, tooltip, highlight, view: null, home: null, order: mapDrawOrder(data) };
+    const map = { data, canvas, tooltip, highlight, view: null, home: null, order: mapDrawOrder(data), frame: 0, draws: 0 };
     state.map = map;
     sizeMapCanvas(map);
     map.home = homeView(map);
@@ -718,6 +718,8 @@
     canvas.setAttribute("data-transform", JSON.stringify(view));
     canvas.setAttribute("data-labels", JSON.stringify(labels));
     canvas.setAttribute("data-drawn", "true");
+    map.draws += 1; // for the tests: how many times the map was drawn
+    canvas.setAttribute("data-draws", String(map.draws));
   }
 
   // One path a colour: a few thousand arcs are one fill, not a few thousand.
@@ -900,6 +902,17 @@
     map.canvas.style.cursor = "pointer";
   }
 
+  // Wheel and drag events can come several a frame, and each drawing repaints every
+  // point, tens of thousands on a full run: the events only change the view, and the
+  // latest view is drawn once, at the next frame.
+  function scheduleDraw(map) {
+    if (map.frame) return;
+    map.frame = requestAnimationFrame(() => {
+      map.frame = 0;
+      if (map.canvas.isConnected) drawMap(map); // not a map the reader has left
+    });
+  }
+
   // Wheel zooms about the pointer; a drag pans; a press and release in place is a
   // click, which opens the book under it.
   function listenToMap(map) {
@@ -916,7 +929,7 @@
       const scale = Math.min(map.wholeScale * MAP.maxZoom, Math.max(map.wholeScale / 2, v.scale * Math.exp(-event.deltaY * 0.0015)));
       const f = scale / v.scale;
       map.view = { scale, x: px - (px - v.x) * f, y: py - (py - v.y) * f };
-      drawMap(map);
+      scheduleDraw(map);
     }, { passive: false });
     canvas.addEventListener("pointerdown", (event) => {
       const [px, py] = local(event);
@@ -931,7 +944,7 @@
         if (press.moved) {
           map.view = { ...press.view, x: press.view.x + dx, y: press.view.y + dy };
           map.tooltip.hidden = true;
-          drawMap(map);
+          scheduleDraw(map);
         }
         return;
       }
