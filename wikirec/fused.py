@@ -1,10 +1,13 @@
 """The numba functions of :func:`wikirec.kernel.train_steps` (read that for the maths).
 
-They live at module level, not inside a function, so that numba's disk cache finds
-them again: a closure over other compiled functions gets a new cache key in every
-process, so it was compiled afresh each run (3.5 s) and left a new file in
-``__pycache__`` each time. Imported only when a kernel is first needed (numba's
-import is slow); the constants are read when a function is compiled.
+Compiled in each process that trains (about 3.5 s, once), and not cached on disk:
+``kernel`` calls parallel functions, and a cache of it written by two processes at
+once (two trainings started together) paired one process's kernel with the other's
+parallel parts, after which every run crashed with a segmentation fault until the
+cache was deleted. (When the cache was on, as a closure the kernel also got a new
+cache key in every process and left new files in ``__pycache__`` each run.) Imported
+only when a kernel is first needed (numba's import is slow); the constants are read
+when a function is compiled.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ b1, b2 = AdamTable.beta_1, AdamTable.beta_2
 beta_1, beta_2, epsilon = np.float32(b1), np.float32(b2), np.float32(AdamTable.epsilon)
 
 
-@numba.njit(cache=True)
+@numba.njit
 def group(index, slot, rows, start, order):
     # The distinct values of index (first-seen order) and, for each, its examples in
     # order: order[start[r]:start[r + 1]]. slot is all -1 between calls.
@@ -44,14 +47,14 @@ def group(index, slot, rows, start, order):
     return count
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(inline="always")
 def adam(value, m, v, row, k, g, lr_t):
     m[row, k] = beta_1 * m[row, k] + (1 - beta_1) * g
     v[row, k] = beta_2 * v[row, k] + (1 - beta_2) * g * g
     value[row, k] -= lr_t * m[row, k] / (np.sqrt(v[row, k]) + epsilon)
 
 
-@numba.njit(parallel=True, cache=True, fastmath=True, error_model="numpy")
+@numba.njit(parallel=True, fastmath=True, error_model="numpy")
 def update_rows(value, m, v, grad, count, rows, start, order, lr_t, biases, bias, bm, bv, d_logit):
     # Each distinct row: its examples' gradients summed in example order, then Adam;
     # with row biases, the same for the row's bias from d_logit.
@@ -70,7 +73,7 @@ def update_rows(value, m, v, grad, count, rows, start, order, lr_t, biases, bias
             adam(bias, bm, bv, row, 0, g, lr_t)
 
 
-@numba.njit(parallel=True, cache=True, fastmath=True, error_model="numpy")
+@numba.njit(parallel=True, fastmath=True, error_model="numpy")
 def examples(book, link, bb, lb, a, c, bk, lk, y, weights, classification, biases,
              g_book, g_link, d_logit, cosine, loss):  # fmt: skip
     n, dim = len(bk), book.shape[1]
@@ -106,7 +109,7 @@ def examples(book, link, bb, lb, a, c, bk, lk, y, weights, classification, biase
             g_link[i, k] = dc * (ub - cos * ul) * inv_l
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(error_model="numpy")
 def kernel(book, book_m, book_v, link, link_m, link_v, bb, bb_m, bb_v, lb, lb_m, lb_v,
            sc, sc_m, sc_v, books, links, labels, weights, classification, biases,
            train_scalars, t, learning_rate, losses):  # fmt: skip

@@ -251,8 +251,8 @@ def train_steps(
 
 
 def _fused_kernel():
-    """:func:`train_steps`' kernel (:mod:`wikirec.fused`), compiled by numba once and
-    cached on disk."""
+    """:func:`train_steps`' kernel (:mod:`wikirec.fused`), compiled by numba once a
+    process."""
     from wikirec.fused import kernel
 
     return kernel
