@@ -133,14 +133,14 @@ class PairSampler:
         """``n`` (book, link) pairs that are not in the data, as two int32 arrays."""
         books = rng.integers(0, self.n_books, n, dtype=np.int32)
         links = self._draw_links(rng, n)
-        bad = np.flatnonzero(self.is_pair(books, links))
-        for _ in range(MAX_REJECTION_ROUNDS):
-            if bad.size == 0:
-                return books, links
+
+        def redraw(bad: np.ndarray) -> None:
             books[bad] = rng.integers(0, self.n_books, bad.size, dtype=np.int32)
             links[bad] = self._draw_links(rng, bad.size)
-            bad = bad[self.is_pair(books[bad], links[bad])]
-        raise ValueError("could not draw negatives: nearly every candidate is a real pair")
+
+        if self._reject_pairs(books, links, redraw).size:
+            raise ValueError("could not draw negatives: nearly every candidate is a real pair")
+        return books, links
 
     def books_for_pages(
         self, rng: np.random.Generator, links: np.ndarray
@@ -150,14 +150,25 @@ class PairSampler:
         the page, so that rejection gives up, a random pair stands in."""
         links = np.array(links, dtype=np.int32)
         books = rng.integers(0, self.n_books, len(links), dtype=np.int32)
+
+        def redraw(bad: np.ndarray) -> None:
+            books[bad] = rng.integers(0, self.n_books, bad.size, dtype=np.int32)
+
+        bad = self._reject_pairs(books, links, redraw)
+        books[bad], links[bad] = self.draw_negatives(rng, bad.size)
+        return books, links
+
+    def _reject_pairs(self, books: np.ndarray, links: np.ndarray, redraw) -> np.ndarray:
+        """Draws again, ``redraw(rows)`` in place, the candidates that are real pairs,
+        for at most :data:`MAX_REJECTION_ROUNDS` rounds; returns the rows still real
+        pairs (none, unless nearly every candidate is one)."""
         bad = np.flatnonzero(self.is_pair(books, links))
         for _ in range(MAX_REJECTION_ROUNDS):
             if bad.size == 0:
-                return books, links
-            books[bad] = rng.integers(0, self.n_books, bad.size, dtype=np.int32)
+                break
+            redraw(bad)
             bad = bad[self.is_pair(books[bad], links[bad])]
-        books[bad], links[bad] = self.draw_negatives(rng, bad.size)
-        return books, links
+        return bad
 
     def _draw_links(self, rng: np.random.Generator, n: int) -> np.ndarray:
         if self._link_cdf is None:

@@ -48,6 +48,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -588,8 +589,6 @@ def run(args: argparse.Namespace) -> int:
 def describe_book(title: str, byline: dict[str, str], lead: str, width: int = 88) -> str:
     """The book asked about, above its answers: its title and byline on one line, its
     article's first sentences wrapped under it (when the build has them), a blank line."""
-    import textwrap
-
     by = " · ".join(byline[key] for key in ("author", "year", "genre") if byline.get(key))
     lines = [f"{title}: {by}" if by else title]
     lines += textwrap.wrap(lead, width, initial_indent="  ", subsequent_indent="  ")
